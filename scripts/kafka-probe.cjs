@@ -25,7 +25,9 @@ async function main() {
     await admin.connect();
     const cluster = await admin.describeCluster();
     await admin.listTopics();
-    process.stdout.write(`kafka-probe: ${cluster.brokers.length} broker(s), controller ${cluster.controller}\n`);
+    process.stdout.write(
+      `kafka-probe: ${cluster.brokers.length} broker(s), controller ${cluster.controller}\n`,
+    );
     await admin.disconnect();
     clearTimeout(timer);
     process.exit(0);

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build of the tango-sync worker. Runtime: a maintained Node LTS, production dependencies only,
+# non-root, with a health check against /health/live.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json .swcrc ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npx nest build
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HTTP_HOST=0.0.0.0 \
+    HTTP_PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node receives SIGTERM directly (exec form), so the graceful shutdown runs.
+CMD ["node", "dist/src/main.js"]

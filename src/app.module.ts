@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { KafkaModule } from './kafka/kafka.module';
+
+@Module({})
+export class AppModule {
+  /** The whole worker for one parsed configuration (tests pass their own). */
+  static forConfig(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule],
+    };
+  }
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { envSchema, type Env } from './env.schema';
+
+export interface AppConfig {
+  readonly env: Env['NODE_ENV'];
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly format: Env['LOG_FORMAT'] };
+  readonly http: { readonly host: string; readonly port: number; readonly shutdownTimeoutMs: number };
+  readonly db: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly statementTimeoutMs: number;
+    readonly migrationsRun: boolean;
+  };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly topicPrefix: string;
+    readonly topicPartitions: number;
+    readonly replicationFactor: number;
+    readonly connectionTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+  };
+  readonly tango: {
+    readonly baseUrl: string;
+    readonly apiKey: string | undefined;
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+  };
+  readonly webhook: {
+    readonly path: string;
+    readonly secrets: readonly string[];
+    readonly insecureNoSignature: boolean;
+    readonly maxBodyBytes: number;
+  };
+  readonly fetcher: { readonly enabled: boolean; readonly groupId: string; readonly batchSize: number };
+  readonly health: {
+    readonly checkTimeoutMs: number;
+    readonly reconcileMaxQuotaShare: number;
+    readonly lagDegradedSeconds: number;
+  };
+}
+
+/** Raised when the environment does not parse; its message lists every bad key at once. */
+export class ConfigValidationError extends Error {
+  readonly code = 'CONFIG.INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem(s)):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type RawEnv = Readonly<Record<string, string | undefined>>;
+
+/** Empty strings count as unset, so `FOO=` in an env file falls back to the default instead of failing. */
+function withoutEmptyValues(raw: RawEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+}
+
+const databaseEnvSchema = envSchema.pick({
+  DATABASE_URL: true,
+  DATABASE_POOL_SIZE: true,
+  DATABASE_STATEMENT_TIMEOUT_MS: true,
+  DATABASE_MIGRATIONS_RUN: true,
+});
+
+/** Parses only the DATABASE_* keys (for the TypeORM CLI and scripts that need nothing else). */
+export function parseDatabaseConfig(raw: RawEnv): AppConfig['db'] {
+  const result = databaseEnvSchema.safeParse(withoutEmptyValues(raw));
+  if (!result.success) {
+    throw new ConfigValidationError(describeIssues(result.error));
+  }
+  return {
+    url: result.data.DATABASE_URL,
+    poolSize: result.data.DATABASE_POOL_SIZE,
+    statementTimeoutMs: result.data.DATABASE_STATEMENT_TIMEOUT_MS,
+    migrationsRun: result.data.DATABASE_MIGRATIONS_RUN,
+  };
+}
+
+/** Parses a raw environment (never mutated) into the nested, typed configuration. */
+export function parseConfig(raw: RawEnv): AppConfig {
+  const result = envSchema.safeParse(withoutEmptyValues(raw));
+  if (!result.success) {
+    throw new ConfigValidationError(describeIssues(result.error));
+  }
+  const env = result.data;
+  const problems: string[] = [];
+  if (env.WEBHOOK_SECRETS.length === 0 && !env.WEBHOOK_INSECURE_NO_SIGNATURE) {
+    problems.push(
+      'WEBHOOK_SECRETS: required (comma-separated); set WEBHOOK_INSECURE_NO_SIGNATURE=true only for local development',
+    );
+  }
+  if (env.TANGO_BACKOFF_BASE_MS > env.TANGO_BACKOFF_MAX_MS) {
+    problems.push('TANGO_BACKOFF_BASE_MS: must not exceed TANGO_BACKOFF_MAX_MS');
+  }
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+  return toAppConfig(env);
+}
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(environment)';
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    return `${key}: ${message}`;
+  });
+}
+
+function toAppConfig(env: Env): AppConfig {
+  return {
+    env: env.NODE_ENV,
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    db: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      migrationsRun: env.DATABASE_MIGRATIONS_RUN,
+    },
+    kafka: {
+      brokers: env.KAFKA_BROKERS,
+      clientId: env.KAFKA_CLIENT_ID,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+      connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: env.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+    tango: {
+      baseUrl: env.TANGO_BASE_URL.replace(/\/+$/, ''),
+      apiKey: env.TANGO_API_KEY,
+      timeoutMs: env.TANGO_TIMEOUT_MS,
+      maxAttempts: env.TANGO_MAX_ATTEMPTS,
+      backoffBaseMs: env.TANGO_BACKOFF_BASE_MS,
+      backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
+    },
+    webhook: {
+      path: env.WEBHOOK_PATH,
+      secrets: env.WEBHOOK_SECRETS,
+      insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
+      maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    },
+    fetcher: {
+      enabled: env.FETCHER_ENABLED,
+      groupId: env.FETCHER_GROUP_ID,
+      batchSize: env.FETCHER_BATCH_SIZE,
+    },
+    health: {
+      checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+      reconcileMaxQuotaShare: env.HEALTH_RECONCILE_MAX_QUOTA_SHARE,
+      lagDegradedSeconds: env.HEALTH_LAG_DEGRADED_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** `true`/`false`/`1`/`0`/`yes`/`no` as a boolean; anything else is an error (never a silent `false`). */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const postgresUrl = z
+  .url({ message: 'expected a postgres:// URL' })
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'expected a postgres:// URL');
+
+const hostPort = /^[^\s:,]+:\d{1,5}$/;
+
+/**
+ * Every environment variable tango-sync reads, with its default. `.env.example` documents the same list and a
+ * unit test keeps the two (and docker-compose.yml) in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
+  DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
+
+  KAFKA_BROKERS: commaList.pipe(
+    z
+      .array(z.string().regex(hostPort, 'each broker must be host:port'))
+      .min(1, 'at least one broker is required'),
+  ),
+  KAFKA_CLIENT_ID: z.string().min(1).default('tango-sync'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
+    .default('tango'),
+  KAFKA_TOPIC_PARTITIONS: positiveInt.max(1000).default(6),
+  KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
+  KAFKA_CONNECTION_TIMEOUT_MS: positiveInt.default(3_000),
+  KAFKA_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+
+  TANGO_BASE_URL: z.url().default('https://tango.makegov.com'),
+  TANGO_API_KEY: z.string().min(1).optional(),
+  TANGO_TIMEOUT_MS: positiveInt.default(30_000),
+  TANGO_MAX_ATTEMPTS: positiveInt.max(20).default(4),
+  TANGO_BACKOFF_BASE_MS: positiveInt.default(250),
+  TANGO_BACKOFF_MAX_MS: positiveInt.default(10_000),
+
+  WEBHOOK_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9/_-]*$/, 'must start with / and hold only URL path characters')
+    .default('/tango/webhooks'),
+  WEBHOOK_SECRETS: commaList.default([]),
+  WEBHOOK_INSECURE_NO_SIGNATURE: booleanFlag.default(false),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt.default(262_144),
+
+  FETCHER_ENABLED: booleanFlag.default(true),
+  FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),
+  FETCHER_BATCH_SIZE: positiveInt.max(100).default(100),
+
+  HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
+  HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  HEALTH_LAG_DEGRADED_SECONDS: nonNegativeInt.default(300),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type EnvKey = keyof typeof envSchema.shape;
+
+export const envKeys = Object.keys(envSchema.shape) as EnvKey[];

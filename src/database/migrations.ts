@@ -1,0 +1,7 @@
+import { type MigrationInterface } from 'typeorm';
+import { CreateSyncState1795333708008 } from '../../migrations/1795333708008-create-sync-state';
+
+type MigrationClass = new () => MigrationInterface;
+
+/** Every migration, registered explicitly and in order. New migrations are appended here. */
+export const MIGRATIONS: readonly MigrationClass[] = [CreateSyncState1795333708008];

@@ -1,0 +1,270 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import { AppError } from '../common/errors/app-error';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { kafkaLogCreator } from './kafka-log-bridge';
+import {
+  type BatchHandler,
+  type ConsumerOptions,
+  type IncomingMessage,
+  type ManagedConsumer,
+  type OutgoingMessage,
+  type TopicSpec,
+} from './kafka.types';
+
+/**
+ * The only owner of kafkajs. Connects the shared producer and admin client at module init, creates topics on
+ * request, hands out consumers, and on shutdown stops consumers first (no new work), then flushes and closes the
+ * producer, then the admin client.
+ */
+@Injectable()
+export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaAdapter.name);
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  /** Separate client for health probes: no retries, so a probe answers within its timeout. */
+  private readonly probeAdmin: Admin;
+  private readonly consumers = new Set<ManagedConsumerImpl>();
+  private readonly knownTopics = new Set<string>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    const clientConfig = {
+      clientId: config.kafka.clientId,
+      brokers: [...config.kafka.brokers],
+      connectionTimeout: config.kafka.connectionTimeoutMs,
+      requestTimeout: config.kafka.requestTimeoutMs,
+      logCreator: kafkaLogCreator,
+    };
+    this.kafka = new Kafka({
+      ...clientConfig,
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    // One request in flight per broker keeps per-key order across retries. Not the idempotent producer: it
+    // needs unbounded retries, and a send must fail (and be retried by its relay) while Kafka is down.
+    // Consumers de-duplicate by event id, so a retried send that was in fact written is harmless.
+    this.producer = this.kafka.producer({
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+    this.probeAdmin = new Kafka({ ...clientConfig, retry: { retries: 0 } }).admin({ retry: { retries: 0 } });
+  }
+
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.producer.connect();
+    } catch (error) {
+      throw new AppError(
+        'KAFKA.UNAVAILABLE',
+        `cannot connect to Kafka at ${this.config.kafka.brokers.join(',')}`,
+        undefined,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.logger.log({ brokers: this.config.kafka.brokers }, 'connected to Kafka');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((consumer) => consumer.stop()));
+    await this.producer.disconnect().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'producer disconnect failed');
+    });
+    await Promise.allSettled([this.admin.disconnect(), this.probeAdmin.disconnect()]);
+    this.logger.log('disconnected from Kafka');
+  }
+
+  /** `<prefix>.<suffix>`, e.g. `tango.fetch.requests.v1`. */
+  topicName(suffix: string): string {
+    return `${this.config.kafka.topicPrefix}.${suffix}`;
+  }
+
+  /** Creates the topics that do not exist yet (idempotent; existing topics keep their partition count). */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const missing = specs.filter((spec) => !this.knownTopics.has(spec.name));
+    if (missing.length === 0) {
+      return;
+    }
+    const existing = new Set(await this.admin.listTopics());
+    const toCreate = missing.filter((spec) => !existing.has(spec.name));
+    if (toCreate.length > 0) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: toCreate.map((spec) => ({
+          topic: spec.name,
+          numPartitions: spec.partitions ?? this.config.kafka.topicPartitions,
+          replicationFactor: this.config.kafka.replicationFactor,
+          configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+      this.logger.log({ topics: toCreate.map((spec) => spec.name) }, 'created Kafka topics');
+    }
+    for (const spec of missing) {
+      this.knownTopics.add(spec.name);
+    }
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics[0]?.partitions.length ?? 0;
+  }
+
+  /** Sends messages to one topic and resolves once the broker acknowledged all of them (acks=all). */
+  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) {
+      return;
+    }
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((message) => ({
+        key: message.key,
+        value: message.value,
+        headers: message.headers ? { ...message.headers } : undefined,
+        timestamp: message.timestamp,
+      })),
+    });
+  }
+
+  /** Whether the cluster answers a metadata request within the time given. */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([this.probeAdmin.connect().then(() => this.probeAdmin.describeCluster()), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  createConsumer(options: ConsumerOptions): ManagedConsumer {
+    const consumer = new ManagedConsumerImpl(
+      this.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+        allowAutoTopicCreation: false,
+      }),
+      options,
+      () => this.consumers.delete(consumer),
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+}
+
+class ManagedConsumerImpl implements ManagedConsumer {
+  private readonly logger = new Logger('KafkaConsumer');
+  private stopping = false;
+  private started = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: ConsumerOptions,
+    private readonly onStopped: () => void,
+  ) {}
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    if (this.started) {
+      throw new Error(`consumer ${this.options.groupId} is already running`);
+    }
+    this.started = true;
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning ?? false,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => this.handleBatch(payload, handler),
+    });
+    this.logger.log({ groupId: this.options.groupId, topics: this.options.topics }, 'consumer running');
+  }
+
+  private async handleBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const { batch } = payload;
+    const messages: IncomingMessage[] = batch.messages.map((message) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString('utf8') : null,
+      value: message.value,
+      headers: decodeHeaders(message.headers),
+      timestamp: message.timestamp,
+    }));
+    const processed = new Set<string>();
+    try {
+      await handler(
+        { topic: batch.topic, partition: batch.partition, messages },
+        {
+          markProcessed: (message) => {
+            processed.add(message.offset);
+          },
+          heartbeat: () => payload.heartbeat(),
+          shouldContinue: () => !this.stopping && payload.isRunning() && !payload.isStale(),
+        },
+      );
+    } finally {
+      // Commit the processed prefix of the batch, also when the handler failed part-way: everything from the
+      // first unprocessed message on comes again (after a restart or rebalance; at once when the handler threw).
+      let lastDone: string | undefined;
+      for (const message of messages) {
+        if (!processed.has(message.offset)) {
+          break;
+        }
+        lastDone = message.offset;
+      }
+      if (lastDone !== undefined) {
+        payload.resolveOffset(lastDone);
+        await this.consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastDone) + 1n).toString() },
+        ]);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) {
+      return;
+    }
+    this.stopping = true;
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      this.onStopped();
+    }
+  }
+}
+
+function decodeHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (Buffer.isBuffer(value)) {
+      decoded[name] = value.toString('utf8');
+    } else if (typeof value === 'string') {
+      decoded[name] = value;
+    }
+  }
+  return decoded;
+}

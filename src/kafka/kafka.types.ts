@@ -1,0 +1,54 @@
+/** The adapter's own message types, so that nothing outside src/kafka depends on kafkajs. */
+export interface OutgoingMessage {
+  readonly key: string | null;
+  readonly value: Buffer | string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Milliseconds since the epoch, as a string (Kafka's convention); the broker's time when absent. */
+  readonly timestamp?: string;
+}
+
+export interface IncomingMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: string;
+}
+
+export interface IncomingBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly IncomingMessage[];
+}
+
+export interface BatchContext {
+  /** Marks a message as done; its offset is committed after the handler returns (never before). */
+  markProcessed(message: IncomingMessage): void;
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop early, the rest will come again. */
+  shouldContinue(): boolean;
+}
+
+export type BatchHandler = (batch: IncomingBatch, context: BatchContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning?: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly maxBytesPerPartition?: number;
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions?: number;
+  readonly configEntries?: Readonly<Record<string, string>>;
+}
+
+export interface ManagedConsumer {
+  readonly groupId: string;
+  run(handler: BatchHandler): Promise<void>;
+  stop(): Promise<void>;
+}

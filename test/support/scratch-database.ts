@@ -1,0 +1,41 @@
+import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+import { requireEnv } from './test-config';
+import { withDatabaseName } from './test-database';
+
+/**
+ * A throwaway database on the test server, for tests that change the schema itself (migration round trips) and
+ * must not disturb the shared, migrated test database. Dropped by `drop()`.
+ */
+export class ScratchDatabase {
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+  ) {}
+
+  static async create(label: string): Promise<ScratchDatabase> {
+    const name = `tango_sync_test_${label}_${randomBytes(4).toString('hex')}`;
+    const testUrl = requireEnv('TEST_DATABASE_URL');
+    const owner = decodeURIComponent(new URL(testUrl).username) || 'postgres';
+    await withAdmin(async (admin) => {
+      await admin.query(`CREATE DATABASE ${name} OWNER "${owner.replace(/"/g, '""')}"`);
+    });
+    return new ScratchDatabase(name, withDatabaseName(testUrl, name));
+  }
+
+  async drop(): Promise<void> {
+    await withAdmin(async (admin) => {
+      await admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`);
+    });
+  }
+}
+
+async function withAdmin(work: (client: Client) => Promise<void>): Promise<void> {
+  const client = new Client({ connectionString: requireEnv('TEST_DATABASE_ADMIN_URL') });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}

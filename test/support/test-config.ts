@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { parseConfig, type AppConfig } from '../../src/config/app-config';
+
+/** A short random suffix so that each test file has its own topics and consumer groups on the shared broker. */
+export function uniqueSuffix(): string {
+  return `${process.env.JEST_WORKER_ID ?? '0'}-${randomBytes(4).toString('hex')}`;
+}
+
+export function requireEnv(
+  name: 'TEST_DATABASE_URL' | 'TEST_KAFKA_BROKERS' | 'TEST_DATABASE_ADMIN_URL',
+): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: integration and e2e tests run through jest's globalSetup (npm test)`,
+    );
+  }
+  return value;
+}
+
+/** Configuration for an app under test: real services, unique topic prefix, quiet logs. */
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    HTTP_PORT: '0',
+    DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
+    DATABASE_POOL_SIZE: '4',
+    KAFKA_BROKERS: requireEnv('TEST_KAFKA_BROKERS'),
+    KAFKA_TOPIC_PREFIX: `test-${uniqueSuffix()}`,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    WEBHOOK_SECRETS: 'test-secret',
+    HEALTH_CHECK_TIMEOUT_MS: '1500',
+    ...overrides,
+  });
+}
