@@ -38,7 +38,7 @@ describe('configuration documentation', () => {
   it("the README's configuration table lists exactly the variables the schema knows", () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Tests'));
-    const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]);
+    const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` +\|/gm)].map((match) => match[1]);
     expect([...documented].sort()).toEqual([...envKeys].sort());
   });
 
