@@ -4,6 +4,8 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { WebhookModule } from './webhook/webhook.module';
 
 @Module({})
 export class AppModule {
@@ -11,7 +13,14 @@ export class AppModule {
   static forConfig(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        MetricsModule,
+        DatabaseModule,
+        KafkaModule,
+        HealthModule,
+        WebhookModule,
+      ],
     };
   }
 }

@@ -1,7 +1,8 @@
 import { type MigrationInterface } from 'typeorm';
 import { CreateSyncState1795333708008 } from '../../migrations/1795333708008-create-sync-state';
+import { CreateWebhookIngest1795334823019 } from '../../migrations/1795334823019-create-webhook-ingest';
 
 type MigrationClass = new () => MigrationInterface;
 
 /** Every migration, registered explicitly and in order. New migrations are appended here. */
-export const MIGRATIONS: readonly MigrationClass[] = [CreateSyncState1795333708008];
+export const MIGRATIONS: readonly MigrationClass[] = [CreateSyncState1795333708008, CreateWebhookIngest1795334823019];

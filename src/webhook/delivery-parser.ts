@@ -1,0 +1,486 @@
+import { z } from 'zod';
+import { awardFamilyForKey, familyForQueryType, type ResourceFamily } from '../common/tango/resource-family';
+
+/**
+ * Turns the raw bytes of a Tango delivery into events and fetch targets. Tolerant by design: it accepts the
+ * current alerts envelope, the legacy subject-based envelope, a single event object at the top level, and ids as
+ * strings or numbers. It never throws; what it cannot use is reported as problems, and the caller stores the
+ * delivery raw either way.
+ */
+
+export type IdKind = 'key' | 'piid' | 'uuid' | 'uei' | 'integer' | 'forecast_subject';
+
+export interface RecordTarget {
+  readonly kind: 'record';
+  readonly resource: ResourceFamily;
+  readonly recordId: string;
+  readonly idKind: IdKind;
+  readonly reason: string;
+}
+
+/** No ids came with a match: re-run the alert's filters against the list endpoint so no change is lost. */
+export interface SweepTarget {
+  readonly kind: 'sweep';
+  readonly resource: ResourceFamily;
+  readonly recordId: string;
+  readonly idKind: 'alert';
+  readonly reason: string;
+  readonly sweep: {
+    readonly alertId: string | null;
+    readonly queryType: string;
+    readonly filters: Readonly<Record<string, unknown>>;
+    readonly checkedAt: string | null;
+    readonly newCount: number | null;
+    readonly modifiedCount: number | null;
+  };
+}
+
+export type FetchTarget = RecordTarget | SweepTarget;
+
+export type EventStatus = 'recognized' | 'unrecognized' | 'malformed';
+
+export interface ParsedEvent {
+  readonly index: number;
+  readonly eventType: string | null;
+  readonly status: EventStatus;
+  readonly problems: readonly string[];
+  readonly alertId: string | null;
+  readonly queryType: string | null;
+  readonly resource: ResourceFamily | null;
+  readonly checkedAt: string | null;
+  readonly createdAt: string | null;
+  readonly payload: unknown;
+  readonly targets: readonly FetchTarget[];
+}
+
+export type DeliveryFormat = 'alerts' | 'legacy' | 'mixed' | 'single_event' | 'empty' | 'unknown';
+export type DeliveryStatus = 'processed' | 'unrecognized' | 'malformed';
+
+export interface ParsedDelivery {
+  readonly format: DeliveryFormat;
+  readonly status: DeliveryStatus;
+  readonly deliveryId: string | null;
+  readonly tangoTimestamp: string | null;
+  readonly events: readonly ParsedEvent[];
+  readonly problems: readonly string[];
+}
+
+const idValue = z.union([z.string(), z.number()]);
+const looseObject = z.record(z.string(), z.unknown());
+
+const envelopeSchema = z.looseObject({
+  timestamp: z.unknown().optional(),
+  delivery_id: z.unknown().optional(),
+  events: z.array(z.unknown()),
+});
+
+const matchesSchema = z.looseObject({
+  new: z.array(z.unknown()).optional().catch(undefined),
+  modified: z.array(z.unknown()).optional().catch(undefined),
+  new_ids: z.array(z.unknown()).optional().catch(undefined),
+  modified_ids: z.array(z.unknown()).optional().catch(undefined),
+  new_count: z.number().int().nonnegative().optional().catch(undefined),
+  modified_count: z.number().int().nonnegative().optional().catch(undefined),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UEI = /^[A-Za-z0-9]{1,64}$/;
+const AWARD_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+const INTEGER = /^\d{1,18}$/;
+const FORECAST_SUBJECT = /^([A-Za-z0-9_.-]{1,64}):(.{1,200})$/;
+
+/** Where an alert match summary keeps the record's id, by query type. */
+const SUMMARY_ID_FIELDS: Readonly<Record<ResourceFamily, readonly string[]>> = {
+  contracts: ['key', 'award_key'],
+  idvs: ['key', 'award_key'],
+  otas: ['key', 'award_key'],
+  otidvs: ['key', 'award_key'],
+  opportunities: ['opportunity_id'],
+  notices: ['notice_id'],
+  entities: ['uei'],
+  grants: ['grant_id'],
+  forecasts: ['id', 'forecast_id'],
+};
+
+export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): ParsedDelivery {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody.toString('utf8'));
+  } catch (error) {
+    return malformedDelivery(headerDeliveryId, [`body is not JSON: ${(error as Error).message}`]);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return malformedDelivery(headerDeliveryId, ['body is not a JSON object']);
+  }
+  const body = json as Record<string, unknown>;
+  const problems: string[] = [];
+  const envelope = envelopeSchema.safeParse(body);
+  let rawEvents: unknown[];
+  let singleEvent = false;
+  if (envelope.success) {
+    rawEvents = envelope.data.events;
+  } else if (typeof body.event_type === 'string') {
+    // One SDK documents a bare event object (with an optional `data` wrapper) instead of `events[]`.
+    rawEvents = [body];
+    singleEvent = true;
+  } else if ('events' in body) {
+    return malformedDelivery(headerDeliveryId, ['`events` is not an array'], body);
+  } else {
+    return malformedDelivery(headerDeliveryId, ['neither `events[]` nor a top-level `event_type`'], body);
+  }
+
+  const deliveryId = textId(body.delivery_id) ?? nonEmpty(headerDeliveryId);
+  if (body.delivery_id !== undefined && textId(body.delivery_id) === null) {
+    problems.push('`delivery_id` is not a string');
+  }
+  const tangoTimestamp = isoTimestamp(body.timestamp, 'timestamp', problems);
+  const events = rawEvents.map((raw, index) => parseEvent(raw, index));
+  const anyAlerts = events.some((event) => event.eventType?.startsWith('alerts.') === true);
+  const anyLegacy = events.some(
+    (event) => event.eventType !== null && !event.eventType.startsWith('alerts.'),
+  );
+  const format: DeliveryFormat = singleEvent
+    ? 'single_event'
+    : events.length === 0
+      ? 'empty'
+      : anyAlerts && anyLegacy
+        ? 'mixed'
+        : anyAlerts
+          ? 'alerts'
+          : anyLegacy
+            ? 'legacy'
+            : 'unknown';
+  const status: DeliveryStatus = events.some((event) => event.status === 'malformed')
+    ? 'malformed'
+    : events.some((event) => event.status === 'unrecognized')
+      ? 'unrecognized'
+      : 'processed';
+  return { format, status, deliveryId, tangoTimestamp, events, problems };
+}
+
+function malformedDelivery(
+  headerDeliveryId: string | undefined,
+  problems: string[],
+  body?: Record<string, unknown>,
+): ParsedDelivery {
+  return {
+    format: 'unknown',
+    status: 'malformed',
+    deliveryId: textId(body?.delivery_id) ?? nonEmpty(headerDeliveryId),
+    tangoTimestamp: null,
+    events: [],
+    problems,
+  };
+}
+
+function parseEvent(raw: unknown, index: number): ParsedEvent {
+  const problems: string[] = [];
+  const base = {
+    index,
+    alertId: null,
+    queryType: null,
+    resource: null,
+    checkedAt: null,
+    createdAt: null,
+    payload: raw,
+    targets: [],
+  };
+  const object = looseObject.safeParse(raw);
+  if (!object.success) {
+    return { ...base, eventType: null, status: 'malformed', problems: ['event is not a JSON object'] };
+  }
+  // The single-event variant may wrap its fields in `data`; fields at the top level win.
+  const data = looseObject.safeParse(object.data.data);
+  const event: Record<string, unknown> = data.success ? { ...data.data, ...object.data } : object.data;
+  const eventType = typeof event.event_type === 'string' ? event.event_type.trim() : null;
+  const createdAt = isoTimestamp(event.created_at, 'created_at', problems);
+  if (eventType === null || eventType === '') {
+    return {
+      ...base,
+      eventType: null,
+      createdAt,
+      status: 'malformed',
+      problems: [...problems, 'event has no `event_type`'],
+    };
+  }
+  const alertMatch = /^alerts\.([a-z_]+)\.match$/i.exec(eventType);
+  if (alertMatch) {
+    return parseAlertEvent(event, eventType, alertMatch[1] ?? '', { ...base, createdAt }, problems);
+  }
+  return parseLegacyEvent(event, eventType, { ...base, createdAt }, problems);
+}
+
+type EventBase = Omit<ParsedEvent, 'eventType' | 'status' | 'problems'>;
+
+function parseAlertEvent(
+  event: Record<string, unknown>,
+  eventType: string,
+  typeFromEventType: string,
+  base: EventBase,
+  problems: string[],
+): ParsedEvent {
+  const queryType =
+    typeof event.query_type === 'string' && event.query_type.trim() !== ''
+      ? event.query_type.trim()
+      : typeFromEventType;
+  const alertId = textId(event.alert_id);
+  const checkedAt = isoTimestamp(event.checked_at, 'checked_at', problems);
+  const resource = familyForQueryType(queryType) ?? null;
+  const common = { ...base, eventType, alertId, queryType, resource, checkedAt };
+  if (resource === null) {
+    return {
+      ...common,
+      status: 'unrecognized',
+      problems: [...problems, `alert query type "${queryType}" is not mirrored`],
+    };
+  }
+  const matchesResult = matchesSchema.safeParse(event.matches);
+  if (!matchesResult.success) {
+    return {
+      ...common,
+      status: 'malformed',
+      problems: [...problems, '`matches` is missing or not an object'],
+    };
+  }
+  const matches = matchesResult.data;
+  const targets: FetchTarget[] = [];
+  const seen = new Set<string>();
+  let idsFound = { new: 0, modified: 0 };
+  for (const change of ['new', 'modified'] as const) {
+    const explicit = matches[`${change}_ids`];
+    const summaries = matches[change];
+    const candidates: unknown[] =
+      explicit !== undefined && explicit.length > 0
+        ? explicit
+        : (summaries ?? []).map((summary) => idFromSummary(summary, resource));
+    for (const candidate of candidates) {
+      const target = recordTarget(resource, candidate, `${eventType}:${change}`, problems);
+      if (target !== null && !seen.has(target.recordId)) {
+        seen.add(target.recordId);
+        targets.push(target);
+        idsFound = { ...idsFound, [change]: idsFound[change] + 1 };
+      }
+    }
+  }
+  const newCount = matches.new_count ?? null;
+  const modifiedCount = matches.modified_count ?? null;
+  // Counts without (enough) ids: the ids we have are fetched, and a sweep re-runs the alert so none is lost.
+  const missingIds = (newCount ?? 0) > idsFound.new || (modifiedCount ?? 0) > idsFound.modified;
+  if (missingIds) {
+    targets.push({
+      kind: 'sweep',
+      resource,
+      recordId: `alert:${alertId ?? 'unknown'}`,
+      idKind: 'alert',
+      reason: `${eventType}:sweep`,
+      sweep: {
+        alertId,
+        queryType,
+        filters: looseObject.safeParse(event.filters).data ?? {},
+        checkedAt,
+        newCount,
+        modifiedCount,
+      },
+    });
+  }
+  return { ...common, status: 'recognized', problems, targets };
+}
+
+function idFromSummary(summary: unknown, resource: ResourceFamily): unknown {
+  const object = looseObject.safeParse(summary);
+  if (!object.success) {
+    return summary;
+  }
+  for (const field of SUMMARY_ID_FIELDS[resource]) {
+    if (object.data[field] !== undefined && object.data[field] !== null) {
+      return object.data[field];
+    }
+  }
+  return undefined;
+}
+
+/** Legacy subject-based events, by family. */
+function parseLegacyEvent(
+  event: Record<string, unknown>,
+  eventType: string,
+  base: EventBase,
+  problems: string[],
+): ParsedEvent {
+  const family = eventType.split('.')[0]?.toLowerCase();
+  const common = { ...base, eventType };
+  const subject = subjectOf(event);
+  const targets: FetchTarget[] = [];
+  const add = (resource: ResourceFamily, id: unknown): void => {
+    const target = recordTarget(resource, id, eventType, problems);
+    if (
+      target !== null &&
+      !targets.some((existing) => existing.resource === resource && existing.recordId === target.recordId)
+    ) {
+      targets.push(target);
+    }
+  };
+  let resource: ResourceFamily | null;
+  switch (family ?? '') {
+    case 'awards': {
+      const key = event.award_key ?? event.key ?? subject.award;
+      resource =
+        awardFamilyForType(event.award_type) ??
+        (typeof key === 'string' ? (awardFamilyForKey(key) ?? null) : null);
+      if (resource === null) {
+        problems.push('cannot tell the award family: no known `award_type` and no key prefix');
+      } else {
+        add(resource, key);
+      }
+      break;
+    }
+    case 'opportunities': {
+      resource = 'opportunities';
+      if (event.opportunity_id !== undefined || subject.opportunity !== undefined) {
+        add('opportunities', event.opportunity_id ?? subject.opportunity);
+      }
+      if (event.notice_id !== undefined || subject.notice !== undefined) {
+        add('notices', event.notice_id ?? subject.notice);
+      }
+      break;
+    }
+    case 'entities':
+      resource = 'entities';
+      add('entities', event.uei ?? event.recipient_id ?? subject.entity);
+      break;
+    case 'grants':
+      resource = 'grants';
+      add('grants', event.grant_id ?? subject.grant);
+      break;
+    case 'forecasts': {
+      resource = 'forecasts';
+      const externalId = idValue.safeParse(event.external_id);
+      const composed =
+        typeof event.source_system === 'string' && externalId.success
+          ? `${event.source_system}:${String(externalId.data)}`
+          : undefined;
+      add('forecasts', event.forecast_id ?? event.id ?? subject.forecast ?? composed);
+      break;
+    }
+    default:
+      return {
+        ...common,
+        status: 'unrecognized',
+        problems: [...problems, `event type "${eventType}" is not known`],
+      };
+  }
+  if (targets.length === 0) {
+    return {
+      ...common,
+      resource,
+      status: 'malformed',
+      problems: [...problems, 'event names no record to fetch'],
+    };
+  }
+  return { ...common, resource, status: 'recognized', problems, targets };
+}
+
+/** `subject_type`/`subject_id` pairs (legacy subject vocabulary), as a map from subject type to id. */
+function subjectOf(event: Record<string, unknown>): Partial<Record<string, unknown>> {
+  const type = typeof event.subject_type === 'string' ? event.subject_type.toLowerCase() : undefined;
+  if (type === undefined) {
+    return {};
+  }
+  return { [type]: event.subject_id };
+}
+
+function awardFamilyForType(value: unknown): ResourceFamily | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const family = familyForQueryType(value);
+  return family === 'contracts' || family === 'idvs' || family === 'otas' || family === 'otidvs'
+    ? family
+    : undefined;
+}
+
+/** Validates one id for its family; an unusable id is a problem, never a guess. */
+function recordTarget(
+  resource: ResourceFamily,
+  raw: unknown,
+  reason: string,
+  problems: string[],
+): RecordTarget | null {
+  const parsed = idValue.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(
+      `${resource}: id ${(JSON.stringify(raw) as string | undefined) ?? 'undefined'} is not a string or number`,
+    );
+    return null;
+  }
+  const text = String(parsed.data).trim();
+  const reject = (why: string): null => {
+    problems.push(`${resource}: id ${JSON.stringify(text)} ${why}`);
+    return null;
+  };
+  switch (resource) {
+    case 'contracts':
+    case 'idvs':
+    case 'otas':
+    case 'otidvs': {
+      if (!AWARD_ID.test(text)) {
+        return reject('is not an award key or PIID');
+      }
+      const keyFamily = awardFamilyForKey(text);
+      if (keyFamily !== undefined && keyFamily !== resource) {
+        return reject(`has the key prefix of ${keyFamily}`);
+      }
+      return {
+        kind: 'record',
+        resource,
+        recordId: keyFamily === undefined ? text.toUpperCase() : text,
+        idKind: keyFamily === undefined ? 'piid' : 'key',
+        reason,
+      };
+    }
+    case 'opportunities':
+    case 'notices':
+      return UUID.test(text)
+        ? { kind: 'record', resource, recordId: text.toLowerCase(), idKind: 'uuid', reason }
+        : reject('is not a UUID');
+    case 'entities':
+      return UEI.test(text)
+        ? { kind: 'record', resource, recordId: text.toUpperCase(), idKind: 'uei', reason }
+        : reject('is not a UEI');
+    case 'grants':
+      return INTEGER.test(text)
+        ? { kind: 'record', resource, recordId: String(Number(text)), idKind: 'integer', reason }
+        : reject('is not an integer id');
+    case 'forecasts':
+      if (INTEGER.test(text)) {
+        return { kind: 'record', resource, recordId: String(Number(text)), idKind: 'integer', reason };
+      }
+      return FORECAST_SUBJECT.test(text)
+        ? { kind: 'record', resource, recordId: text, idKind: 'forecast_subject', reason }
+        : reject('is neither an integer id nor a <source_system>:<external_id> subject');
+  }
+}
+
+function textId(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    return String(value);
+  }
+  return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? value.trim() : null;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value !== undefined && value.trim() !== '' && value.length <= 200 ? value.trim() : null;
+}
+
+function isoTimestamp(value: unknown, field: string, problems: string[]): string | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value === 'string') {
+    const millis = Date.parse(value);
+    if (!Number.isNaN(millis)) {
+      return new Date(millis).toISOString();
+    }
+  }
+  problems.push(`\`${field}\` is not an ISO timestamp`);
+  return null;
+}

@@ -1,0 +1,98 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type Counter } from 'prom-client';
+import { MetricsService } from '../metrics/metrics.service';
+import { type RejectionRecord, WebhookRepository } from './webhook.repository';
+
+const FLUSH_INTERVAL_MS = 2_000;
+const MAX_BUFFERED = 10_000;
+
+/**
+ * Every non-2xx answer the receiver gives may be a delivery Tango later drops, so each one is recorded for the
+ * health module: logged at once, and written to `webhook_rejections` in the background. While Postgres is down
+ * (the 503 case) they wait in a bounded buffer and are written when it is back.
+ */
+@Injectable()
+export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RejectionRecorder.name);
+  private readonly buffer: RejectionRecord[] = [];
+  private readonly rejected: Counter<'code'>;
+  private readonly lostRecords: Counter;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly repository: WebhookRepository,
+    metrics: MetricsService,
+  ) {
+    this.rejected = metrics.counter(
+      'tango_sync_webhook_rejections_total',
+      'Non-2xx answers given to webhook deliveries',
+      ['code'],
+    );
+    this.lostRecords = metrics.counter(
+      'tango_sync_webhook_rejection_records_dropped_total',
+      'Rejection records dropped because the buffer was full while Postgres was unavailable (still logged)',
+    );
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => {
+      void this.flush();
+    }, FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  record(rejection: RejectionRecord): void {
+    this.rejected.inc({ code: rejection.code });
+    this.logger.warn(
+      {
+        httpStatus: rejection.httpStatus,
+        code: rejection.code,
+        deliveryId: rejection.deliveryId,
+        bodySha256: rejection.bodySha256,
+        bodyBytes: rejection.bodyBytes,
+        remoteAddress: rejection.remoteAddress,
+        detail: rejection.detail,
+      },
+      'webhook delivery rejected',
+    );
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.buffer.shift();
+      this.lostRecords.inc();
+    }
+    this.buffer.push(rejection);
+    if (rejection.httpStatus !== 503) {
+      void this.flush();
+    }
+  }
+
+  /** Writes what is buffered; on failure keeps it for the next attempt. */
+  async flush(): Promise<void> {
+    if (this.flushing) {
+      return this.flushing;
+    }
+    if (this.buffer.length === 0) {
+      return;
+    }
+    const batch = this.buffer.splice(0, this.buffer.length);
+    this.flushing = this.repository
+      .recordRejections(batch)
+      .catch((error: unknown) => {
+        this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
+        this.logger.debug({ err: error, pending: this.buffer.length }, 'rejection records not written yet');
+      })
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+}

@@ -1,0 +1,143 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode } from '../common/errors/app-error';
+import { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS_BY_CODE } from '../common/errors/http-status';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { RejectionRecorder } from './rejection-recorder';
+import { WebhookIngestService } from './webhook-ingest.service';
+
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
+const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * The webhook endpoint, registered straight on Fastify in its own encapsulated scope: the body stays raw bytes (the
+ * signature covers them), only JSON content types are accepted, and the size limit is enforced while the body is
+ * read. The handler is thin: transport checks here, everything else in WebhookIngestService.
+ */
+@Injectable()
+export class WebhookHttpRoute implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly ingest: WebhookIngestService,
+    private readonly rejections: RejectionRecorder,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const { path, maxBodyBytes } = this.config.webhook;
+    void fastify.register((scope, _options, done) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        JSON_CONTENT_TYPE,
+        { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+        (_request, body, parsed) => {
+          parsed(null, body);
+        },
+      );
+      // Anything that is not JSON (including a missing content type) is refused by name, not parsed.
+      scope.addContentTypeParser('*', (_request, _payload, parsed) => {
+        parsed(
+          new AppError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'deliveries must be application/json'),
+          undefined,
+        );
+      });
+      scope.setErrorHandler((error: FastifyError | AppError, request, reply) =>
+        this.answerError(error, request, reply),
+      );
+      scope.post(path, { bodyLimit: maxBodyBytes }, (request, reply) => this.receive(request, reply));
+      scope.route({
+        method: [...OTHER_METHODS],
+        url: path,
+        handler: () => {
+          throw new AppError('REQUEST.METHOD_NOT_ALLOWED', 'only POST is accepted here');
+        },
+      });
+      done();
+    });
+  }
+
+  private async receive(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) {
+      throw new AppError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'deliveries must be application/json with a body');
+    }
+    const result = await this.ingest.ingest({
+      rawBody: body,
+      headers: request.headers,
+      remoteAddress: request.ip,
+      receivedAt: new Date(),
+    });
+    if (result.outcome === 'duplicate') {
+      return reply.code(200).send({ status: 'duplicate', delivery_id: result.deliveryId });
+    }
+    return reply.code(202).send({
+      status: result.status === 'processed' ? 'accepted' : result.status,
+      delivery_id: result.deliveryId,
+      events: result.events,
+      targets: result.targets,
+    });
+  }
+
+  private answerError(
+    error: FastifyError | AppError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): FastifyReply {
+    const code = errorCodeOf(error);
+    const status = HTTP_STATUS_BY_CODE[code];
+    // Signature and storage failures were recorded by the ingest service; transport refusals are recorded here.
+    if (
+      code === 'REQUEST.METHOD_NOT_ALLOWED' ||
+      code === 'REQUEST.PAYLOAD_TOO_LARGE' ||
+      code === 'REQUEST.UNSUPPORTED_MEDIA_TYPE' ||
+      code === 'INTERNAL'
+    ) {
+      const deliveryId = request.headers['x-tango-delivery-id'];
+      const length = Number(request.headers['content-length']);
+      this.rejections.record({
+        occurredAt: new Date(),
+        httpStatus: status,
+        code,
+        deliveryId: typeof deliveryId === 'string' ? deliveryId : null,
+        bodySha256: null,
+        bodyBytes: Number.isFinite(length) ? length : null,
+        remoteAddress: request.ip,
+        detail: `${request.method} ${request.headers['content-type'] ?? '(no content type)'}`,
+      });
+    }
+    const retryAfter = RETRY_AFTER_SECONDS_BY_CODE[code];
+    if (retryAfter !== undefined) {
+      void reply.header('Retry-After', String(retryAfter));
+    }
+    if (code === 'REQUEST.METHOD_NOT_ALLOWED') {
+      void reply.header('Allow', 'POST');
+    }
+    const message =
+      error instanceof AppError ? error.message : code === 'INTERNAL' ? 'internal error' : error.message;
+    const details = error instanceof AppError ? error.details : undefined;
+    return reply.code(status).send({ error: { code, message, ...details } });
+  }
+}
+
+function errorCodeOf(error: FastifyError | AppError): ErrorCode {
+  if (error instanceof AppError) {
+    return error.code;
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'REQUEST.PAYLOAD_TOO_LARGE';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
+    default:
+      return error.statusCode === 413
+        ? 'REQUEST.PAYLOAD_TOO_LARGE'
+        : error.statusCode === 415
+          ? 'REQUEST.UNSUPPORTED_MEDIA_TYPE'
+          : 'INTERNAL';
+  }
+}
