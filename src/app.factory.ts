@@ -14,8 +14,6 @@ export async function createApp(config: AppConfig, rootLogger: PinoLogger): Prom
     logger: false,
     forceCloseConnections: 'idle',
   });
-  // Nest declares its options type as a class; a plain object literal is its documented usage.
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
     logger: new PinoNestLogger(rootLogger),
     bufferLogs: true,

@@ -5,7 +5,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { WebhookModule } from './webhook/webhook.module';
+import { WebhookHttpModule } from './webhook/webhook-http.module';
 
 @Module({})
 export class AppModule {
@@ -19,7 +19,7 @@ export class AppModule {
         DatabaseModule,
         KafkaModule,
         HealthModule,
-        WebhookModule,
+        WebhookHttpModule,
       ],
     };
   }

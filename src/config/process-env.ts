@@ -15,3 +15,8 @@ export function loadConfigFromProcessEnv(): AppConfig {
 export function loadDatabaseConfigFromProcessEnv(): AppConfig['db'] {
   return parseDatabaseConfig(process.env);
 }
+
+/** A copy of the raw environment, for entry points that add their own defaults before parsing. */
+export function loadRawEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../common/errors/app-error';
@@ -26,6 +26,11 @@ export class WebhookHttpRoute implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    if (this.config.webhook.secrets.length === 0 && this.config.webhook.insecureNoSignature) {
+      new Logger(WebhookHttpRoute.name).warn(
+        'WEBHOOK_INSECURE_NO_SIGNATURE is set: deliveries are accepted without a signature',
+      );
+    }
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const { path, maxBodyBytes } = this.config.webhook;
     void fastify.register((scope, _options, done) => {

@@ -71,9 +71,6 @@ export class WebhookIngestService {
       [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       ['outcome'],
     );
-    if (this.insecure) {
-      this.logger.warn('WEBHOOK_INSECURE_NO_SIGNATURE is set: deliveries are accepted without a signature');
-    }
   }
 
   async ingest(delivery: IncomingDelivery): Promise<IngestResult> {

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DeliveryReprocessor } from './delivery-reprocessor';
 import { RejectionRecorder } from './rejection-recorder';
-import { WebhookHttpRoute } from './webhook-http-route';
 import { WebhookIngestService } from './webhook-ingest.service';
 import { WebhookRepository } from './webhook.repository';
 
 /** Receives Tango's signed deliveries and records them, with their fetch targets, in one transaction. */
 @Module({
-  providers: [WebhookRepository, RejectionRecorder, WebhookIngestService, WebhookHttpRoute],
-  exports: [WebhookRepository, WebhookIngestService],
+  providers: [WebhookRepository, RejectionRecorder, WebhookIngestService, DeliveryReprocessor],
+  exports: [WebhookRepository, WebhookIngestService, DeliveryReprocessor, RejectionRecorder],
 })
 export class WebhookModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FetchTarget, type ParsedDelivery, type ParsedEvent } from './delivery-parser';
 
@@ -41,76 +41,87 @@ interface TargetRow {
   hints: number;
 }
 
-/** All SQL of the webhook module. Every write of one delivery happens in one transaction. */
+/**
+ * All SQL of the webhook module. A new delivery is written by one statement (data-modifying CTEs), which
+ * Postgres runs as one transaction: the delivery, its events, the coalesced fetch targets and the sync state
+ * commit together or not at all, in a single round trip.
+ */
 @Injectable()
 export class WebhookRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async storeDelivery(delivery: DeliveryToStore): Promise<StoreOutcome> {
-    return this.inTransaction(async (runner) => {
-      const { parsed } = delivery;
-      const targets = mergeTargets(parsed.events);
-      const inserted = (await runner.query(
-        `INSERT INTO webhook_deliveries
+    const { parsed } = delivery;
+    const targets = mergeTargets(parsed.events);
+    const params = new SqlParams();
+    const deliveryValues = [
+      delivery.deliveryKey,
+      parsed.deliveryId,
+      delivery.bodySha256,
+      delivery.rawBody,
+      JSON.stringify(delivery.headers),
+      delivery.receivedAt,
+      parsed.tangoTimestamp,
+      parsed.format,
+      parsed.status,
+      JSON.stringify(allProblems(parsed)),
+      parsed.events.length,
+      targets.length,
+      delivery.verifiedBy,
+    ].map((value) => params.add(value));
+    const fresh = 'SELECT id FROM delivery WHERE NOT duplicate';
+    const rows = await this.dataSource.query<{ id: string; duplicate: boolean }[]>(
+      `WITH delivery AS (
+         INSERT INTO webhook_deliveries
            (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp, format, status,
             problems, event_count, target_count, verified_by)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)
+         VALUES (${deliveryValues[0]}, ${deliveryValues[1]}, ${deliveryValues[2]}, ${deliveryValues[3]},
+                 ${deliveryValues[4]}::jsonb, ${deliveryValues[5]}, ${deliveryValues[6]}::timestamptz, ${deliveryValues[7]},
+                 ${deliveryValues[8]}, ${deliveryValues[9]}::jsonb, ${deliveryValues[10]}, ${deliveryValues[11]}, ${deliveryValues[12]})
          ON CONFLICT (delivery_key) DO UPDATE
            SET duplicate_count = webhook_deliveries.duplicate_count + 1, last_duplicate_at = clock_timestamp()
-         RETURNING id::text AS id, (xmax <> 0) AS duplicate`,
-        [
-          delivery.deliveryKey,
-          parsed.deliveryId,
-          delivery.bodySha256,
-          delivery.rawBody,
-          JSON.stringify(delivery.headers),
-          delivery.receivedAt,
-          parsed.tangoTimestamp,
-          parsed.format,
-          parsed.status,
-          JSON.stringify(allProblems(parsed)),
-          parsed.events.length,
-          targets.length,
-          delivery.verifiedBy,
-        ],
-      )) as { id: string; duplicate: boolean }[];
-      const row = inserted[0];
-      if (row === undefined) {
-        throw new Error('INSERT … RETURNING gave no row');
-      }
-      if (row.duplicate) {
-        return { outcome: 'duplicate', deliveryPk: row.id };
-      }
-      await this.insertEvents(runner, row.id, parsed.events);
-      await this.upsertTargets(runner, row.id, targets);
-      await this.touchSyncState(runner, delivery, parsed);
-      return { outcome: 'stored', deliveryPk: row.id, targetCount: targets.length };
-    });
+         RETURNING id, (xmax <> 0) AS duplicate
+       ),
+       events AS (${insertEventsSql(fresh, parsed.events, params)}),
+       targets AS (${upsertTargetsSql(fresh, targets, params)}),
+       family_state AS (${familyStateSql(fresh, delivery, parsed, params)}),
+       alert_state AS (${alertStateSql(fresh, delivery, parsed, params)})
+       SELECT id::text AS id, duplicate,
+              CASE WHEN NOT duplicate AND ${params.add(targets.length)}::int > 0
+                   THEN pg_notify('fetch_targets', ${params.add(String(targets.length))}) END AS notified
+         FROM delivery`,
+      params.values,
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      throw new Error('storing the delivery returned no row');
+    }
+    return row.duplicate
+      ? { outcome: 'duplicate', deliveryPk: row.id }
+      : { outcome: 'stored', deliveryPk: row.id, targetCount: targets.length };
   }
 
   /** Replaces a stored delivery's parse (events, status) and enqueues its targets; for the reprocess command. */
   async replaceParse(deliveryPk: string, parsed: ParsedDelivery): Promise<number> {
-    return this.inTransaction(async (runner) => {
-      const targets = mergeTargets(parsed.events);
-      await runner.query('DELETE FROM webhook_events WHERE delivery_pk = $1', [deliveryPk]);
-      await this.insertEvents(runner, deliveryPk, parsed.events);
-      await this.upsertTargets(runner, deliveryPk, targets);
-      await runner.query(
-        `UPDATE webhook_deliveries
-            SET format = $2, status = $3, problems = $4::jsonb, event_count = $5, target_count = $6,
+    const targets = mergeTargets(parsed.events);
+    const params = new SqlParams();
+    const pk = params.add(deliveryPk);
+    const fresh = `SELECT id FROM webhook_deliveries WHERE id = ${pk}::bigint`;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('DELETE FROM webhook_events WHERE delivery_pk = $1', [deliveryPk]);
+      await manager.query(
+        `WITH events AS (${insertEventsSql(fresh, parsed.events, params)}),
+              targets AS (${upsertTargetsSql(fresh, targets, params)})
+         UPDATE webhook_deliveries
+            SET format = ${params.add(parsed.format)}, status = ${params.add(parsed.status)},
+                problems = ${params.add(JSON.stringify(allProblems(parsed)))}::jsonb,
+                event_count = ${params.add(parsed.events.length)}, target_count = ${params.add(targets.length)},
                 reprocessed_at = clock_timestamp()
-          WHERE id = $1`,
-        [
-          deliveryPk,
-          parsed.format,
-          parsed.status,
-          JSON.stringify(allProblems(parsed)),
-          parsed.events.length,
-          targets.length,
-        ],
+          WHERE id = ${pk}::bigint`,
+        params.values,
       );
-      return targets.length;
     });
+    return targets.length;
   }
 
   async listNeedingReprocess(afterPk: string, limit: number): Promise<StoredDeliveryForReprocess[]> {
@@ -152,158 +163,125 @@ export class WebhookRepository {
       ],
     );
   }
+}
 
-  private async insertEvents(
-    runner: QueryRunner,
-    deliveryPk: string,
-    events: readonly ParsedEvent[],
-  ): Promise<void> {
-    if (events.length === 0) {
-      return;
-    }
-    await runner.query(
-      `INSERT INTO webhook_events
-         (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at, tango_created_at,
-          problems, payload, target_count)
-       SELECT $1, e.idx, e.event_type, e.status, e.alert_id, e.query_type, e.resource, e.checked_at, e.created_at,
-              e.problems::jsonb, e.payload::jsonb, e.target_count
-         FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
-                     $9::timestamptz[], $10::text[], $11::text[], $12::int[])
-           AS e(idx, event_type, status, alert_id, query_type, resource, checked_at, created_at, problems, payload,
-                target_count)`,
-      [
-        deliveryPk,
-        events.map((e) => e.index),
-        events.map((e) => e.eventType),
-        events.map((e) => e.status),
-        events.map((e) => e.alertId),
-        events.map((e) => e.queryType),
-        events.map((e) => e.resource),
-        events.map((e) => e.checkedAt),
-        events.map((e) => e.createdAt),
-        events.map((e) => JSON.stringify(e.problems)),
-        events.map((e) => (e.payload === undefined ? 'null' : JSON.stringify(e.payload))),
-        events.map((e) => e.targets.length),
-      ],
-    );
+/** Positional parameters for a statement assembled from fragments. */
+class SqlParams {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
   }
+}
 
-  /**
-   * Coalescing insert into the outbox: a pending target for the same record absorbs the hint (counted); when the
-   * record's target was already claimed for fetching, a new pending one is created, so the newest change is fetched.
-   * Rows go in a fixed order so concurrent deliveries lock them in the same order (no deadlocks).
-   */
-  private async upsertTargets(
-    runner: QueryRunner,
-    deliveryPk: string,
-    targets: readonly TargetRow[],
-  ): Promise<void> {
-    if (targets.length === 0) {
-      return;
-    }
-    await runner.query(
-      `INSERT INTO fetch_targets
-         (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
-       SELECT t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec::jsonb, t.hints, $1, $1
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
-           AS t(resource, record_id, id_kind, kind, reason, sweep_spec, hints)
-       ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
-         SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
-             last_hinted_at = clock_timestamp(),
-             last_delivery_pk = EXCLUDED.last_delivery_pk,
-             reason = EXCLUDED.reason,
-             priority = LEAST(fetch_targets.priority, EXCLUDED.priority),
-             sweep_spec = COALESCE(EXCLUDED.sweep_spec, fetch_targets.sweep_spec)`,
-      [
-        deliveryPk,
-        targets.map((t) => t.target.resource),
-        targets.map((t) => t.target.recordId),
-        targets.map((t) => t.target.idKind),
-        targets.map((t) => t.target.kind),
-        targets.map((t) => t.target.reason),
-        targets.map((t) => (t.target.kind === 'sweep' ? JSON.stringify(t.target.sweep) : null)),
-        targets.map((t) => t.hints),
-      ],
-    );
-    await runner.query(`SELECT pg_notify('fetch_targets', $1)`, [String(targets.length)]);
-  }
+/** Data-modifying CTE bodies; `fresh` selects the delivery's id, or nothing for a duplicate. */
+function insertEventsSql(fresh: string, events: readonly ParsedEvent[], params: SqlParams): string {
+  return `INSERT INTO webhook_events
+            (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at, tango_created_at,
+             problems, payload, target_count)
+          SELECT f.id, e.idx, e.event_type, e.status, e.alert_id, e.query_type, e.resource, e.checked_at, e.created_at,
+                 e.problems::jsonb, e.payload::jsonb, e.target_count
+            FROM (${fresh}) AS f,
+                 unnest(${params.add(events.map((e) => e.index))}::int[], ${params.add(events.map((e) => e.eventType))}::text[],
+                        ${params.add(events.map((e) => e.status))}::text[], ${params.add(events.map((e) => e.alertId))}::text[],
+                        ${params.add(events.map((e) => e.queryType))}::text[], ${params.add(events.map((e) => e.resource))}::text[],
+                        ${params.add(events.map((e) => e.checkedAt))}::timestamptz[],
+                        ${params.add(events.map((e) => e.createdAt))}::timestamptz[],
+                        ${params.add(events.map((e) => JSON.stringify(e.problems)))}::text[],
+                        ${params.add(events.map((e) => (e.payload === undefined ? 'null' : JSON.stringify(e.payload))))}::text[],
+                        ${params.add(events.map((e) => e.targets.length))}::int[])
+              AS e(idx, event_type, status, alert_id, query_type, resource, checked_at, created_at, problems, payload,
+                   target_count)
+          RETURNING 1`;
+}
 
-  /**
-   * Last delivery per resource family and per alert, for the health module. The per-family rows are shared by
-   * every delivery, so they are refreshed at most once a second: a hot row locked by each ingest transaction would
-   * serialise all of them.
-   */
-  private async touchSyncState(
-    runner: QueryRunner,
-    delivery: DeliveryToStore,
-    parsed: ParsedDelivery,
-  ): Promise<void> {
-    const families = [
-      ...new Set(parsed.events.map((e) => e.resource).filter((r): r is ResourceFamily => r !== null)),
-    ];
-    if (families.length > 0) {
-      await runner.query(
-        `UPDATE sync_state
-            SET last_delivery_received_at = $2, last_delivery_id = $3,
-                last_tango_timestamp = GREATEST(last_tango_timestamp, $4::timestamptz), updated_at = clock_timestamp()
-          WHERE scope = 'resource' AND scope_key = ANY($1::text[])
-            AND (last_delivery_received_at IS NULL OR last_delivery_received_at < $2::timestamptz - interval '1 second')`,
-        [families.sort(), delivery.receivedAt, parsed.deliveryId, parsed.tangoTimestamp],
-      );
-    }
-    const alerts = new Map<string, { checkedAt: string | null }>();
-    for (const event of parsed.events) {
-      if (event.alertId !== null) {
-        const previous = alerts.get(event.alertId)?.checkedAt ?? null;
-        const checkedAt =
-          previous !== null && (event.checkedAt === null || previous > event.checkedAt)
-            ? previous
-            : event.checkedAt;
-        alerts.set(event.alertId, { checkedAt });
-      }
-    }
-    if (alerts.size > 0) {
-      const ids = [...alerts.keys()].sort();
-      await runner.query(
-        `INSERT INTO sync_state (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at)
-         SELECT 'alert', a.id, $2, $3, $4, a.checked_at
-           FROM unnest($1::text[], $5::timestamptz[]) AS a(id, checked_at)
-         ON CONFLICT (scope, scope_key) DO UPDATE
-           SET last_delivery_received_at = GREATEST(sync_state.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
-               last_delivery_id = EXCLUDED.last_delivery_id,
-               last_tango_timestamp = GREATEST(sync_state.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
-               last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at),
-               updated_at = clock_timestamp()`,
-        [
-          ids,
-          delivery.receivedAt,
-          parsed.deliveryId,
-          parsed.tangoTimestamp,
-          ids.map((id) => alerts.get(id)?.checkedAt ?? null),
-        ],
+/**
+ * Coalescing insert into the outbox: a pending target for the same record absorbs the hint (counted); when the
+ * record's target was already claimed for fetching, a new pending one is created, so the newest change is fetched.
+ * Rows arrive sorted, so concurrent deliveries lock them in the same order (no deadlocks).
+ */
+function upsertTargetsSql(fresh: string, targets: readonly TargetRow[], params: SqlParams): string {
+  return `INSERT INTO fetch_targets
+            (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
+          SELECT t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec::jsonb, t.hints, f.id, f.id
+            FROM (${fresh}) AS f,
+                 unnest(${params.add(targets.map((t) => t.target.resource))}::text[],
+                        ${params.add(targets.map((t) => t.target.recordId))}::text[],
+                        ${params.add(targets.map((t) => t.target.idKind))}::text[],
+                        ${params.add(targets.map((t) => t.target.kind))}::text[],
+                        ${params.add(targets.map((t) => t.target.reason))}::text[],
+                        ${params.add(targets.map((t) => (t.target.kind === 'sweep' ? JSON.stringify(t.target.sweep) : null)))}::text[],
+                        ${params.add(targets.map((t) => t.hints))}::int[])
+              AS t(resource, record_id, id_kind, kind, reason, sweep_spec, hints)
+          ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
+            SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
+                last_hinted_at = clock_timestamp(),
+                last_delivery_pk = EXCLUDED.last_delivery_pk,
+                reason = EXCLUDED.reason,
+                priority = LEAST(fetch_targets.priority, EXCLUDED.priority),
+                sweep_spec = COALESCE(EXCLUDED.sweep_spec, fetch_targets.sweep_spec)
+          RETURNING 1`;
+}
+
+/**
+ * Last delivery per resource family, for the health module. These rows are shared by every delivery, so they are
+ * refreshed at most once a second: a hot row locked by each ingest transaction would serialise all of them.
+ */
+function familyStateSql(
+  fresh: string,
+  delivery: DeliveryToStore,
+  parsed: ParsedDelivery,
+  params: SqlParams,
+): string {
+  const families = [
+    ...new Set(parsed.events.map((e) => e.resource).filter((r): r is ResourceFamily => r !== null)),
+  ].sort();
+  const receivedAt = params.add(delivery.receivedAt);
+  return `UPDATE sync_state
+             SET last_delivery_received_at = ${receivedAt}::timestamptz, last_delivery_id = ${params.add(parsed.deliveryId)},
+                 last_tango_timestamp = GREATEST(last_tango_timestamp, ${params.add(parsed.tangoTimestamp)}::timestamptz),
+                 updated_at = clock_timestamp()
+           WHERE scope = 'resource' AND scope_key = ANY(${params.add(families)}::text[])
+             AND EXISTS (${fresh})
+             AND (last_delivery_received_at IS NULL OR last_delivery_received_at < ${receivedAt}::timestamptz - interval '1 second')
+          RETURNING 1`;
+}
+
+/** Last delivery and last `checked_at` per alert. */
+function alertStateSql(
+  fresh: string,
+  delivery: DeliveryToStore,
+  parsed: ParsedDelivery,
+  params: SqlParams,
+): string {
+  const latestCheck = new Map<string, string | null>();
+  for (const event of parsed.events) {
+    if (event.alertId !== null) {
+      const previous = latestCheck.get(event.alertId) ?? null;
+      latestCheck.set(
+        event.alertId,
+        previous !== null && (event.checkedAt === null || previous > event.checkedAt)
+          ? previous
+          : event.checkedAt,
       );
     }
   }
-
-  private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      try {
-        const result = await work(runner);
-        await runner.commitTransaction();
-        return result;
-      } catch (error) {
-        if (runner.isTransactionActive) {
-          await runner.rollbackTransaction().catch(() => undefined);
-        }
-        throw error;
-      }
-    } finally {
-      await runner.release();
-    }
-  }
+  const ids = [...latestCheck.keys()].sort();
+  return `INSERT INTO sync_state
+            (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at)
+          SELECT 'alert', a.id, ${params.add(delivery.receivedAt)}::timestamptz, ${params.add(parsed.deliveryId)},
+                 ${params.add(parsed.tangoTimestamp)}::timestamptz, a.checked_at
+            FROM (${fresh}) AS f,
+                 unnest(${params.add(ids)}::text[], ${params.add(ids.map((id) => latestCheck.get(id) ?? null))}::timestamptz[])
+              AS a(id, checked_at)
+          ON CONFLICT (scope, scope_key) DO UPDATE
+            SET last_delivery_received_at = GREATEST(sync_state.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
+                last_delivery_id = EXCLUDED.last_delivery_id,
+                last_tango_timestamp = GREATEST(sync_state.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
+                last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at),
+                updated_at = clock_timestamp()
+          RETURNING 1`;
 }
 
 function allProblems(parsed: ParsedDelivery): string[] {

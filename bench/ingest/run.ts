@@ -1,0 +1,327 @@
+/**
+ * bench/ingest: throughput and latency of the durable webhook acknowledgement, against a bare `pg` baseline.
+ *
+ *   npm run bench:ingest [-- --senders 32 --deliveries 6000 --events 20]
+ *
+ * Starts the built worker (dist/) as a child process on a scratch database, sends signed 20-event deliveries from
+ * 32 concurrent senders over keep-alive connections, and reports deliveries/s with p50/p99 of the 202 answer.
+ * Then, in the same run, a bare `pg` pool of the same size writes the same rows with the same set-based
+ * set-based statement per delivery (same synchronous_commit), and the ratio of the two rates is printed.
+ * Loopback only; bounded in count and time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { Pool as HttpPool } from 'undici';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
+
+const { values: args } = parseArgs({
+  options: {
+    senders: { type: 'string', default: '32' },
+    deliveries: { type: 'string', default: '6000' },
+    events: { type: 'string', default: '20' },
+    'pool-size': { type: 'string', default: '10' },
+    port: { type: 'string', default: '3811' },
+    only: { type: 'string', default: 'both' },
+    'after-migrate-sql': { type: 'string', default: '' },
+  },
+});
+const SENDERS = Number(args.senders);
+const DELIVERIES = Number(args.deliveries);
+const EVENTS = Number(args.events);
+const POOL_SIZE = Number(args['pool-size']);
+const PORT = Number(args.port);
+const SECRET = 'bench-secret';
+const ROOT = join(__dirname, '..', '..', '..');
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run \`bash scripts/services.sh up && source .services/env\` first`);
+  }
+  return value;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) {
+    return Number.NaN;
+  }
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function deliveryBody(sender: number, sequence: number): string {
+  const alertId = `bench-alert-${sender}`;
+  return JSON.stringify({
+    timestamp: new Date().toISOString(),
+    delivery_id: randomUUID(),
+    events: Array.from({ length: EVENTS }, (_, index) => ({
+      event_type: 'alerts.contract.match',
+      created_at: new Date().toISOString(),
+      alert_id: alertId,
+      query_type: 'contract',
+      filters: { naics: '541512' },
+      matches: {
+        new_count: 1,
+        modified_count: 0,
+        new_ids: [`CONT_AWD_BENCH${sender}X${sequence}X${index}_9700_-NONE-_-NONE-`],
+        modified_ids: [],
+      },
+      checked_at: new Date().toISOString(),
+    })),
+  });
+}
+
+async function prepareDatabase(adminUrl: string, appUrl: string): Promise<string> {
+  const name = 'tango_sync_bench';
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  const owner = decodeURIComponent(new URL(appUrl).username) || 'postgres';
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name} OWNER "${owner}"`);
+  await admin.end();
+  const url = new URL(appUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function migrate(databaseUrl: string): Promise<void> {
+  const dataSource = new DataSource(
+    buildDataSourceOptions({
+      url: databaseUrl,
+      poolSize: 2,
+      statementTimeoutMs: 60_000,
+      migrationsRun: false,
+    }),
+  );
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  await dataSource.destroy();
+}
+
+async function startWorker(databaseUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(POOL_SIZE),
+      HTTP_PORT: String(PORT),
+      WEBHOOK_SECRETS: SECRET,
+      LOG_LEVEL: 'warn',
+      KAFKA_TOPIC_PREFIX: `bench-${process.pid}`,
+      FETCHER_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${PORT}/health/ready`);
+      if (response.ok) {
+        return child;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) {
+      throw new Error(`the worker exited with ${child.exitCode} during start-up`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the worker did not become ready within 30 s');
+}
+
+interface RunResult {
+  readonly count: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+}
+
+async function runSenders(send: (sender: number, sequence: number) => Promise<void>): Promise<RunResult> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, sender) => {
+      for (;;) {
+        const sequence = next;
+        next += 1;
+        if (sequence >= DELIVERIES) {
+          return;
+        }
+        const t0 = process.hrtime.bigint();
+        await send(sender, sequence);
+        latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latenciesMs.sort((a, b) => a - b);
+  return { count: DELIVERIES, seconds, latenciesMs };
+}
+
+async function benchWorker(): Promise<RunResult> {
+  const http = new HttpPool(`http://127.0.0.1:${PORT}`, { connections: SENDERS, pipelining: 1 });
+  // Signing happens before the clock starts for each request: we measure the receiver, not the sender.
+  const send = async (sender: number, sequence: number): Promise<void> => {
+    const body = deliveryBody(sender, sequence);
+    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    const response = await http.request({
+      method: 'POST',
+      path: '/tango/webhooks',
+      headers: { 'content-type': 'application/json', 'x-tango-signature': signature },
+      body,
+    });
+    await response.body.dump();
+    if (response.statusCode !== 202) {
+      throw new Error(`unexpected status ${response.statusCode}`);
+    }
+  };
+  for (let i = 0; i < 200; i += 1) {
+    await send(999, DELIVERIES + i); // warm-up, not measured
+  }
+  const result = await runSenders(send);
+  await http.close();
+  return result;
+}
+
+async function benchBarePg(databaseUrl: string): Promise<RunResult> {
+  const pool = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+  const send = async (sender: number, sequence: number): Promise<void> => {
+    const body = deliveryBody(sender, sequence);
+    const parsed = JSON.parse(body) as {
+      delivery_id: string;
+      timestamp: string;
+      events: { alert_id: string; checked_at: string; matches: { new_ids: string[] } }[];
+    };
+    const sha = createHash('sha256').update(body).digest('hex');
+    const ids = parsed.events.flatMap((e) => e.matches.new_ids).sort();
+    // The same rows as the worker writes, in one set-based statement (one implicit transaction), like the worker.
+    await pool.query(
+      `WITH delivery AS (
+         INSERT INTO webhook_deliveries (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp,
+           format, status, problems, event_count, target_count, verified_by)
+         VALUES ($1, $2, $3, $4, '{}'::jsonb, now(), $5, 'alerts', 'processed', '[]'::jsonb, $6, $6, 'bare')
+         ON CONFLICT (delivery_key) DO UPDATE SET duplicate_count = webhook_deliveries.duplicate_count + 1
+         RETURNING id, (xmax <> 0) AS duplicate
+       ),
+       events AS (
+         INSERT INTO webhook_events (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at,
+           tango_created_at, problems, payload, target_count)
+         SELECT d.id, e.idx, 'alerts.contract.match', 'recognized', e.alert_id, 'contract', 'contracts', e.checked_at, e.checked_at,
+                '[]'::jsonb, e.payload::jsonb, 1
+           FROM delivery d, unnest($7::int[], $8::text[], $9::timestamptz[], $10::text[]) AS e(idx, alert_id, checked_at, payload)
+          WHERE NOT d.duplicate
+       ),
+       targets AS (
+         INSERT INTO fetch_targets (resource, record_id, id_kind, kind, reason, hint_count, first_delivery_pk, last_delivery_pk)
+         SELECT 'contracts', r, 'key', 'record', 'alerts.contract.match:new', 1, d.id, d.id
+           FROM delivery d, unnest($11::text[]) AS r
+          WHERE NOT d.duplicate
+         ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
+           SET hint_count = fetch_targets.hint_count + 1, last_hinted_at = clock_timestamp()
+       ),
+       family_state AS (
+         UPDATE sync_state SET last_delivery_received_at = now(), last_delivery_id = $2, updated_at = clock_timestamp()
+          WHERE scope = 'resource' AND scope_key = 'contracts'
+            AND (last_delivery_received_at IS NULL OR last_delivery_received_at < now() - interval '1 second')
+       ),
+       alert_state AS (
+         INSERT INTO sync_state (scope, scope_key, last_delivery_received_at, last_delivery_id, last_checked_at)
+         SELECT 'alert', $12, now(), $2, $13 FROM delivery d WHERE NOT d.duplicate
+         ON CONFLICT (scope, scope_key) DO UPDATE SET last_delivery_received_at = EXCLUDED.last_delivery_received_at,
+           last_delivery_id = EXCLUDED.last_delivery_id, last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at)
+       )
+       SELECT id, duplicate, pg_notify('fetch_targets', $14) FROM delivery`,
+      [
+        `${parsed.delivery_id}:${sha}`,
+        parsed.delivery_id,
+        sha,
+        Buffer.from(body),
+        parsed.timestamp,
+        parsed.events.length,
+        parsed.events.map((_, i) => i),
+        parsed.events.map((e) => e.alert_id),
+        parsed.events.map((e) => e.checked_at),
+        parsed.events.map((e) => JSON.stringify(e)),
+        ids,
+        parsed.events[0]?.alert_id,
+        parsed.events[0]?.checked_at,
+        String(ids.length),
+      ],
+    );
+  };
+  const result = await runSenders(send);
+  await pool.end();
+  return result;
+}
+
+function describe(label: string, result: RunResult): { rate: number; p50: number; p99: number } {
+  const rate = result.count / result.seconds;
+  const p50 = percentile(result.latenciesMs, 50);
+  const p99 = percentile(result.latenciesMs, 99);
+  console.log(
+    `${label.padEnd(22)} ${result.count} deliveries in ${result.seconds.toFixed(2)} s = ${rate.toFixed(0)} deliveries/s ` +
+      `(${(rate * EVENTS).toFixed(0)} events/s); p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+  );
+  return { rate, p50, p99 };
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = await prepareDatabase(
+    requireEnv('TEST_DATABASE_ADMIN_URL'),
+    requireEnv('DATABASE_URL'),
+  );
+  const settings = new Client({ connectionString: databaseUrl });
+  await settings.connect();
+  const syncCommit = (await settings.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
+    ?.synchronous_commit;
+  await settings.end();
+  console.log(
+    `bench/ingest: ${SENDERS} senders, ${DELIVERIES} deliveries of ${EVENTS} events, pool size ${POOL_SIZE}, synchronous_commit=${syncCommit}`,
+  );
+  let workerResult: RunResult | undefined;
+  if (args.only !== 'bare') {
+    const worker = await startWorker(databaseUrl);
+    try {
+      workerResult = await benchWorker();
+    } finally {
+      worker.kill('SIGTERM');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
+  } else {
+    await migrate(databaseUrl);
+  }
+  if (args['after-migrate-sql'] !== '') {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(args['after-migrate-sql']);
+    await client.end();
+  }
+  const bareResult = await benchBarePg(databaseUrl);
+  const bare = describe('bare pg transaction', bareResult);
+  if (workerResult === undefined) {
+    return;
+  }
+  const app = describe('worker (HTTP, durable)', workerResult);
+  console.log(`ratio: worker rate is ${((app.rate / bare.rate) * 100).toFixed(1)}% of the bare pg rate`);
+  console.log(
+    JSON.stringify({
+      senders: SENDERS,
+      deliveries: DELIVERIES,
+      eventsPerDelivery: EVENTS,
+      poolSize: POOL_SIZE,
+      synchronousCommit: syncCommit,
+      worker: app,
+      barePg: bare,
+      ratio: app.rate / bare.rate,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { DatabaseModule } from '../database/database.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { WebhookModule } from '../webhook/webhook.module';
+
+/** What the command-line tools need: the database and the services they drive, no HTTP server. */
+@Module({})
+export class CliModule {
+  static forConfig(config: AppConfig): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, WebhookModule],
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
+import { ConfigValidationError, parseConfig } from '../config/app-config';
+import { loadRawEnvironment } from '../config/process-env';
+import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
+import { CliModule } from './cli.module';
+
+const USAGE = `usage: npm run cli -- <command> [options]
+
+commands:
+  reprocess-deliveries [--dry-run]   re-parse stored unrecognized/malformed webhook deliveries with the current
+                                     parser and enqueue their fetch targets
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const raw = loadRawEnvironment();
+  // The tools never receive webhooks: a missing secret must not stop them.
+  const config = parseConfig({
+    WEBHOOK_INSECURE_NO_SIGNATURE: 'true',
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    ...raw,
+  });
+  const logger = createRootLogger({
+    level: config.log.level === 'info' ? 'warn' : config.log.level,
+    format: config.log.format,
+  });
+  const app = await NestFactory.createApplicationContext(CliModule.forConfig(config), {
+    logger: new PinoNestLogger(logger),
+  });
+  try {
+    switch (command) {
+      case 'reprocess-deliveries': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { 'dry-run': { type: 'boolean', default: false } },
+        });
+        const summary = await app.get(DeliveryReprocessor).reprocessAll({ dryRun: values['dry-run'] });
+        process.stdout.write(`${JSON.stringify({ command, dryRun: values['dry-run'], ...summary })}\n`);
+        return 0;
+      }
+      default:
+        process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message =
+      error instanceof ConfigValidationError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    process.stderr.write(`tango-sync cli: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,60 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { parseDelivery } from './delivery-parser';
+import { WebhookRepository } from './webhook.repository';
+
+export interface ReprocessSummary {
+  readonly examined: number;
+  readonly nowProcessed: number;
+  readonly stillUnrecognized: number;
+  readonly stillMalformed: number;
+  readonly targetsEnqueued: number;
+}
+
+const PAGE_SIZE = 200;
+
+/**
+ * Re-parses stored deliveries that were `unrecognized` or `malformed` with the current parser and enqueues their
+ * targets, so a parser fix recovers what arrived before it. Safe to run repeatedly: targets coalesce.
+ */
+@Injectable()
+export class DeliveryReprocessor {
+  private readonly logger = new Logger(DeliveryReprocessor.name);
+
+  constructor(private readonly repository: WebhookRepository) {}
+
+  async reprocessAll(options: { dryRun: boolean }): Promise<ReprocessSummary> {
+    let afterPk = '0';
+    const summary = {
+      examined: 0,
+      nowProcessed: 0,
+      stillUnrecognized: 0,
+      stillMalformed: 0,
+      targetsEnqueued: 0,
+    };
+    for (;;) {
+      const page = await this.repository.listNeedingReprocess(afterPk, PAGE_SIZE);
+      if (page.length === 0) {
+        return summary;
+      }
+      for (const stored of page) {
+        afterPk = stored.deliveryPk;
+        summary.examined += 1;
+        const parsed = parseDelivery(stored.rawBody, stored.headerDeliveryId ?? undefined);
+        if (parsed.status === 'processed') {
+          summary.nowProcessed += 1;
+        } else if (parsed.status === 'unrecognized') {
+          summary.stillUnrecognized += 1;
+        } else {
+          summary.stillMalformed += 1;
+        }
+        if (!options.dryRun) {
+          summary.targetsEnqueued += await this.repository.replaceParse(stored.deliveryPk, parsed);
+        }
+        this.logger.debug(
+          { deliveryPk: stored.deliveryPk, before: stored.status, after: parsed.status },
+          'delivery reprocessed',
+        );
+      }
+    }
+  }
+}
