@@ -1,8 +1,13 @@
 import { type MigrationInterface } from 'typeorm';
 import { CreateSyncState1795333708008 } from '../../migrations/1795333708008-create-sync-state';
 import { CreateWebhookIngest1795334823019 } from '../../migrations/1795334823019-create-webhook-ingest';
+import { CreateMirror1795335950972 } from '../../migrations/1795335950972-create-mirror';
 
 type MigrationClass = new () => MigrationInterface;
 
 /** Every migration, registered explicitly and in order. New migrations are appended here. */
-export const MIGRATIONS: readonly MigrationClass[] = [CreateSyncState1795333708008, CreateWebhookIngest1795334823019];
+export const MIGRATIONS: readonly MigrationClass[] = [
+  CreateSyncState1795333708008,
+  CreateWebhookIngest1795334823019,
+  CreateMirror1795335950972,
+];

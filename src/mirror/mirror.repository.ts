@@ -1,0 +1,254 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type ResourceFamily } from '../common/tango/resource-family';
+import { contentHash } from './content-hash';
+import { type ColumnType, type JsonRecord, MIRROR_FAMILIES, type MirrorFamily } from './mirror-families';
+import { recordIdOf, sourceModifiedAt, typedColumnValues } from './typed-columns';
+
+/** Why a record was fetched: carried into its change event so consumers can trace it to a delivery. */
+export interface Provenance {
+  readonly deliveryIds: readonly string[];
+  readonly eventTypes: readonly string[];
+  readonly alertIds: readonly string[];
+  readonly reasons: readonly string[];
+  readonly snapshot?: boolean;
+}
+
+export interface FetchedRecord {
+  readonly record: JsonRecord;
+  /** When the request that returned it was sent: an older fetch never overwrites a newer one. */
+  readonly fetchedAt: Date;
+  readonly provenance: Provenance;
+}
+
+export interface MirrorChange {
+  readonly recordId: string;
+  readonly changeType: 'created' | 'updated' | 'deleted';
+  readonly version: number;
+}
+
+export interface UpsertOutcome {
+  readonly changes: readonly MirrorChange[];
+  /** Records whose content was already mirrored (only their fetch time moved). */
+  readonly unchanged: number;
+  /** Records refused because a newer fetch was already mirrored. */
+  readonly stale: number;
+  /** Records without a usable id (counted, never written). */
+  readonly withoutId: number;
+}
+
+/** Number of lanes change events are spread over; one relay publishes a lane at a time, in id order. */
+export const CHANGE_EVENT_LANES = 64;
+
+const SQL_TYPE: Readonly<Record<ColumnType, string>> = {
+  text: 'text',
+  date: 'date',
+  timestamptz: 'timestamptz',
+  numeric: 'numeric',
+  integer: 'integer',
+  bigint: 'bigint',
+  boolean: 'boolean',
+};
+
+/**
+ * Writes fetched records into the mirror tables: set-based, one statement per family batch, skipping records
+ * whose content hash did not change, bumping `version` on change, never letting an older fetch win, and writing
+ * each change's event into the `change_events` outbox in the same statement (so in the same transaction).
+ */
+@Injectable()
+export class MirrorRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async upsert(
+    family: ResourceFamily,
+    fetched: readonly FetchedRecord[],
+    manager?: EntityManager,
+  ): Promise<UpsertOutcome> {
+    const spec = MIRROR_FAMILIES[family];
+    const byId = new Map<string, FetchedRecord & { id: string }>();
+    let withoutId = 0;
+    for (const item of fetched) {
+      const id = recordIdOf(spec, item.record);
+      if (id === null) {
+        withoutId += 1;
+        continue;
+      }
+      const previous = byId.get(id);
+      // The same record twice in one batch: keep the one from the newest request.
+      if (previous === undefined || previous.fetchedAt <= item.fetchedAt) {
+        byId.set(id, { ...item, id });
+      }
+    }
+    const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (rows.length === 0) {
+      return { changes: [], unchanged: 0, stale: 0, withoutId };
+    }
+    const columnValues = rows.map((row) => typedColumnValues(spec, row.record));
+    const params: unknown[] = [
+      rows.map((row) => row.id),
+      rows.map((row) => JSON.stringify(row.record)),
+      rows.map((row) => contentHash(row.record)),
+      rows.map((row) => row.fetchedAt),
+      rows.map((row) => sourceModifiedAt(spec, row.record)),
+      rows.map((row) => JSON.stringify(row.provenance)),
+      ...spec.columns.map((_, index) => columnValues.map((values) => values[index] ?? null)),
+    ];
+    const result = await (manager ?? this.dataSource.manager).query<
+      { id: string; change_type: 'created' | 'updated' | 'unchanged' | 'stale'; version: number }[]
+    >(upsertSql(spec), params);
+    const changes: MirrorChange[] = [];
+    let unchanged = 0;
+    let stale = 0;
+    for (const row of result) {
+      if (row.change_type === 'created' || row.change_type === 'updated') {
+        changes.push({ recordId: row.id, changeType: row.change_type, version: row.version });
+      } else if (row.change_type === 'unchanged') {
+        unchanged += 1;
+      } else {
+        stale += 1;
+      }
+    }
+    return { changes, unchanged, stale, withoutId };
+  }
+
+  /**
+   * Tombstones records Tango no longer has (confirmed 404s): `deleted_at` set, `version` bumped, a `deleted`
+   * event written. Records fetched after the confirming request are left alone.
+   */
+  async markDeleted(
+    family: ResourceFamily,
+    ids: readonly string[],
+    confirmedAt: Date,
+    provenance: Provenance,
+    manager?: EntityManager,
+  ): Promise<MirrorChange[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const spec = MIRROR_FAMILIES[family];
+    const rows = await (manager ?? this.dataSource.manager).query<{ id: string; version: number }[]>(
+      `WITH deleted AS (
+         UPDATE ${spec.table} m
+            SET deleted_at = $2, version = m.version + 1, changed_at = clock_timestamp(), fetched_at = $2
+          WHERE m.${spec.idField} = ANY($1::${spec.idType}[]) AND m.deleted_at IS NULL AND m.fetched_at <= $2
+          RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash
+       ),
+       events AS (
+         INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
+                                    changed_fields, record, provenance, lane)
+         SELECT md5($3 || ':' || d.id || ':' || d.version)::uuid, $3, d.id, 'deleted', d.version, d.content_hash, NULL,
+                '{}', NULL, $4::jsonb, abs(hashtext($3 || ':' || d.id)) % ${CHANGE_EVENT_LANES}
+           FROM deleted d
+         ON CONFLICT (event_id) DO NOTHING
+       )
+       SELECT id, version FROM deleted ORDER BY id`,
+      [[...ids].sort(), confirmedAt, family, JSON.stringify(provenance)],
+    );
+    return rows.map((row) => ({ recordId: row.id, changeType: 'deleted', version: row.version }));
+  }
+
+  /** Ids of the given records that the mirror holds (deleted or not), with their last fetch time. */
+  async fetchTimes(
+    family: ResourceFamily,
+    ids: readonly string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Date>> {
+    const spec = MIRROR_FAMILIES[family];
+    const rows = await (manager ?? this.dataSource.manager).query<{ id: string; fetched_at: Date }[]>(
+      `SELECT ${spec.idField}::text AS id, fetched_at FROM ${spec.table} WHERE ${spec.idField} = ANY($1::${spec.idType}[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, row.fetched_at]));
+  }
+}
+
+/**
+ * One statement: the old rows (for diffs), the upsert gated on fetch time and source modification time, and the
+ * change events of the rows whose content changed. Unchanged records only move `fetched_at`.
+ */
+function upsertSql(spec: MirrorFamily): string {
+  const typed = spec.columns.map((column) => column.name);
+  const inputColumns = [
+    'id',
+    'record',
+    'hash',
+    'fetched_at',
+    'source_modified_at',
+    'provenance',
+    ...typed.map((name) => `c_${name}`),
+  ];
+  const inputTypes = [
+    'text',
+    'text',
+    'text',
+    'timestamptz',
+    'timestamptz',
+    'text',
+    ...spec.columns.map(() => 'text'),
+  ];
+  const unnestArgs = inputTypes.map((type, index) => `$${index + 1}::${type}[]`).join(', ');
+  const changed = '(m.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR m.deleted_at IS NOT NULL)';
+  const keep = (column: string): string =>
+    `${column} = CASE WHEN ${changed} THEN EXCLUDED.${column} ELSE m.${column} END`;
+  return `
+    WITH input AS (
+      SELECT * FROM unnest(${unnestArgs}) AS i(${inputColumns.join(', ')})
+    ),
+    old AS (
+      SELECT m.${spec.idField}::text AS id, m.record, m.content_hash, m.deleted_at, m.fetched_at, m.source_modified_at
+        FROM ${spec.table} m
+        JOIN input i ON m.${spec.idField} = i.id::${spec.idType}
+    ),
+    upserted AS (
+      INSERT INTO ${spec.table} AS m
+        (${spec.idField}, ${typed.join(', ')}${typed.length > 0 ? ', ' : ''}record, content_hash, version, fetched_at,
+         changed_at, source_modified_at, deleted_at)
+      SELECT i.id::${spec.idType}, ${spec.columns.map((column) => `i.c_${column.name}::${SQL_TYPE[column.type]}`).join(', ')}${typed.length > 0 ? ', ' : ''}
+             i.record::jsonb, i.hash, 1, i.fetched_at, clock_timestamp(), i.source_modified_at, NULL
+        FROM input i
+       ORDER BY i.id
+      ON CONFLICT (${spec.idField}) DO UPDATE SET
+        ${[...typed, 'record', 'content_hash', 'source_modified_at'].map(keep).join(',\n        ')},
+        version = CASE WHEN ${changed} THEN m.version + 1 ELSE m.version END,
+        changed_at = CASE WHEN ${changed} THEN clock_timestamp() ELSE m.changed_at END,
+        deleted_at = NULL,
+        fetched_at = EXCLUDED.fetched_at
+      WHERE EXCLUDED.fetched_at >= m.fetched_at
+        AND (EXCLUDED.source_modified_at IS NULL OR m.source_modified_at IS NULL
+             OR EXCLUDED.source_modified_at >= m.source_modified_at)
+      RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash
+    ),
+    classified AS (
+      SELECT i.id, i.record, i.provenance, u.version, u.content_hash AS hash, o.content_hash AS previous_hash, o.record AS previous_record,
+             CASE
+               WHEN u.id IS NULL THEN 'stale'
+               WHEN o.id IS NULL THEN 'created'
+               WHEN o.content_hash IS DISTINCT FROM u.content_hash OR o.deleted_at IS NOT NULL THEN 'updated'
+               ELSE 'unchanged'
+             END AS change_type
+        FROM input i
+        LEFT JOIN upserted u ON u.id = i.id
+        LEFT JOIN old o ON o.id = i.id
+    ),
+    events AS (
+      INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash, changed_fields,
+                                 record, provenance, lane)
+      SELECT md5('${spec.family}:' || c.id || ':' || c.version)::uuid, '${spec.family}', c.id, c.change_type, c.version,
+             c.previous_hash, c.hash,
+             ARRAY(
+               SELECT k FROM (
+                 SELECT jsonb_object_keys(c.record::jsonb) AS k
+                 UNION
+                 SELECT jsonb_object_keys(COALESCE(c.previous_record, '{}'::jsonb))
+               ) keys
+               WHERE c.previous_record IS NULL OR (c.previous_record -> k) IS DISTINCT FROM (c.record::jsonb -> k)
+               ORDER BY k
+             ),
+             c.record::jsonb, c.provenance::jsonb, abs(hashtext('${spec.family}:' || c.id)) % ${CHANGE_EVENT_LANES}
+        FROM classified c
+       WHERE c.change_type IN ('created', 'updated')
+       ORDER BY c.id
+      ON CONFLICT (event_id) DO NOTHING
+    )
+    SELECT id, change_type, version FROM classified ORDER BY id`;
+}
