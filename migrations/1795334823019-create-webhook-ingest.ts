@@ -79,6 +79,8 @@ export class CreateWebhookIngest1795334823019 implements MigrationInterface {
         last_hinted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         first_delivery_pk bigint REFERENCES webhook_deliveries (id) ON DELETE SET NULL,
         last_delivery_pk bigint REFERENCES webhook_deliveries (id) ON DELETE SET NULL,
+        not_before timestamptz,
+        attempt integer NOT NULL DEFAULT 0,
         published_at timestamptz
       )
     `);

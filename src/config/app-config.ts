@@ -27,6 +27,8 @@ export interface AppConfig {
     readonly maxAttempts: number;
     readonly backoffBaseMs: number;
     readonly backoffMaxMs: number;
+    readonly connections: number;
+    readonly liveReserveShare: number;
   };
   readonly webhook: {
     readonly path: string;
@@ -140,6 +142,8 @@ function toAppConfig(env: Env): AppConfig {
       maxAttempts: env.TANGO_MAX_ATTEMPTS,
       backoffBaseMs: env.TANGO_BACKOFF_BASE_MS,
       backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
+      connections: env.TANGO_CONNECTIONS,
+      liveReserveShare: env.TANGO_LIVE_RESERVE_SHARE,
     },
     webhook: {
       path: env.WEBHOOK_PATH,

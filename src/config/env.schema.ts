@@ -59,6 +59,8 @@ export const envSchema = z.object({
   TANGO_MAX_ATTEMPTS: positiveInt.max(20).default(4),
   TANGO_BACKOFF_BASE_MS: positiveInt.default(250),
   TANGO_BACKOFF_MAX_MS: positiveInt.default(10_000),
+  TANGO_CONNECTIONS: positiveInt.max(64).default(8),
+  TANGO_LIVE_RESERVE_SHARE: z.coerce.number().min(0).max(1).default(0.1),
 
   WEBHOOK_PATH: z
     .string()
