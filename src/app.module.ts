@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { FetcherModule } from './fetcher/fetcher.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -20,6 +21,7 @@ export class AppModule {
         KafkaModule,
         HealthModule,
         WebhookHttpModule,
+        FetcherModule,
       ],
     };
   }

@@ -36,7 +36,15 @@ export interface AppConfig {
     readonly insecureNoSignature: boolean;
     readonly maxBodyBytes: number;
   };
-  readonly fetcher: { readonly enabled: boolean; readonly groupId: string; readonly batchSize: number };
+  readonly fetcher: {
+    readonly enabled: boolean;
+    readonly groupId: string;
+    readonly batchSize: number;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+  };
+  readonly relay: { readonly enabled: boolean; readonly pollIntervalMs: number; readonly batchSize: number };
   readonly health: {
     readonly checkTimeoutMs: number;
     readonly reconcileMaxQuotaShare: number;
@@ -155,6 +163,14 @@ function toAppConfig(env: Env): AppConfig {
       enabled: env.FETCHER_ENABLED,
       groupId: env.FETCHER_GROUP_ID,
       batchSize: env.FETCHER_BATCH_SIZE,
+      maxAttempts: env.FETCHER_MAX_ATTEMPTS,
+      retryBaseMs: env.FETCHER_RETRY_BASE_MS,
+      retryMaxMs: env.FETCHER_RETRY_MAX_MS,
+    },
+    relay: {
+      enabled: env.RELAY_ENABLED,
+      pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
+      batchSize: env.RELAY_BATCH_SIZE,
     },
     health: {
       checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,

@@ -73,6 +73,13 @@ export const envSchema = z.object({
   FETCHER_ENABLED: booleanFlag.default(true),
   FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),
   FETCHER_BATCH_SIZE: positiveInt.max(100).default(100),
+  FETCHER_MAX_ATTEMPTS: positiveInt.max(100).default(5),
+  FETCHER_RETRY_BASE_MS: positiveInt.default(5_000),
+  FETCHER_RETRY_MAX_MS: positiveInt.default(3_600_000),
+
+  RELAY_ENABLED: booleanFlag.default(true),
+  RELAY_POLL_INTERVAL_MS: positiveInt.default(1_000),
+  RELAY_BATCH_SIZE: positiveInt.max(10_000).default(500),
 
   HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
   HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),

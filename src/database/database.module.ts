@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { DatabaseHealth } from './database-health';
 import { buildDataSourceOptions } from './data-source-options';
 import { MigrationRunner } from './migration-runner';
+import { PostgresNotifications } from './postgres-notifications';
 
 /**
  * Owns the Postgres connection pool (through TypeORM's DataSource), applies migrations at boot, and closes the
@@ -23,7 +24,7 @@ import { MigrationRunner } from './migration-runner';
       }),
     }),
   ],
-  providers: [MigrationRunner, DatabaseHealth],
-  exports: [MigrationRunner, DatabaseHealth],
+  providers: [MigrationRunner, DatabaseHealth, PostgresNotifications],
+  exports: [MigrationRunner, DatabaseHealth, PostgresNotifications],
 })
 export class DatabaseModule {}

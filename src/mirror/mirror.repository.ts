@@ -147,6 +147,33 @@ export class MirrorRepository {
     return rows.map((row) => ({ recordId: row.id, changeType: 'deleted', version: row.version }));
   }
 
+  /** Last successful fetch and last change per family, for the health module (same transaction as the work). */
+  async touchFetchState(
+    family: ResourceFamily,
+    outcome: { succeeded: boolean; changes: number; error: string | null },
+    manager?: EntityManager,
+  ): Promise<void> {
+    await (manager ?? this.dataSource.manager).query(
+      `UPDATE sync_state
+          SET last_fetch_succeeded_at = CASE WHEN $2 THEN clock_timestamp() ELSE last_fetch_succeeded_at END,
+              last_change_emitted_at = CASE WHEN $3 > 0 THEN clock_timestamp() ELSE last_change_emitted_at END,
+              last_error = COALESCE($4, last_error),
+              last_error_at = CASE WHEN $4 IS NULL THEN last_error_at ELSE clock_timestamp() END,
+              updated_at = clock_timestamp()
+        WHERE scope = 'resource' AND scope_key = $1`,
+      [family, outcome.succeeded, outcome.changes, outcome.error],
+    );
+  }
+
+  /** The integer id of a mirrored forecast by its `<source_system>:<external_id>` subject. */
+  async forecastIdForSubject(sourceSystem: string, externalId: string): Promise<string | null> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id::text AS id FROM forecasts WHERE source_system = $1 AND external_id = $2 ORDER BY fetched_at DESC LIMIT 1`,
+      [sourceSystem, externalId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   /** Ids of the given records that the mirror holds (deleted or not), with their last fetch time. */
   async fetchTimes(
     family: ResourceFamily,

@@ -42,7 +42,12 @@ describe('health endpoints of the running service', () => {
     const proxiedUrl = new URL(withDatabaseName(databaseUrl.toString(), databaseUrl.pathname.slice(1)));
     proxiedUrl.port = String(proxy.port);
     running = await startTestApp(
-      testConfig({ DATABASE_URL: proxiedUrl.toString(), HEALTH_CHECK_TIMEOUT_MS: '1000' }),
+      testConfig({
+        DATABASE_URL: proxiedUrl.toString(),
+        HEALTH_CHECK_TIMEOUT_MS: '1000',
+        RELAY_ENABLED: 'false',
+        FETCHER_ENABLED: 'false',
+      }),
     );
   });
 

@@ -35,7 +35,9 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    running = await startTestApp(testConfig({ WEBHOOK_SECRETS: SECRETS.join(',') }));
+    running = await startTestApp(
+      testConfig({ WEBHOOK_SECRETS: SECRETS.join(','), RELAY_ENABLED: 'false', FETCHER_ENABLED: 'false' }),
+    );
     url = `${running.baseUrl}/tango/webhooks`;
     db = new Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
     await db.connect();

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
+
+export const FETCH_REQUEST_TOPIC = 'fetch.requests.v1';
+export const FETCH_DEAD_LETTER_TOPIC = 'fetch.dead-letter.v1';
+
+export const PRIORITIES = ['live', 'sweep', 'backfill'] as const;
+
+/** A fetch request on Kafka: one record (or one alert sweep) to bring into the mirror. */
+export const fetchRequestSchema = z.object({
+  schema: z.literal('tango-sync.fetch-request.v1'),
+  targetId: z.string().regex(/^\d+$/),
+  resource: z.enum(RESOURCE_FAMILIES),
+  recordId: z.string().min(1).max(300),
+  idKind: z.enum(['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subject', 'alert']),
+  kind: z.enum(['record', 'sweep']),
+  priority: z.enum(PRIORITIES),
+  reason: z.string(),
+  hintedAt: z.iso.datetime({ offset: true }),
+  hintCount: z.number().int().positive(),
+  attempt: z.number().int().nonnegative(),
+  deliveryIds: z.array(z.string()),
+  sweep: z
+    .object({
+      alertId: z.string().nullable(),
+      queryType: z.string(),
+      filters: z.record(z.string(), z.unknown()),
+      checkedAt: z.string().nullable(),
+    })
+    .loose()
+    .nullable(),
+});
+
+export type FetchRequest = z.infer<typeof fetchRequestSchema>;
+
+export function priorityName(priority: number): FetchRequest['priority'] {
+  return PRIORITIES[Math.max(0, Math.min(PRIORITIES.length - 1, priority))] ?? 'live';
+}

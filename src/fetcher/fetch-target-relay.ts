@@ -1,0 +1,86 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { type Counter } from 'prom-client';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PostgresNotifications } from '../database/postgres-notifications';
+import { KafkaAdapter } from '../kafka/kafka-adapter';
+import { MetricsService } from '../metrics/metrics.service';
+import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
+import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC } from './fetch-request';
+import { FetchTargetRepository } from './fetch-target.repository';
+
+/** Publishes pending fetch targets to the fetch-request topic, keyed by `resource:id`. */
+@Injectable()
+export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly name = 'fetch-targets';
+  readonly channel = 'fetch_targets';
+  readonly batchSize: number;
+  private readonly enabled: boolean;
+  private readonly logger = new Logger(FetchTargetRelay.name);
+  private readonly loop: RelayLoop;
+  private readonly published: Counter;
+  private readonly topic: string;
+
+  constructor(
+    private readonly repository: FetchTargetRepository,
+    private readonly kafka: KafkaAdapter,
+    notifications: PostgresNotifications,
+    @Inject(APP_CONFIG) config: AppConfig,
+    metrics: MetricsService,
+  ) {
+    this.batchSize = config.relay.batchSize;
+    this.enabled = config.relay.enabled;
+    this.topic = kafka.topicName(FETCH_REQUEST_TOPIC);
+    this.loop = new RelayLoop(this, notifications, {
+      pollIntervalMs: config.relay.pollIntervalMs,
+      errorBackoffMs: 2_000,
+    });
+    this.published = metrics.counter(
+      'tango_sync_fetch_targets_published_total',
+      'Fetch targets published to Kafka',
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) {
+      this.logger.log('outbox relays are switched off in this process (RELAY_ENABLED=false)');
+      return;
+    }
+    await this.kafka.ensureTopics([
+      { name: this.topic },
+      { name: this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC) },
+    ]);
+    await this.loop.start();
+    this.logger.log({ topic: this.topic }, 'fetch-target relay started');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  async relayBatch(): Promise<number> {
+    const count = await this.repository.claimAndPublish(this.batchSize, async (targets) => {
+      await this.kafka.send(
+        this.topic,
+        targets.map((target) => ({
+          key: target.key,
+          value: JSON.stringify(target.request),
+          headers: { 'content-type': 'application/json', 'x-tango-sync-schema': target.request.schema },
+        })),
+      );
+    });
+    this.published.inc(count);
+    return count;
+  }
+
+  /** Publishes everything due now (tests and tools). */
+  drain(): Promise<number> {
+    return this.loop.drain();
+  }
+}

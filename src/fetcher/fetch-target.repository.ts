@@ -1,0 +1,248 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type ResourceFamily } from '../common/tango/resource-family';
+import { type FetchRequest, priorityName } from './fetch-request';
+
+export interface ClaimedTarget {
+  readonly request: FetchRequest;
+  readonly key: string;
+}
+
+export interface RetryTarget {
+  readonly resource: ResourceFamily;
+  readonly recordId: string;
+  readonly idKind: FetchRequest['idKind'];
+  readonly kind: FetchRequest['kind'];
+  readonly reason: string;
+  readonly priority: FetchRequest['priority'];
+  readonly sweep: FetchRequest['sweep'];
+  readonly attempt: number;
+  readonly notBefore: Date;
+}
+
+export type FailureKind = 'error' | 'not_found' | 'unresolvable' | 'filter_ignored';
+
+export interface FailureRecord {
+  readonly resource: ResourceFamily;
+  readonly recordId: string;
+  readonly idKind: string;
+  readonly kind: FailureKind;
+  readonly status: number | null;
+  readonly error: string;
+  readonly deadLettered: boolean;
+}
+
+const PRIORITY_NUMBER: Readonly<Record<FetchRequest['priority'], number>> = {
+  live: 0,
+  sweep: 1,
+  backfill: 2,
+};
+
+/** SQL of the fetch-target outbox and of failed fetches. */
+@Injectable()
+export class FetchTargetRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Claims up to `limit` due targets (FOR UPDATE SKIP LOCKED, live first), hands them to `publish`, and marks them
+   * published in the same transaction. A crash after publishing and before commit leaves them pending: they are
+   * published again (a duplicate message, which the fetcher tolerates), never lost.
+   */
+  async claimAndPublish(
+    limit: number,
+    publish: (targets: ClaimedTarget[]) => Promise<void>,
+  ): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<
+        {
+          id: string;
+          resource: ResourceFamily;
+          record_id: string;
+          id_kind: FetchRequest['idKind'];
+          kind: FetchRequest['kind'];
+          priority: number;
+          reason: string;
+          sweep_spec: FetchRequest['sweep'];
+          hint_count: number;
+          last_hinted_at: Date;
+          attempt: number;
+          delivery_ids: (string | null)[];
+        }[]
+      >(
+        `WITH claimed AS (
+           SELECT id FROM fetch_targets
+            WHERE status = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp())
+            ORDER BY priority, id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+         )
+         SELECT t.id::text AS id, t.resource, t.record_id, t.id_kind, t.kind, t.priority, t.reason, t.sweep_spec,
+                t.hint_count, t.last_hinted_at, t.attempt,
+                ARRAY[first_delivery.delivery_id, last_delivery.delivery_id] AS delivery_ids
+           FROM claimed c
+           JOIN fetch_targets t ON t.id = c.id
+           LEFT JOIN webhook_deliveries first_delivery ON first_delivery.id = t.first_delivery_pk
+           LEFT JOIN webhook_deliveries last_delivery ON last_delivery.id = t.last_delivery_pk
+          ORDER BY t.priority, t.id`,
+        [limit],
+      );
+      if (rows.length === 0) {
+        return 0;
+      }
+      await publish(
+        rows.map((row) => ({
+          key: `${row.resource}:${row.record_id}`,
+          request: {
+            schema: 'tango-sync.fetch-request.v1',
+            targetId: row.id,
+            resource: row.resource,
+            recordId: row.record_id,
+            idKind: row.id_kind,
+            kind: row.kind,
+            priority: priorityName(row.priority),
+            reason: row.reason,
+            hintedAt: row.last_hinted_at.toISOString(),
+            hintCount: row.hint_count,
+            attempt: row.attempt,
+            deliveryIds: [...new Set(row.delivery_ids.filter((id): id is string => id !== null))],
+            sweep: row.sweep_spec,
+          },
+        })),
+      );
+      await manager.query(
+        `UPDATE fetch_targets SET status = 'published', published_at = clock_timestamp() WHERE id = ANY($1::bigint[])`,
+        [rows.map((row) => row.id)],
+      );
+      return rows.length;
+    });
+  }
+
+  /** Puts targets back in the outbox to be fetched again after `notBefore` (coalescing with pending hints). */
+  async requeue(targets: readonly RetryTarget[], manager?: EntityManager): Promise<void> {
+    if (targets.length === 0) {
+      return;
+    }
+    const sorted = [...targets].sort((a, b) =>
+      `${a.resource}:${a.recordId}`.localeCompare(`${b.resource}:${b.recordId}`),
+    );
+    await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, priority, reason, sweep_spec, attempt, not_before)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::jsonb[], $8::int[],
+                            $9::timestamptz[])
+       ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
+         SET attempt = GREATEST(fetch_targets.attempt, EXCLUDED.attempt),
+             not_before = GREATEST(fetch_targets.not_before, EXCLUDED.not_before),
+             priority = LEAST(fetch_targets.priority, EXCLUDED.priority),
+             hint_count = fetch_targets.hint_count + 1,
+             last_hinted_at = clock_timestamp()`,
+      [
+        sorted.map((t) => t.resource),
+        sorted.map((t) => t.recordId),
+        sorted.map((t) => t.idKind),
+        sorted.map((t) => t.kind),
+        sorted.map((t) => PRIORITY_NUMBER[t.priority]),
+        sorted.map((t) => t.reason),
+        sorted.map((t) => (t.sweep === null ? null : JSON.stringify(t.sweep))),
+        sorted.map((t) => t.attempt),
+        sorted.map((t) => t.notBefore),
+      ],
+    );
+    await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('fetch_targets', $1)`, [
+      String(targets.length),
+    ]);
+  }
+
+  async recordFailures(failures: readonly FailureRecord[], manager?: EntityManager): Promise<void> {
+    if (failures.length === 0) {
+      return;
+    }
+    const sorted = [...failures].sort((a, b) =>
+      `${a.resource}:${a.recordId}`.localeCompare(`${b.resource}:${b.recordId}`),
+    );
+    await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO fetch_failures (resource, record_id, id_kind, kind, last_status, last_error, dead_lettered_at)
+       SELECT f.resource, f.record_id, f.id_kind, f.kind, f.status, f.error, CASE WHEN f.dead THEN clock_timestamp() END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::boolean[])
+           AS f(resource, record_id, id_kind, kind, status, error, dead)
+       ON CONFLICT (resource, record_id) DO UPDATE
+         SET attempts = CASE WHEN fetch_failures.resolved_at IS NULL THEN fetch_failures.attempts + 1 ELSE 1 END,
+             first_failed_at = CASE WHEN fetch_failures.resolved_at IS NULL THEN fetch_failures.first_failed_at
+                                    ELSE clock_timestamp() END,
+             kind = EXCLUDED.kind, last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error,
+             last_failed_at = clock_timestamp(),
+             dead_lettered_at = COALESCE(EXCLUDED.dead_lettered_at, fetch_failures.dead_lettered_at),
+             resolved_at = NULL`,
+      [
+        sorted.map((f) => f.resource),
+        sorted.map((f) => f.recordId),
+        sorted.map((f) => f.idKind),
+        sorted.map((f) => f.kind),
+        sorted.map((f) => f.status),
+        sorted.map((f) => f.error.slice(0, 2000)),
+        sorted.map((f) => f.deadLettered),
+      ],
+    );
+  }
+
+  /** Fetches that succeeded close their open failure rows. */
+  async resolveFailures(
+    resource: ResourceFamily,
+    recordIds: readonly string[],
+    manager?: EntityManager,
+  ): Promise<void> {
+    if (recordIds.length === 0) {
+      return;
+    }
+    await (manager ?? this.dataSource.manager).query(
+      `UPDATE fetch_failures SET resolved_at = clock_timestamp()
+        WHERE resource = $1 AND record_id = ANY($2::text[]) AND resolved_at IS NULL`,
+      [resource, recordIds],
+    );
+  }
+
+  /** Re-drives dead-lettered (or all open) failures as new live targets; returns how many were enqueued. */
+  async redrive(options: { resource?: ResourceFamily; includeOpen: boolean }): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<
+        { resource: ResourceFamily; record_id: string; id_kind: FetchRequest['idKind'] }[]
+      >(
+        `UPDATE fetch_failures SET redriven_at = clock_timestamp(), dead_lettered_at = NULL
+          WHERE resolved_at IS NULL AND ($1::text IS NULL OR resource = $1)
+            AND (dead_lettered_at IS NOT NULL OR $2::boolean)
+          RETURNING resource, record_id, id_kind`,
+        [options.resource ?? null, options.includeOpen],
+      );
+      await this.requeue(
+        rows.map((row) => ({
+          resource: row.resource,
+          recordId: row.record_id,
+          idKind: row.id_kind,
+          kind: 'record',
+          reason: 'redrive',
+          priority: 'live',
+          sweep: null,
+          attempt: 0,
+          notBefore: new Date(),
+        })),
+        manager,
+      );
+      return rows.length;
+    });
+  }
+
+  /** Attempts recorded so far for open failures of these records. */
+  async openFailureAttempts(
+    resource: ResourceFamily,
+    recordIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (recordIds.length === 0) {
+      return new Map();
+    }
+    const rows = await this.dataSource.query<{ record_id: string; attempts: number; kind: FailureKind }[]>(
+      `SELECT record_id, attempts, kind FROM fetch_failures
+        WHERE resource = $1 AND record_id = ANY($2::text[]) AND resolved_at IS NULL`,
+      [resource, recordIds],
+    );
+    return new Map(rows.map((row) => [row.record_id, row.attempts]));
+  }
+}
