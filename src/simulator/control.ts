@@ -1,0 +1,212 @@
+import { type SimClock } from './clock';
+import { type Counters, type CountersSnapshot } from './counters';
+import { type JsonObject } from './dataset/json';
+import { type Dataset } from './dataset/store';
+import { type FaultInjector } from './faults';
+import { groundTruthSnapshot } from './ground-truth';
+import {
+  type FaultSettings,
+  type Family,
+  type RateLimitSettings,
+  type WebhookSettings,
+  rateLimitSettingsSchema,
+  webhookSettingsSchema,
+} from './options';
+import { type RateLimiter } from './rate-limit';
+import { type Trickle } from './trickle';
+import { type BreakerState } from './webhooks/circuit-breaker';
+import { type DeliveryAttempt, type DeliveryRecord } from './webhooks/dispatcher';
+import { ALERT_QUERY_TYPES } from './webhooks/envelopes';
+import {
+  type AlertCreate,
+  type EndpointCreate,
+  type WebhookAlert,
+  type WebhookEndpoint,
+  alertCreateSchema,
+  endpointCreateSchema,
+} from './webhooks/registry';
+import { type WebhookService } from './webhooks/webhook-service';
+
+export interface RegisterWebhookInput {
+  readonly url: string;
+  readonly secret?: string;
+  readonly format?: 'alerts' | 'legacy';
+  readonly name?: string;
+  /** One alert per query type (default: all eight). */
+  readonly queryTypes?: readonly (typeof ALERT_QUERY_TYPES)[number][];
+  readonly frequency?: WebhookAlert['frequency'];
+  /** Alert filters; the default matches every record. */
+  readonly filters?: JsonObject;
+  readonly countsOnly?: boolean;
+}
+
+/** Filter that matches every record (the simulator ignores filter keys no record has). */
+export const MATCH_ALL_FILTERS: JsonObject = { sim_match_all: true };
+
+/** Everything tests (in process) and `/_sim/` (standalone) may do to a running simulator. */
+export class SimulatorControl {
+  constructor(
+    readonly dataset: Dataset,
+    private readonly webhooks: WebhookService,
+    private readonly faultInjector: FaultInjector,
+    private readonly rateLimiter: RateLimiter,
+    private readonly counterStore: Counters,
+    private readonly trickle: Trickle,
+    private readonly clock: SimClock,
+    private webhookSettings: WebhookSettings,
+    private readonly shapeTier: { refuse: boolean },
+  ) {}
+
+  /** Current webhook settings (the dispatcher reads them on every attempt). */
+  webhookSettingsNow(): WebhookSettings {
+    return this.webhookSettings;
+  }
+
+  createRecord(family: Family, fields?: JsonObject): JsonObject {
+    return this.dataset.create(family, fields);
+  }
+
+  modifyRecord(family: Family, id: string, fields?: JsonObject): JsonObject | undefined {
+    return this.dataset.modify(family, id, fields);
+  }
+
+  deleteRecord(family: Family, id: string): boolean {
+    return this.dataset.delete(family, id);
+  }
+
+  getRecord(family: Family, id: string): JsonObject | undefined {
+    const index = this.dataset.resolve(family, id);
+    return index === undefined ? undefined : this.dataset.get(family, index);
+  }
+
+  /** Ids of live records in default list order (small datasets only: this materialises the list). */
+  ids(family: Family): string[] {
+    return [...groundTruthSnapshot(this.dataset, family).keys()];
+  }
+
+  /** `id -> content hash` for one family (small datasets; use `GET /_sim/state` for big ones). */
+  groundTruth(family: Family): Map<string, string> {
+    return groundTruthSnapshot(this.dataset, family);
+  }
+
+  createEndpoint(input: EndpointCreate): WebhookEndpoint {
+    return this.webhooks.registry.createEndpoint(
+      endpointCreateSchema.parse(input),
+      new Date(this.clock.now()).toISOString(),
+      this.webhooks.journalSeq,
+    );
+  }
+
+  createAlert(input: AlertCreate): WebhookAlert {
+    const parsed = alertCreateSchema.parse(input);
+    const now = this.clock.now();
+    return this.webhooks.registry.createAlert(
+      parsed,
+      now,
+      this.webhooks.journalSeq,
+      now + this.webhooks.intervalMs(parsed.frequency),
+    );
+  }
+
+  /** Registers an endpoint and one alert per query type, returning the endpoint (with its secret). */
+  registerWebhook(input: RegisterWebhookInput): { endpoint: WebhookEndpoint; alerts: WebhookAlert[] } {
+    const endpoint = this.createEndpoint({
+      name: input.name ?? `sim-${this.webhooks.registry.endpoints.size + 1}`,
+      callback_url: input.url,
+      ...(input.secret === undefined ? {} : { secret: input.secret }),
+      format: input.format ?? 'alerts',
+    });
+    const alerts =
+      endpoint.format === 'legacy'
+        ? []
+        : (input.queryTypes ?? ALERT_QUERY_TYPES).map((queryType) =>
+            this.createAlert({
+              name: `${endpoint.name} ${queryType}`,
+              query_type: queryType,
+              filters: input.filters ?? MATCH_ALL_FILTERS,
+              frequency: input.frequency ?? 'realtime',
+              endpoint: endpoint.id,
+              ...(input.countsOnly === undefined ? {} : { counts_only: input.countsOnly }),
+            }),
+          );
+    return { endpoint, alerts };
+  }
+
+  endpoints(): WebhookEndpoint[] {
+    return [...this.webhooks.registry.endpoints.values()];
+  }
+
+  alerts(): WebhookAlert[] {
+    return [...this.webhooks.registry.alerts.values()];
+  }
+
+  /** Evaluates every active alert now and resolves when the resulting deliveries are settled. */
+  flush(): Promise<DeliveryRecord[]> {
+    return this.webhooks.flush();
+  }
+
+  /** Waits for deliveries already in flight (retries included). */
+  settle(): Promise<void> {
+    return this.webhooks.dispatcher.settle();
+  }
+
+  deliveries(): readonly DeliveryRecord[] {
+    return this.webhooks.dispatcher.deliveries;
+  }
+
+  attempts(): readonly DeliveryAttempt[] {
+    return this.webhooks.dispatcher.attempts;
+  }
+
+  breakerState(endpointId: string): BreakerState {
+    return this.webhooks.dispatcher.breaker(endpointId).state;
+  }
+
+  faults(): FaultSettings {
+    return this.faultInjector.current();
+  }
+
+  setFaults(patch: Partial<FaultSettings>): FaultSettings {
+    return this.faultInjector.update(patch);
+  }
+
+  resetFaults(): FaultSettings {
+    return this.faultInjector.reset();
+  }
+
+  rateLimits(): RateLimitSettings {
+    return this.rateLimiter.current();
+  }
+
+  /** Replaces the limits (merged with the current ones) and starts fresh windows. */
+  setRateLimits(patch: Partial<RateLimitSettings>): RateLimitSettings {
+    const next = rateLimitSettingsSchema.parse({ ...this.rateLimiter.current(), ...patch });
+    this.rateLimiter.update(next);
+    return next;
+  }
+
+  setWebhookSettings(patch: Partial<WebhookSettings>): WebhookSettings {
+    this.webhookSettings = webhookSettingsSchema.parse({ ...this.webhookSettings, ...patch });
+    return this.webhookSettings;
+  }
+
+  setRefuseProShapes(refuse: boolean): void {
+    this.shapeTier.refuse = refuse;
+  }
+
+  setTimeScale(timeScale: number): void {
+    this.clock.timeScale = timeScale;
+  }
+
+  setTrickleRate(ratePerSecond: number): void {
+    this.trickle.setRate(ratePerSecond);
+  }
+
+  counters(): CountersSnapshot {
+    return this.counterStore.snapshot();
+  }
+
+  resetCounters(): void {
+    this.counterStore.reset();
+  }
+}

@@ -1,0 +1,61 @@
+/** Counters reported by `GET /_sim/state` and `GET /_sim/counters`. */
+export interface CountersSnapshot {
+  requestsByRoute: Record<string, number>;
+  responsesByStatus: Record<string, number>;
+  rateLimited: number;
+  faultsInjected: Record<string, number>;
+  deliveriesAttempted: number;
+  deliveriesAcknowledged: number;
+  deliveriesFailed: number;
+  deliveriesGivenUp: number;
+  deliveriesSkippedCircuitOpen: number;
+  deliveriesDuplicated: number;
+  eventsDispatched: number;
+  alertEvaluations: number;
+}
+
+export class Counters {
+  private data: CountersSnapshot = Counters.empty();
+
+  private static empty(): CountersSnapshot {
+    return {
+      requestsByRoute: {},
+      responsesByStatus: {},
+      rateLimited: 0,
+      faultsInjected: {},
+      deliveriesAttempted: 0,
+      deliveriesAcknowledged: 0,
+      deliveriesFailed: 0,
+      deliveriesGivenUp: 0,
+      deliveriesSkippedCircuitOpen: 0,
+      deliveriesDuplicated: 0,
+      eventsDispatched: 0,
+      alertEvaluations: 0,
+    };
+  }
+
+  request(route: string, status: number): void {
+    this.data.requestsByRoute[route] = (this.data.requestsByRoute[route] ?? 0) + 1;
+    const key = String(status);
+    this.data.responsesByStatus[key] = (this.data.responsesByStatus[key] ?? 0) + 1;
+  }
+
+  fault(kind: string): void {
+    this.data.faultsInjected[kind] = (this.data.faultsInjected[kind] ?? 0) + 1;
+  }
+
+  add(
+    key: Exclude<keyof CountersSnapshot, 'requestsByRoute' | 'responsesByStatus' | 'faultsInjected'>,
+    amount = 1,
+  ): void {
+    this.data[key] += amount;
+  }
+
+  snapshot(): CountersSnapshot {
+    return structuredClone(this.data);
+  }
+
+  reset(): void {
+    this.data = Counters.empty();
+  }
+}

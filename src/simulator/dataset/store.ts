@@ -1,0 +1,380 @@
+import { type DatasetSizes, FAMILIES, type Family } from '../options';
+import { recordRng } from '../prng';
+import { type Creation, type GenContext, createGenContext } from './context';
+import { fromEpochDay, isoWithOffset } from './dates';
+import { FAMILY_SPECS, type FamilySpec, recordId } from './families';
+import { type JsonObject, cloneJson, isJsonObject } from './json';
+import { applyDefaultChange } from './modifications';
+import { generateNotice } from './opportunities';
+
+export type LegacyChange =
+  | 'new_award'
+  | 'new_transaction'
+  | 'new_opportunity'
+  | 'new_notice'
+  | 'new_entity'
+  | 'new_grant'
+  | 'new_forecast'
+  | 'updated';
+
+/** One creation or modification; deletions produce none (Tango sends no deletion events). */
+export interface RecordChange {
+  readonly family: Family;
+  readonly id: string;
+  readonly kind: 'new' | 'modified';
+  readonly legacyChange: LegacyChange;
+  readonly record: JsonObject;
+  readonly atMs: number;
+  readonly transactionIds?: readonly string[];
+  readonly noticeId?: string;
+}
+
+export class RecordMutationError extends Error {
+  readonly code = 'SIMULATOR.INVALID_MUTATION';
+}
+
+const AWARD_FAMILIES: ReadonlySet<Family> = new Set(['contracts', 'idvs', 'otas', 'otidvs']);
+const NEW_CHANGE: Record<Family, LegacyChange> = {
+  contracts: 'new_award',
+  idvs: 'new_award',
+  otas: 'new_award',
+  otidvs: 'new_award',
+  opportunities: 'new_opportunity',
+  notices: 'new_notice',
+  entities: 'new_entity',
+  grants: 'new_grant',
+  forecasts: 'new_forecast',
+};
+const IMMUTABLE_FIELDS = new Set([
+  'key',
+  'piid',
+  'award_date',
+  'opportunity_id',
+  'notice_id',
+  'uei',
+  'grant_id',
+  'id',
+]);
+
+interface FamilyState {
+  readonly spec: FamilySpec;
+  readonly base: number;
+  created: number;
+  readonly overlay: Map<number, JsonObject>;
+  readonly deleted: Set<number>;
+  deletedSorted: number[];
+  readonly modifiedAt: Map<number, number>;
+  mutations: number;
+}
+
+/**
+ * The lazy dataset: record `i` of a family is `generate(seed, family, i)` unless the overlay holds a
+ * created or modified version, and deleted indices are skipped. Memory grows with mutations, never with size.
+ */
+export class Dataset {
+  readonly ctx: GenContext;
+  private readonly states: Record<Family, FamilyState>;
+  private readonly listeners: ((change: RecordChange) => void)[] = [];
+
+  constructor(
+    seed: number,
+    sizes: DatasetSizes,
+    anchorDate: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ctx = createGenContext(seed, sizes, anchorDate);
+    const entries = FAMILIES.map((family): [Family, FamilyState] => [
+      family,
+      {
+        spec: FAMILY_SPECS[family],
+        base: sizes[family],
+        created: 0,
+        overlay: new Map(),
+        deleted: new Set(),
+        deletedSorted: [],
+        modifiedAt: new Map(),
+        mutations: 0,
+      },
+    ]);
+    this.states = Object.fromEntries(entries) as Record<Family, FamilyState>;
+  }
+
+  onChange(listener: (change: RecordChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  spec(family: Family): FamilySpec {
+    return this.states[family].spec;
+  }
+
+  baseCount(family: Family): number {
+    return this.states[family].base;
+  }
+
+  /** Indices ever allocated (base + created), deleted ones included. */
+  allocated(family: Family): number {
+    const state = this.states[family];
+    return state.base + state.created;
+  }
+
+  liveCount(family: Family): number {
+    return this.allocated(family) - this.states[family].deleted.size;
+  }
+
+  /** Changes whenever a record of the family is created, modified or deleted. */
+  version(family: Family): number {
+    return this.states[family].mutations;
+  }
+
+  isDeleted(family: Family, index: number): boolean {
+    return this.states[family].deleted.has(index);
+  }
+
+  /** Record `index` in its full detail shape, or undefined if it was deleted or never existed. */
+  get(family: Family, index: number): JsonObject | undefined {
+    const state = this.states[family];
+    if (index < 0 || index >= state.base + state.created || state.deleted.has(index)) {
+      return undefined;
+    }
+    return state.overlay.get(index) ?? state.spec.generate(this.ctx, index);
+  }
+
+  /** Last creation/modification time of a record (base records: undefined). */
+  modifiedAt(family: Family, index: number): number | undefined {
+    return this.states[family].modifiedAt.get(index);
+  }
+
+  /** The index of the live record with this id (entity UEIs compare case-insensitively). */
+  resolve(family: Family, id: string): number | undefined {
+    const state = this.states[family];
+    const index = state.spec.decodeIndex(this.ctx, id);
+    if (index === undefined) {
+      return undefined;
+    }
+    const record = this.get(family, index);
+    if (record === undefined) {
+      return undefined;
+    }
+    const actual = recordId(state.spec, record);
+    const matches = family === 'entities' ? actual.toUpperCase() === id.toUpperCase() : actual === id;
+    return matches ? index : undefined;
+  }
+
+  /** Index of the `offset`-th live record in index order (page-number families). */
+  indexAtOffset(family: Family, offset: number): number {
+    const sorted = this.states[family].deletedSorted;
+    let index = offset;
+    for (const deleted of sorted) {
+      if (deleted <= index) {
+        index += 1;
+      } else {
+        break;
+      }
+    }
+    return index;
+  }
+
+  /** Live indices in default list order: page families by index; keyset families newest first. */
+  *orderedIndices(family: Family, after?: number): Generator<number> {
+    const state = this.states[family];
+    const total = state.base + state.created;
+    if (state.spec.pagination === 'page') {
+      for (let i = after === undefined ? 0 : after + 1; i < total; i += 1) {
+        if (!state.deleted.has(i)) {
+          yield i;
+        }
+      }
+      return;
+    }
+    let createdStart = total - 1;
+    let baseStart = 0;
+    if (after !== undefined) {
+      createdStart = after >= state.base ? after - 1 : state.base - 1;
+      baseStart = after >= state.base ? 0 : after + 1;
+    }
+    for (let i = createdStart; i >= state.base; i -= 1) {
+      if (!state.deleted.has(i)) {
+        yield i;
+      }
+    }
+    for (let i = baseStart; i < state.base; i += 1) {
+      if (!state.deleted.has(i)) {
+        yield i;
+      }
+    }
+  }
+
+  /** Live indices before `before` in default order, nearest first (for `previous_cursor`). */
+  *orderedIndicesBefore(family: Family, before: number): Generator<number> {
+    const state = this.states[family];
+    const total = state.base + state.created;
+    if (before < state.base) {
+      for (let i = before - 1; i >= 0; i -= 1) {
+        if (!state.deleted.has(i)) {
+          yield i;
+        }
+      }
+    }
+    for (let i = before < state.base ? state.base : before + 1; i < total; i += 1) {
+      if (!state.deleted.has(i)) {
+        yield i;
+      }
+    }
+  }
+
+  create(family: Family, fields: JsonObject = {}): JsonObject {
+    const state = this.states[family];
+    assertMutableFields(fields);
+    const index = state.base + state.created;
+    const atMs = this.now();
+    const creation: Creation = { atMs, day: this.creationDay(atMs) };
+    let parentIndex: number | undefined;
+    if (family === 'notices') {
+      const parentId = fields.opportunity_id;
+      parentIndex = typeof parentId === 'string' ? this.resolve('opportunities', parentId) : undefined;
+      if (typeof parentId === 'string' && parentIndex === undefined) {
+        throw new RecordMutationError(`opportunity ${parentId} does not exist`);
+      }
+      parentIndex ??= this.firstLive('opportunities');
+    }
+    const generated =
+      family === 'notices'
+        ? generateNotice(this.ctx, index, creation, parentIndex)
+        : state.spec.generate(this.ctx, index, creation);
+    const { opportunity_id: _ignored, ...rest } = fields;
+    const record = { ...generated, ...(family === 'notices' ? rest : fields) };
+    state.created += 1;
+    state.overlay.set(index, record);
+    state.modifiedAt.set(index, atMs);
+    state.mutations += 1;
+    const id = recordId(state.spec, record);
+    this.emit({ family, id, kind: 'new', legacyChange: NEW_CHANGE[family], record, atMs });
+    if (family === 'notices' && parentIndex !== undefined) {
+      this.touchOpportunity(parentIndex, record, atMs, true);
+    }
+    return cloneJson(record);
+  }
+
+  /** Modifies a live record: `fields` are merged shallowly, or a family-specific realistic change is made. */
+  modify(family: Family, id: string, fields?: JsonObject): JsonObject | undefined {
+    const state = this.states[family];
+    const index = this.resolve(family, id);
+    const current = index === undefined ? undefined : this.get(family, index);
+    if (index === undefined || current === undefined) {
+      return undefined;
+    }
+    if (fields !== undefined) {
+      assertMutableFields(fields);
+    }
+    const atMs = this.now();
+    const record = cloneJson(current);
+    const rng = recordRng(this.ctx.seed, `${family}:mod:${state.mutations}`, index);
+    const transactionIds =
+      fields === undefined ? applyDefaultChange(family, record, rng, this.creationDay(atMs), atMs) : [];
+    Object.assign(record, fields ?? {});
+    state.overlay.set(index, record);
+    state.modifiedAt.set(index, atMs);
+    state.mutations += 1;
+    const isTransaction = AWARD_FAMILIES.has(family);
+    this.emit({
+      family,
+      id: recordId(state.spec, record),
+      kind: 'modified',
+      legacyChange: isTransaction ? 'new_transaction' : 'updated',
+      record,
+      atMs,
+      ...(isTransaction ? { transactionIds } : {}),
+    });
+    if (family === 'notices') {
+      const parentId = record.opportunity_id;
+      const parentIndex = typeof parentId === 'string' ? this.resolve('opportunities', parentId) : undefined;
+      if (parentIndex !== undefined) {
+        this.touchOpportunity(parentIndex, record, atMs, false);
+      }
+    }
+    return cloneJson(record);
+  }
+
+  delete(family: Family, id: string): boolean {
+    const state = this.states[family];
+    const index = this.resolve(family, id);
+    if (index === undefined) {
+      return false;
+    }
+    state.deleted.add(index);
+    state.overlay.delete(index);
+    state.modifiedAt.delete(index);
+    const position = state.deletedSorted.findIndex((value) => value > index);
+    state.deletedSorted.splice(position < 0 ? state.deletedSorted.length : position, 0, index);
+    state.mutations += 1;
+    return true;
+  }
+
+  /** A live id of the family chosen by `pick` in [0, 1) (used by the trickle). */
+  randomLiveId(family: Family, pick: number): string | undefined {
+    const live = this.liveCount(family);
+    if (live === 0) {
+      return undefined;
+    }
+    const index = this.indexAtOffset(family, Math.floor(pick * live));
+    const record = this.get(family, index);
+    return record === undefined ? undefined : recordId(this.states[family].spec, record);
+  }
+
+  private firstLive(family: Family): number | undefined {
+    for (const index of this.orderedIndices(family)) {
+      return index;
+    }
+    return undefined;
+  }
+
+  /** Awards must sort before every seeded record: created award_date is never older than the anchor. */
+  private creationDay(atMs: number): string {
+    const today = fromEpochDay(Math.floor(atMs / 86_400_000));
+    return today > this.ctx.anchorDate ? today : this.ctx.anchorDate;
+  }
+
+  private touchOpportunity(index: number, notice: JsonObject, atMs: number, isNewNotice: boolean): void {
+    const state = this.states.opportunities;
+    const current = this.get('opportunities', index);
+    if (current === undefined) {
+      return;
+    }
+    const record = cloneJson(current);
+    record.last_notice_date = isoWithOffset(atMs);
+    if (isNewNotice) {
+      record.latest_notice_id = notice.notice_id ?? null;
+      const meta = record.meta;
+      if (isJsonObject(meta) && typeof meta.notices_count === 'number') {
+        meta.notices_count += 1;
+      }
+    }
+    state.overlay.set(index, record);
+    state.modifiedAt.set(index, atMs);
+    state.mutations += 1;
+    const noticeId = typeof notice.notice_id === 'string' ? notice.notice_id : undefined;
+    this.emit({
+      family: 'opportunities',
+      id: recordId(state.spec, record),
+      kind: 'modified',
+      legacyChange: isNewNotice ? 'new_notice' : 'updated',
+      record,
+      atMs,
+      ...(noticeId === undefined ? {} : { noticeId }),
+    });
+  }
+
+  private emit(change: RecordChange): void {
+    for (const listener of this.listeners) {
+      listener(change);
+    }
+  }
+}
+
+function assertMutableFields(fields: JsonObject): void {
+  for (const field of Object.keys(fields)) {
+    if (IMMUTABLE_FIELDS.has(field) && field !== 'opportunity_id') {
+      throw new RecordMutationError(`field ${field} is derived from the record index and cannot be set`);
+    }
+  }
+}

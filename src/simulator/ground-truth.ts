@@ -1,0 +1,82 @@
+import { contentHash } from './canonical-hash';
+import { type Counters } from './counters';
+import { recordId } from './dataset/families';
+import { type Dataset } from './dataset/store';
+import { FAMILIES, type Family } from './options';
+
+const CHUNK_RECORDS = 500;
+
+/**
+ * The ground truth as a stream of JSON text chunks, never holding more than one chunk of records:
+ * `{"counters":{...},"families":{"<family>":{"count":N,"records":{"<id>":"<sha256>",...}},...}}`.
+ * Ids are strings (integer ids as decimal text); hashes follow `canonical-hash.ts`.
+ */
+export async function* groundTruthChunks(
+  dataset: Dataset,
+  counters: Counters,
+  only?: readonly Family[],
+): AsyncGenerator<string> {
+  yield `{"counters":${JSON.stringify(counters.snapshot())},"families":{`;
+  let firstFamily = true;
+  for (const family of only ?? FAMILIES) {
+    const spec = dataset.spec(family);
+    yield `${firstFamily ? '' : ','}${JSON.stringify(family)}:{"count":${dataset.liveCount(family)},"records":{`;
+    firstFamily = false;
+    let buffer: string[] = [];
+    let first = true;
+    for (const index of dataset.orderedIndices(family)) {
+      const record = dataset.get(family, index);
+      if (record === undefined) {
+        continue;
+      }
+      buffer.push(`${first ? '' : ','}${JSON.stringify(recordId(spec, record))}:"${contentHash(record)}"`);
+      first = false;
+      if (buffer.length >= CHUNK_RECORDS) {
+        yield buffer.join('');
+        buffer = [];
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    yield `${buffer.join('')}}}`;
+  }
+  yield '}}';
+}
+
+/** The same content as NDJSON lines: `{"family","id","hash"}` per record, then one `{"counters":...}` line. */
+export async function* groundTruthNdjson(
+  dataset: Dataset,
+  counters: Counters,
+  only?: readonly Family[],
+): AsyncGenerator<string> {
+  for (const family of only ?? FAMILIES) {
+    const spec = dataset.spec(family);
+    let buffer: string[] = [];
+    for (const index of dataset.orderedIndices(family)) {
+      const record = dataset.get(family, index);
+      if (record === undefined) {
+        continue;
+      }
+      buffer.push(`${JSON.stringify({ family, id: recordId(spec, record), hash: contentHash(record) })}\n`);
+      if (buffer.length >= CHUNK_RECORDS) {
+        yield buffer.join('');
+        buffer = [];
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    yield buffer.join('');
+  }
+  yield `${JSON.stringify({ counters: counters.snapshot() })}\n`;
+}
+
+/** Ground truth as an in-memory object (for tests on small datasets). */
+export function groundTruthSnapshot(dataset: Dataset, family: Family): Map<string, string> {
+  const spec = dataset.spec(family);
+  const out = new Map<string, string>();
+  for (const index of dataset.orderedIndices(family)) {
+    const record = dataset.get(family, index);
+    if (record !== undefined) {
+      out.set(recordId(spec, record), contentHash(record));
+    }
+  }
+  return out;
+}

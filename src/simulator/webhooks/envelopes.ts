@@ -1,0 +1,278 @@
+import { FAMILY_SPECS, familyForQueryType, recordId } from '../dataset/families';
+import { hash32 } from '../prng';
+import { type JsonObject, type JsonValue, isJsonObject, scalarText } from '../dataset/json';
+import { type RecordChange } from '../dataset/store';
+import { type Family } from '../options';
+
+export const ALERT_QUERY_TYPES = [
+  'contract',
+  'idv',
+  'ota',
+  'otidv',
+  'opportunity',
+  'entity',
+  'grant',
+  'forecast',
+] as const;
+
+export const EVENT_TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'alerts.contract.match': 'New/updated contract matched a saved alert',
+  'alerts.idv.match': 'New/updated IDV matched a saved alert',
+  'alerts.ota.match': 'New/updated OTA matched a saved alert',
+  'alerts.otidv.match': 'New/updated OTIDV matched a saved alert',
+  'alerts.opportunity.match': 'New/updated opportunity matched a saved alert',
+  'alerts.entity.match': 'New/updated entity matched a saved alert',
+  'alerts.grant.match': 'New/updated grant matched a saved alert',
+  'alerts.forecast.match': 'New/updated forecast matched a saved alert',
+};
+
+export const LEGACY_EVENT_TYPES = [
+  'awards.new_award',
+  'awards.new_transaction',
+  'opportunities.new_opportunity',
+  'opportunities.new_notice',
+  'opportunities.updated',
+  'entities.new_entity',
+  'entities.updated',
+  'grants.new_grant',
+  'grants.updated',
+  'forecasts.new_forecast',
+  'forecasts.updated',
+] as const;
+
+const AWARD_TYPE: Partial<Record<Family, string>> = {
+  contracts: 'contract',
+  idvs: 'idv',
+  otas: 'ota',
+  otidvs: 'otidv',
+};
+
+/** `2026-07-06T14:03:11Z` (envelope timestamp) and `2026-07-06T14:03:10.221Z` (event times). */
+export function envelopeTimestamp(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+export function eventTimestamp(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function idValue(family: Family, record: JsonObject): JsonValue {
+  return record[FAMILY_SPECS[family].idField] ?? null;
+}
+
+function stringValues(value: JsonValue | undefined): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item) => stringValues(item));
+  }
+  if (isJsonObject(value)) {
+    return [];
+  }
+  return String(value)
+    .split('|')
+    .map((part) => part.trim().toUpperCase());
+}
+
+/** Candidate record values an alert filter key is compared with. */
+function recordValues(record: JsonObject, key: string): string[] | undefined {
+  const nested = (path: string[]): JsonValue | undefined => {
+    let current: JsonValue | undefined = record;
+    for (const part of path) {
+      current = isJsonObject(current) ? current[part] : undefined;
+    }
+    return current;
+  };
+  switch (key) {
+    case 'naics':
+      return stringValues(record.naics_code ?? record.primary_naics);
+    case 'psc':
+      return stringValues(record.psc_code);
+    case 'agency':
+    case 'awarding_agency':
+      return [
+        ...stringValues(nested(['awarding_office', 'agency_code'])),
+        ...stringValues(nested(['office', 'agency_code'])),
+        ...stringValues(record.agency_code),
+        ...stringValues(record.agency),
+      ];
+    case 'funding_agency':
+      return stringValues(nested(['funding_office', 'agency_code']));
+    case 'uei':
+    case 'recipient':
+      return [...stringValues(record.uei), ...stringValues(nested(['recipient', 'uei']))];
+    default:
+      return key in record ? stringValues(record[key]) : undefined;
+  }
+}
+
+/** Equality filters (values may use `|`); keys the simulator does not know match everything. */
+export function matchesFilters(record: JsonObject, filters: JsonObject): boolean {
+  for (const [key, expected] of Object.entries(filters)) {
+    const actual = recordValues(record, key);
+    if (actual === undefined) {
+      continue;
+    }
+    const wanted = stringValues(expected);
+    if (wanted.length > 0 && !wanted.some((value) => actual.includes(value))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export interface AlertForEvent {
+  readonly alert_id: string;
+  readonly query_type: string;
+  readonly filters: JsonObject;
+}
+
+/** The `alerts.<query_type>.match` event for these changes, or undefined when nothing matched. */
+export function buildAlertEvent(
+  alert: AlertForEvent,
+  changes: readonly RecordChange[],
+  checkedAtMs: number,
+  countsOnly: boolean,
+): JsonObject | undefined {
+  const family = familyForQueryType(alert.query_type);
+  if (family === undefined) {
+    return undefined;
+  }
+  const latest = new Map<string, { record: JsonObject; isNew: boolean }>();
+  for (const change of changes) {
+    if (change.family !== family || !matchesFilters(change.record, alert.filters)) {
+      continue;
+    }
+    const previous = latest.get(change.id);
+    latest.set(change.id, {
+      record: change.record,
+      isNew: (previous?.isNew ?? false) || change.kind === 'new',
+    });
+  }
+  if (latest.size === 0) {
+    return undefined;
+  }
+  const spec = FAMILY_SPECS[family];
+  const fresh = [...latest.values()].filter((entry) => entry.isNew).map((entry) => entry.record);
+  const modified = [...latest.values()].filter((entry) => !entry.isNew).map((entry) => entry.record);
+  const matches: JsonObject = countsOnly
+    ? { new_count: fresh.length, modified_count: modified.length }
+    : {
+        new_count: fresh.length,
+        modified_count: modified.length,
+        new: fresh.map((record) => spec.summary(record)),
+        modified: modified.map((record) => spec.summary(record)),
+        new_ids: fresh.map((record) => idValue(family, record)),
+        modified_ids: modified.map((record) => idValue(family, record)),
+      };
+  return {
+    event_type: `alerts.${alert.query_type}.match`,
+    created_at: eventTimestamp(checkedAtMs + 221),
+    alert_id: alert.alert_id,
+    query_type: alert.query_type,
+    filters: alert.filters,
+    matches,
+    checked_at: eventTimestamp(Math.floor(checkedAtMs / 1000) * 1000),
+  };
+}
+
+export type LegacyAwardKeys = 'full' | 'bare' | 'mixed';
+
+function legacyAwardKey(record: JsonObject, mode: LegacyAwardKeys): string {
+  const key = typeof record.key === 'string' ? record.key : '';
+  const piid = typeof record.piid === 'string' ? record.piid : key;
+  const bare = mode === 'bare' || (mode === 'mixed' && hash32(key) % 2 === 0);
+  return bare ? piid : key;
+}
+
+/** The legacy subject-based event for a change (notice changes are reported through their opportunity). */
+export function buildLegacyEvent(change: RecordChange, awardKeys: LegacyAwardKeys): JsonObject | undefined {
+  const head = { created_at: eventTimestamp(change.atMs) };
+  const record = change.record;
+  const awardType = AWARD_TYPE[change.family];
+  if (awardType !== undefined) {
+    const recipient = record.recipient;
+    const recipientId = isJsonObject(recipient) && typeof recipient.uei === 'string' ? recipient.uei : null;
+    const base = {
+      award_type: awardType,
+      award_key: legacyAwardKey(record, awardKeys),
+      recipient_id: recipientId,
+    };
+    if (change.legacyChange === 'new_transaction') {
+      return {
+        event_type: 'awards.new_transaction',
+        ...head,
+        change: 'new_transaction',
+        ...base,
+        transaction_ids: [...(change.transactionIds ?? [])],
+      };
+    }
+    return { event_type: 'awards.new_award', ...head, change: 'new_award', ...base };
+  }
+  switch (change.family) {
+    case 'opportunities':
+      return {
+        event_type: `opportunities.${change.legacyChange}`,
+        ...head,
+        change: change.legacyChange,
+        opportunity_id: change.id,
+        ...(change.noticeId === undefined ? {} : { notice_id: change.noticeId }),
+      };
+    case 'entities':
+      return {
+        event_type: `entities.${change.legacyChange}`,
+        ...head,
+        change: change.legacyChange,
+        uei: change.id,
+      };
+    case 'grants':
+      return {
+        event_type: `grants.${change.legacyChange}`,
+        ...head,
+        change: change.legacyChange,
+        grant_id: idValue('grants', record),
+      };
+    case 'forecasts':
+      return {
+        event_type: `forecasts.${change.legacyChange}`,
+        ...head,
+        change: change.legacyChange,
+        forecast_id: `${scalarText(record.source_system)}:${scalarText(record.external_id)}`,
+        id: idValue('forecasts', record),
+      };
+    case 'contracts':
+    case 'idvs':
+    case 'otas':
+    case 'otidvs':
+    case 'notices':
+      return undefined;
+  }
+}
+
+export function alertsEnvelope(events: readonly JsonObject[], deliveryId: string, atMs: number): JsonObject {
+  return { timestamp: envelopeTimestamp(atMs), delivery_id: deliveryId, events: [...events] };
+}
+
+export function legacyEnvelope(events: readonly JsonObject[], atMs: number): JsonObject {
+  return { timestamp: envelopeTimestamp(atMs), events: [...events] };
+}
+
+/** A synthetic change for samples: record `record` of `family`, as new or modified. */
+export function sampleChange(
+  family: Family,
+  record: JsonObject,
+  kind: 'new' | 'modified',
+  legacyChange: RecordChange['legacyChange'],
+  atMs: number,
+): RecordChange {
+  return {
+    family,
+    id: recordId(FAMILY_SPECS[family], record),
+    kind,
+    legacyChange,
+    record,
+    atMs,
+    transactionIds: kind === 'modified' ? ['TXN_KEY_A'] : [],
+  };
+}
