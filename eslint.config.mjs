@@ -12,6 +12,7 @@ export default tseslint.config(
       '.services/**',
       '*.config.js',
       '*.config.mjs',
+      'dist-bench/**',
       'scripts/*.cjs',
     ],
   },

@@ -358,7 +358,11 @@ function parseLegacyEvent(
         typeof event.source_system === 'string' && externalId.success
           ? `${event.source_system}:${String(externalId.data)}`
           : undefined;
-      add('forecasts', event.forecast_id ?? event.id ?? subject.forecast ?? composed);
+      // Prefer the integer id (a direct key) when the event carries one; a subject needs resolving.
+      const integerId = [event.id, event.forecast_id].find(
+        (value) => typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value)),
+      );
+      add('forecasts', integerId ?? event.forecast_id ?? subject.forecast ?? composed);
       break;
     }
     default:

@@ -1,4 +1,8 @@
-import { backoffDelayMs, parseRateLimitHeaders, parseRetryAfter } from '../../../src/tango/rate-limit-headers';
+import {
+  backoffDelayMs,
+  parseRateLimitHeaders,
+  parseRetryAfter,
+} from '../../../src/tango/rate-limit-headers';
 
 describe('rate limit headers', () => {
   it('reads the burst and daily windows', () => {
@@ -19,12 +23,16 @@ describe('rate limit headers', () => {
   });
 
   it('ignores incomplete or garbled windows', () => {
-    expect(parseRateLimitHeaders({ 'x-ratelimit-burst-limit': '100', 'x-ratelimit-daily-limit': 'many' })).toEqual({ burst: null, daily: null });
+    expect(
+      parseRateLimitHeaders({ 'x-ratelimit-burst-limit': '100', 'x-ratelimit-daily-limit': 'many' }),
+    ).toEqual({ burst: null, daily: null });
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
     expect(parseRetryAfter('45')).toBe(45_000);
-    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:10 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(10_000);
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2026 07:28:10 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT')),
+    ).toBe(10_000);
     expect(parseRetryAfter(undefined)).toBeNull();
     expect(parseRetryAfter('soon')).toBeNull();
   });
