@@ -301,7 +301,10 @@ export class FetcherService {
       );
       await this.targets.resolveFailures(family, [...found.keys(), ...tombstones], manager);
       await this.targets.recordFailures(failureRows, manager);
-      await this.targets.requeue(retries, manager);
+      await this.targets.requeue(
+        [...retries, ...(await this.followUps(family, upserts, upserted.changes, priority))],
+        manager,
+      );
       await this.mirror.touchFetchState(
         family,
         {
@@ -357,6 +360,57 @@ export class FetcherService {
       'fetch batch committed',
     );
     return outcome;
+  }
+
+  /**
+   * Alerts cover opportunities, not notices: a new or changed opportunity names its notices (`notice_history`,
+   * `latest_notice_id`). Its latest notice and every listed notice the mirror does not hold yet are fetched too,
+   * so the notices mirror follows without notice alerts.
+   */
+  private async followUps(
+    family: ResourceFamily,
+    upserts: readonly FetchedRecord[],
+    changes: readonly { recordId: string }[],
+    priority: RequestPriority,
+  ): Promise<RetryTarget[]> {
+    if (family !== 'opportunities' || changes.length === 0) {
+      return [];
+    }
+    const changed = new Set(changes.map((change) => change.recordId));
+    const latest = new Set<string>();
+    const listed = new Set<string>();
+    for (const item of upserts) {
+      const id = recordIdOf(MIRROR_FAMILIES.opportunities, item.record);
+      if (id === null || !changed.has(id)) {
+        continue;
+      }
+      if (typeof item.record.latest_notice_id === 'string' && item.record.latest_notice_id !== '') {
+        latest.add(item.record.latest_notice_id.toLowerCase());
+      }
+      for (const entry of Array.isArray(item.record.notice_history) ? item.record.notice_history : []) {
+        if (
+          entry !== null &&
+          typeof entry === 'object' &&
+          !Array.isArray(entry) &&
+          typeof entry.notice_id === 'string'
+        ) {
+          listed.add(entry.notice_id.toLowerCase());
+        }
+      }
+    }
+    const known = await this.mirror.fetchTimes('notices', [...listed]);
+    const noticeIds = new Set([...latest, ...[...listed].filter((noticeId) => !known.has(noticeId))]);
+    return [...noticeIds].map((noticeId) => ({
+      resource: 'notices',
+      recordId: noticeId,
+      idKind: 'uuid',
+      kind: 'record',
+      reason: 'opportunities:notice_history',
+      priority,
+      sweep: null,
+      attempt: 0,
+      notBefore: new Date(),
+    }));
   }
 
   /** A bare PIID or a `<source_system>:<external_id>` forecast subject becomes the record(s) it names. */

@@ -66,6 +66,7 @@ export const FULL_SHAPE_FIELDS: Readonly<Record<ResourceFamily, readonly string[
     'sam_url',
     'office(*)',
     'place_of_performance(*)',
+    'notice_history(*)',
     'meta(*)',
   ],
   notices: [

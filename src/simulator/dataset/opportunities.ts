@@ -29,6 +29,24 @@ function baseNoticeDay(ctx: GenContext, noticeIndex: number): number {
   return ctx.anchorDay - Math.floor(noticeIndex / 7);
 }
 
+/** One entry of an opportunity's `notice_history` (Tango's expand: one row per notice, `latest` marks the newest). */
+export function noticeHistoryEntry(
+  ctx: GenContext,
+  noticeIndex: number,
+  position: number,
+  latest: boolean,
+): JsonObject {
+  return {
+    notice_id: noticeId(ctx, noticeIndex),
+    posted_date: isoWithOffset(
+      Date.parse(`${fromEpochDay(baseNoticeDay(ctx, noticeIndex))}T00:00:00Z`) + 3_600_000,
+    ),
+    index: position,
+    latest,
+    deleted: false,
+  };
+}
+
 export function generateOpportunity(ctx: GenContext, index: number, creation?: Creation): JsonObject {
   const rng = recordRng(ctx.seed, 'opportunities', index);
   const oppCount = ctx.sizes.opportunities;
@@ -72,6 +90,9 @@ export function generateOpportunity(ctx: GenContext, index: number, creation?: C
       zip: place.zip.slice(0, 5),
       country: 'UNITED STATES',
     },
+    notice_history: Array.from({ length: baseNotices }, (_, k) =>
+      noticeHistoryEntry(ctx, index + oppCount * k, k, k === baseNotices - 1),
+    ),
     meta: {
       notices_count: baseNotices,
       attachments_count: rng.int(0, 4),

@@ -344,6 +344,18 @@ export class Dataset {
     record.last_notice_date = isoWithOffset(atMs);
     if (isNewNotice) {
       record.latest_notice_id = notice.notice_id ?? null;
+      const history = Array.isArray(record.notice_history) ? record.notice_history : [];
+      const previous = history.map((entry) => (isJsonObject(entry) ? { ...entry, latest: false } : entry));
+      record.notice_history = [
+        ...previous,
+        {
+          notice_id: notice.notice_id ?? null,
+          posted_date: isoWithOffset(atMs),
+          index: previous.length,
+          latest: true,
+          deleted: false,
+        },
+      ];
       const meta = record.meta;
       if (isJsonObject(meta) && typeof meta.notices_count === 'number') {
         meta.notices_count += 1;
