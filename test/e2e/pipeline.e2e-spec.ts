@@ -61,7 +61,7 @@ describe('webhook → outbox → Kafka → fetcher → mirror, against the simul
     }
     // Tango has no notice alerts: new notices reach the worker through their opportunity's latest_notice_id.
     const notices = Array.from({ length: 3 }, () =>
-      String(pipeline.sim.control.createRecord('notices').notice_id),
+      pipeline.sim.control.createRecord('notices').notice_id as string,
     );
     touched.set('notices', notices);
     await pipeline.sim.control.flush();
@@ -80,7 +80,7 @@ describe('webhook → outbox → Kafka → fetcher → mirror, against the simul
   }, 120_000);
 
   it('raises the version by exactly one on a modification and emits one updated event', async () => {
-    const id = pipeline.sim.control.ids('contracts')[20] as string;
+    const id = pipeline.sim.control.ids('contracts')[20]!;
     pipeline.sim.control.modifyRecord('contracts', id);
     await pipeline.sim.control.flush();
     await waitForMirror(pipeline.db, 'contracts', truth('contracts', [id]));
