@@ -1,0 +1,191 @@
+import { Logger } from '@nestjs/common';
+import { type ResourceFamily } from '../../src/common/tango/resource-family';
+import { type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
+import { startTestApp, type RunningTestApp } from '../support/test-app';
+import { testConfig, uniqueSuffix } from '../support/test-config';
+
+const SIZES = {
+  contracts: 200,
+  idvs: 40,
+  otas: 20,
+  otidvs: 20,
+  opportunities: 40,
+  notices: 40,
+  entities: 60,
+  grants: 40,
+  forecasts: 40,
+};
+const FAMILIES: readonly ResourceFamily[] = [
+  'contracts',
+  'idvs',
+  'otas',
+  'otidvs',
+  'opportunities',
+  'entities',
+  'grants',
+  'forecasts',
+];
+
+function truth(pipeline: Pipeline, family: ResourceFamily, ids: readonly string[]): Map<string, string> {
+  const all = pipeline.sim.control.groundTruth(family);
+  return new Map(ids.map((id) => [id, all.get(id) ?? 'deleted']));
+}
+
+/** Modifies `perFamily` records of every family, flushes the alerts, and returns what was touched. */
+async function burst(
+  pipeline: Pipeline,
+  offset: number,
+  perFamily: number,
+): Promise<Map<ResourceFamily, string[]>> {
+  const touched = new Map<ResourceFamily, string[]>();
+  for (const family of FAMILIES) {
+    const ids = pipeline.sim.control.ids(family).slice(offset, offset + perFamily);
+    ids.forEach((id) => pipeline.sim.control.modifyRecord(family, id));
+    touched.set(family, ids);
+  }
+  await pipeline.sim.control.flush();
+  return touched;
+}
+
+async function expectConverged(
+  pipeline: Pipeline,
+  touched: Map<ResourceFamily, string[]>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const mismatches: Record<string, string[]> = {};
+  for (const [family, ids] of touched) {
+    const expected = truth(pipeline, family, ids);
+    const actual = await waitForMirror(pipeline.db, family, expected, Math.max(1_000, deadline - Date.now()));
+    const wrong = [...expected].filter(([id, hash]) => actual.get(id) !== hash).map(([id]) => id);
+    if (wrong.length > 0) {
+      mismatches[family] = wrong;
+    }
+  }
+  expect(mismatches).toEqual({});
+}
+
+function apiRequests(pipeline: Pipeline): number {
+  return Object.entries(pipeline.sim.control.counters().requestsByRoute)
+    .filter(([route]) => route.includes('/api/') && !route.includes('/api/webhooks/'))
+    .reduce((sum, [, value]) => sum + value, 0);
+}
+
+describe('the pipeline converges with faults switched on', () => {
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    pipeline = await startPipeline({ sizes: SIZES, seed: 11 });
+  });
+
+  afterAll(async () => {
+    await pipeline.close();
+  });
+
+  it('mirrors every hinted record despite 5xx, timeouts, dropped connections, truncated bodies, 200-with-error and 429 storms', async () => {
+    pipeline.sim.control.setFaults({
+      serverErrorRate: 0.15,
+      timeoutRate: 0.03,
+      dropRate: 0.05,
+      truncateRate: 0.1,
+      errorIn200Rate: 0.05,
+      rateLimitStormRate: 0.05,
+    });
+    const touched = await burst(pipeline, 0, 6);
+    await expectConverged(pipeline, touched, 60_000);
+    const faults = pipeline.sim.control.counters().faultsInjected;
+    expect(Object.values(faults).reduce((sum, value) => sum + value, 0)).toBeGreaterThan(0);
+    pipeline.sim.control.resetFaults();
+  }, 120_000);
+});
+
+describe('the pipeline on the legacy envelope and on counts-only alerts', () => {
+  it('mirrors what legacy subject-based deliveries name (bare PIIDs included)', async () => {
+    Logger.overrideLogger(false);
+    const pipeline = await startPipeline(
+      { sizes: SIZES, seed: 12, webhooks: { legacyAwardKeys: 'mixed' } },
+      {},
+      { format: 'legacy' },
+    );
+    try {
+      const touched = await burst(pipeline, 3, 4);
+      await expectConverged(pipeline, touched, 60_000);
+    } finally {
+      await pipeline.close();
+    }
+  }, 120_000);
+
+  it('sweeps the alert when a match carries only counts', async () => {
+    Logger.overrideLogger(false);
+    const small = {
+      contracts: 30,
+      idvs: 10,
+      otas: 10,
+      otidvs: 10,
+      opportunities: 10,
+      notices: 10,
+      entities: 10,
+      grants: 10,
+      forecasts: 10,
+    };
+    const pipeline = await startPipeline({ sizes: small, seed: 13 }, {}, { countsOnly: true });
+    try {
+      const touched = await burst(pipeline, 1, 2);
+      await expectConverged(pipeline, touched, 60_000);
+      const sweeps = await pipeline.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM fetch_targets WHERE kind = 'sweep'`,
+      );
+      expect(sweeps.rows[0]?.n).toBeGreaterThan(0);
+    } finally {
+      await pipeline.close();
+    }
+  }, 120_000);
+});
+
+describe('two fetcher processes in one consumer group', () => {
+  it('converge as one does, with at most 5% more API calls', async () => {
+    Logger.overrideLogger(false);
+    // One process.
+    const single = await startPipeline(
+      { sizes: SIZES, seed: 21 },
+      { FETCHER_GROUP_ID: `solo-${uniqueSuffix()}` },
+    );
+    let soloCalls: number;
+    try {
+      const before = apiRequests(single);
+      const touched = await burst(single, 0, 10);
+      await expectConverged(single, touched, 60_000);
+      soloCalls = apiRequests(single) - before;
+    } finally {
+      await single.close();
+    }
+    // Two processes sharing the group, same dataset and the same changes.
+    const prefix = `pair-${uniqueSuffix()}`;
+    const pair = await startPipeline(
+      { sizes: SIZES, seed: 21 },
+      { FETCHER_GROUP_ID: `pair-${prefix}`, KAFKA_TOPIC_PREFIX: prefix },
+    );
+    let second: RunningTestApp | undefined;
+    try {
+      second = await startTestApp(
+        testConfig({
+          WEBHOOK_SECRETS: 'unused-second-secret',
+          TANGO_BASE_URL: pair.sim.baseUrl,
+          TANGO_API_KEY: 'sim-key',
+          FETCHER_GROUP_ID: `pair-${prefix}`,
+          KAFKA_TOPIC_PREFIX: prefix,
+          RELAY_ENABLED: 'true',
+        }),
+      );
+      const before = apiRequests(pair);
+      const touched = await burst(pair, 0, 10);
+      await expectConverged(pair, touched, 60_000);
+      const pairCalls = apiRequests(pair) - before;
+      expect(pairCalls).toBeLessThanOrEqual(Math.ceil(soloCalls * 1.05));
+    } finally {
+      await second?.close();
+      await pair.close();
+    }
+  }, 240_000);
+});
