@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { FetcherModule } from './fetcher/fetcher.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
@@ -22,6 +23,7 @@ export class AppModule {
         HealthModule,
         WebhookHttpModule,
         FetcherModule,
+        EventsModule,
       ],
     };
   }

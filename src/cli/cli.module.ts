@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { EventReplayModule } from '../events/events.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WebhookModule } from '../webhook/webhook.module';
 
@@ -11,7 +12,13 @@ export class CliModule {
   static forConfig(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, WebhookModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        MetricsModule,
+        DatabaseModule,
+        WebhookModule,
+        EventReplayModule,
+      ],
     };
   }
 }

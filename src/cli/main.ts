@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
 import { ConfigValidationError, parseConfig } from '../config/app-config';
 import { loadRawEnvironment } from '../config/process-env';
+import { isResourceFamily } from '../common/tango/resource-family';
+import { SnapshotReplayService } from '../events/snapshot-replay.service';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
 import { CliModule } from './cli.module';
 
@@ -12,6 +14,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   reprocess-deliveries [--dry-run]   re-parse stored unrecognized/malformed webhook deliveries with the current
                                      parser and enqueue their fetch targets
+  replay-events <family> [--since ISO-time] [--replay-id ID]
+                                     re-emit the mirror's current state of a family as snapshot change events
+                                     (without calling Tango), for consumers that rebuild
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +48,29 @@ async function main(argv: string[]): Promise<number> {
         });
         const summary = await app.get(DeliveryReprocessor).reprocessAll({ dryRun: values['dry-run'] });
         process.stdout.write(`${JSON.stringify({ command, dryRun: values['dry-run'], ...summary })}\n`);
+        return 0;
+      }
+      case 'replay-events': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { since: { type: 'string' }, 'replay-id': { type: 'string' } },
+        });
+        const family = positionals[0];
+        const since = values.since === undefined ? undefined : new Date(values.since);
+        if (
+          family === undefined ||
+          !isResourceFamily(family) ||
+          (since !== undefined && Number.isNaN(since.getTime()))
+        ) {
+          process.stderr.write(`usage: replay-events <family> [--since ISO-time] [--replay-id ID]\n${USAGE}`);
+          return 2;
+        }
+        const summary = await app.get(SnapshotReplayService).replay(family, {
+          ...(since === undefined ? {} : { since }),
+          ...(values['replay-id'] === undefined ? {} : { replayId: values['replay-id'] }),
+        });
+        process.stdout.write(`${JSON.stringify({ command, ...summary })}\n`);
         return 0;
       }
       default:

@@ -40,6 +40,14 @@ export interface UpsertOutcome {
 /** Number of lanes change events are spread over; one relay publishes a lane at a time, in id order. */
 export const CHANGE_EVENT_LANES = 64;
 
+/**
+ * The lane of a record's change events: every writer of `change_events` must use this expression, so all events
+ * of one record share a lane (and so leave in order). The mask keeps it non-negative for any hash.
+ */
+export function changeEventLaneSql(resourceSql: string, idSql: string): string {
+  return `((hashtext(${resourceSql} || ':' || ${idSql}) & 2147483647) % ${CHANGE_EVENT_LANES})`;
+}
+
 const SQL_TYPE: Readonly<Record<ColumnType, string>> = {
   text: 'text',
   date: 'date',
@@ -108,6 +116,11 @@ export class MirrorRepository {
         stale += 1;
       }
     }
+    if (changes.length > 0) {
+      await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('change_events', $1)`, [
+        String(changes.length),
+      ]);
+    }
     return { changes, unchanged, stale, withoutId };
   }
 
@@ -137,13 +150,18 @@ export class MirrorRepository {
          INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
                                     changed_fields, record, provenance, lane)
          SELECT md5($3 || ':' || d.id || ':' || d.version)::uuid, $3, d.id, 'deleted', d.version, d.content_hash, NULL,
-                '{}', NULL, $4::jsonb, abs(hashtext($3 || ':' || d.id)) % ${CHANGE_EVENT_LANES}
+                '{}', NULL, $4::jsonb, ${changeEventLaneSql('$3', 'd.id')}
            FROM deleted d
          ON CONFLICT (event_id) DO NOTHING
        )
        SELECT id, version FROM deleted ORDER BY id`,
       [[...ids].sort(), confirmedAt, family, JSON.stringify(provenance)],
     );
+    if (rows.length > 0) {
+      await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('change_events', $1)`, [
+        String(rows.length),
+      ]);
+    }
     return rows.map((row) => ({ recordId: row.id, changeType: 'deleted', version: row.version }));
   }
 
@@ -271,7 +289,7 @@ function upsertSql(spec: MirrorFamily): string {
                WHERE c.previous_record IS NULL OR (c.previous_record -> k) IS DISTINCT FROM (c.record::jsonb -> k)
                ORDER BY k
              ),
-             c.record::jsonb, c.provenance::jsonb, abs(hashtext('${spec.family}:' || c.id)) % ${CHANGE_EVENT_LANES}
+             c.record::jsonb, c.provenance::jsonb, ${changeEventLaneSql(`'${spec.family}'`, 'c.id')}
         FROM classified c
        WHERE c.change_type IN ('created', 'updated')
        ORDER BY c.id

@@ -101,5 +101,9 @@ export function recordIdOf(family: MirrorFamily, record: JsonRecord): string | n
   if (family.idType === 'uuid') {
     return value.toLowerCase();
   }
+  if (family.idType === 'bigint') {
+    // "00123" and 123 are the same record: key it the way Postgres prints the bigint.
+    return /^\d{1,18}$/.test(value.trim()) ? String(BigInt(value.trim())) : null;
+  }
   return family.family === 'entities' ? value.toUpperCase() : value;
 }

@@ -60,8 +60,9 @@ describe('webhook → outbox → Kafka → fetcher → mirror, against the simul
       touched.set(family, ids);
     }
     // Tango has no notice alerts: new notices reach the worker through their opportunity's latest_notice_id.
-    const notices = Array.from({ length: 3 }, () =>
-      pipeline.sim.control.createRecord('notices').notice_id as string,
+    const notices = Array.from(
+      { length: 3 },
+      () => pipeline.sim.control.createRecord('notices').notice_id as string,
     );
     touched.set('notices', notices);
     await pipeline.sim.control.flush();
@@ -69,7 +70,12 @@ describe('webhook → outbox → Kafka → fetcher → mirror, against the simul
     const mismatches: Record<string, Record<string, string | undefined>> = {};
     for (const family of FAMILIES) {
       const expected = truth(family, touched.get(family) ?? []);
-      const actual = await waitForMirror(pipeline.db, family, expected, Math.max(1_000, deadline - Date.now()));
+      const actual = await waitForMirror(
+        pipeline.db,
+        family,
+        expected,
+        Math.max(1_000, deadline - Date.now()),
+      );
       for (const [id, hash] of expected) {
         if (actual.get(id) !== hash) {
           mismatches[family] = { ...mismatches[family], [id]: actual.get(id) ?? 'missing' };
