@@ -3,6 +3,7 @@ import { type AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
+import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WebhookModule } from '../webhook/webhook.module';
 
@@ -12,6 +13,7 @@ export class CliModule {
   static forConfig(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
+      providers: [FetchTargetRepository],
       imports: [
         ConfigModule.forRoot(config),
         MetricsModule,

@@ -6,6 +6,7 @@ import { ConfigValidationError, parseConfig } from '../config/app-config';
 import { loadRawEnvironment } from '../config/process-env';
 import { isResourceFamily } from '../common/tango/resource-family';
 import { SnapshotReplayService } from '../events/snapshot-replay.service';
+import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
 import { CliModule } from './cli.module';
 
@@ -14,6 +15,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   reprocess-deliveries [--dry-run]   re-parse stored unrecognized/malformed webhook deliveries with the current
                                      parser and enqueue their fetch targets
+  redrive [<family>] [--all-open]    put dead-lettered records (or, with --all-open, every open fetch failure) back
+                                     in the fetch outbox as live targets
   replay-events <family> [--since ISO-time] [--replay-id ID]
                                      re-emit the mirror's current state of a family as snapshot change events
                                      (without calling Tango), for consumers that rebuild
@@ -48,6 +51,26 @@ async function main(argv: string[]): Promise<number> {
         });
         const summary = await app.get(DeliveryReprocessor).reprocessAll({ dryRun: values['dry-run'] });
         process.stdout.write(`${JSON.stringify({ command, dryRun: values['dry-run'], ...summary })}\n`);
+        return 0;
+      }
+      case 'redrive': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { 'all-open': { type: 'boolean', default: false } },
+        });
+        const family = positionals[0];
+        if (family !== undefined && !isResourceFamily(family)) {
+          process.stderr.write(`unknown family "${family}"\n${USAGE}`);
+          return 2;
+        }
+        const enqueued = await app
+          .get(FetchTargetRepository)
+          .redrive({
+            ...(family === undefined ? {} : { resource: family }),
+            includeOpen: values['all-open'],
+          });
+        process.stdout.write(`${JSON.stringify({ command, family: family ?? 'all', enqueued })}\n`);
         return 0;
       }
       case 'replay-events': {

@@ -2,6 +2,7 @@ import { type MigrationInterface } from 'typeorm';
 import { CreateSyncState1795333708008 } from '../../migrations/1795333708008-create-sync-state';
 import { CreateWebhookIngest1795334823019 } from '../../migrations/1795334823019-create-webhook-ingest';
 import { CreateMirror1795335950972 } from '../../migrations/1795335950972-create-mirror';
+import { CreateHealthGaps1795336200000 } from '../../migrations/1795336200000-create-health-gaps';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   CreateSyncState1795333708008,
   CreateWebhookIngest1795334823019,
   CreateMirror1795335950972,
+  CreateHealthGaps1795336200000,
 ];

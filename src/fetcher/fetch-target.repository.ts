@@ -206,10 +206,14 @@ export class FetchTargetRepository {
       const rows = await manager.query<
         { resource: ResourceFamily; record_id: string; id_kind: FetchRequest['idKind'] }[]
       >(
-        `UPDATE fetch_failures SET redriven_at = clock_timestamp(), dead_lettered_at = NULL
-          WHERE resolved_at IS NULL AND ($1::text IS NULL OR resource = $1)
-            AND (dead_lettered_at IS NOT NULL OR $2::boolean)
-          RETURNING resource, record_id, id_kind`,
+        // A SELECT around the UPDATE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+        `WITH redriven AS (
+           UPDATE fetch_failures SET redriven_at = clock_timestamp(), dead_lettered_at = NULL
+            WHERE resolved_at IS NULL AND ($1::text IS NULL OR resource = $1)
+              AND (dead_lettered_at IS NOT NULL OR $2::boolean)
+            RETURNING resource, record_id, id_kind
+         )
+         SELECT resource, record_id, id_kind FROM redriven`,
         [options.resource ?? null, options.includeOpen],
       );
       await this.requeue(

@@ -45,8 +45,10 @@ export class TangoRequestBudget {
     let waitedLogged = false;
     for (;;) {
       signal?.throwIfAborted();
+      // A SELECT around the UPDATE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
       const granted = await this.dataSource.query<{ granted: boolean }[]>(
-        `UPDATE tango_request_budget SET
+        `WITH taken AS (
+         UPDATE tango_request_budget SET
            burst_remaining = CASE
              WHEN burst_limit IS NULL THEN NULL
              WHEN burst_reset_at IS NULL OR burst_reset_at <= clock_timestamp() THEN burst_limit - 1
@@ -70,7 +72,9 @@ export class TangoRequestBudget {
            AND (burst_limit IS NULL OR burst_reset_at IS NULL OR burst_reset_at <= clock_timestamp() OR burst_remaining > 0)
            AND (daily_limit IS NULL OR daily_reset_at IS NULL OR daily_reset_at <= clock_timestamp()
                 OR daily_remaining > ceil(daily_limit * $2::float8))
-         RETURNING true AS granted`,
+         RETURNING true AS granted
+         )
+         SELECT granted FROM taken`,
         [ACCOUNT, reserveShare],
       );
       if (granted.length > 0) {

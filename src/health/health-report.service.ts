@@ -1,0 +1,298 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { familyForQueryType, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { MetricsService } from '../metrics/metrics.service';
+import { GapRepository, type SyncGap } from '../reconcile/gap.repository';
+import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
+import { quotaAllowance, Reconciler, type ReconcileRunOutcome } from '../reconcile/reconciler.service';
+import { COVERAGE, type FamilyCoverage } from '../reconcile/sweep-plan';
+import { TangoRequestBudget } from '../tango/request-budget';
+import { HealthRepository, type SyncStateRow } from './health.repository';
+import {
+  alertProblem,
+  DEFAULT_FAILING,
+  familyStatus,
+  type HealthStatus,
+  worst,
+} from './health-status';
+
+export interface GapView {
+  readonly id: string;
+  readonly scope: string;
+  readonly scopeKey: string;
+  readonly resource: string | null;
+  readonly alertId: string | null;
+  readonly cause: string;
+  readonly rangeStart: string;
+  readonly rangeEnd: string;
+  readonly openedAt: string;
+  readonly closedAt: string | null;
+  readonly sweepAttempts: number;
+  readonly lastSweepError: string | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface FamilyReport {
+  readonly status: HealthStatus;
+  readonly reasons: readonly string[];
+  readonly lastDeliveryReceivedAt: string | null;
+  readonly lastTangoTimestamp: string | null;
+  readonly lastFetchSucceededAt: string | null;
+  readonly lastChangeEmittedAt: string | null;
+  readonly reconciledThrough: string | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  readonly openGaps: readonly GapView[];
+  readonly backlog: { readonly pending: number; readonly oldestAgeSeconds: number | null };
+  readonly deadLetters: number;
+  readonly coverage: FamilyCoverage;
+}
+
+export interface AlertReport {
+  readonly alertId: string;
+  readonly queryType: string;
+  readonly resource: string | null;
+  readonly status: HealthStatus;
+  readonly reason: string | null;
+  readonly alertStatus: string;
+  readonly frequency: string | null;
+  readonly matchCount: number;
+  readonly lastCheckedAt: string | null;
+  readonly observedAt: string;
+  readonly lastDeliveryReceivedAt: string | null;
+  readonly reconciledThrough: string | null;
+}
+
+export interface HealthReport {
+  readonly status: HealthStatus;
+  readonly generatedAt: string;
+  readonly families: Readonly<Record<ResourceFamily, FamilyReport>>;
+  readonly alerts: readonly AlertReport[];
+  readonly gaps: { readonly open: readonly GapView[]; readonly recentlyClosed: readonly GapView[] };
+  readonly lag: { readonly changeEventsPending: number; readonly changeEventsOldestAgeSeconds: number | null };
+  readonly quota: {
+    readonly dailyLimit: number | null;
+    readonly dailyRemaining: number | null;
+    readonly dailyResetAt: string | null;
+    readonly burstLimit: number | null;
+    readonly burstRemaining: number | null;
+    readonly parkedUntil: string | null;
+    readonly parkedReason: string | null;
+    readonly sweepShare: number;
+    readonly sweepRequestsAllowed: number | null;
+    readonly sweepsPausedReason: string | null;
+  };
+  readonly reconcile: ReconcileRunOutcome | null;
+}
+
+const STATUS_VALUE: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, failing: 2 };
+const CACHE_MS = 1_000;
+
+const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+function gapView(gap: SyncGap): GapView {
+  return {
+    id: gap.id,
+    scope: gap.scope,
+    scopeKey: gap.scopeKey,
+    resource: gap.resource,
+    alertId: gap.alertId,
+    cause: gap.cause,
+    rangeStart: gap.rangeStart.toISOString(),
+    rangeEnd: gap.rangeEnd.toISOString(),
+    openedAt: gap.openedAt.toISOString(),
+    closedAt: iso(gap.closedAt),
+    sweepAttempts: gap.sweepAttempts,
+    lastSweepError: gap.lastSweepError,
+    detail: gap.detail,
+  };
+}
+
+/**
+ * Whether the mirror can be trusted, per family: the last successful timestamps, open gaps, fetch backlog,
+ * dead letters, alert health and quota, folded into ok | degraded | failing with the reasons. The same figures are
+ * Prometheus gauges, computed at scrape time from one cached report.
+ */
+@Injectable()
+export class HealthReportService {
+  private cached: { at: number; report: Promise<HealthReport> } | undefined;
+
+  constructor(
+    private readonly repository: HealthRepository,
+    private readonly gaps: GapRepository,
+    private readonly budget: TangoRequestBudget,
+    private readonly reconciler: Reconciler,
+    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    metrics: MetricsService,
+  ) {
+    this.registerGauges(metrics);
+  }
+
+  async report(now: Date = new Date()): Promise<HealthReport> {
+    const [states, backlog, deadLetters, openGaps, closedGaps, observations, budget, lag] = await Promise.all([
+      this.repository.syncStates(),
+      this.repository.fetchBacklog(),
+      this.repository.deadLetters(),
+      this.gaps.openGaps(),
+      this.gaps.recentlyClosed(20),
+      this.gaps.latestObservations(),
+      this.budget.state(),
+      this.repository.changeEventLag(),
+    ]);
+    const allowance = quotaAllowance(budget, this.settings.maxQuotaShare, now);
+    const quotaProblems: string[] = [];
+    if (allowance.pausedReason !== null) {
+      quotaProblems.push(`sweeps paused: ${allowance.pausedReason}`);
+    }
+    const alertStates = new Map(states.filter((s) => s.scope === 'alert').map((s) => [s.scopeKey, s]));
+    const alerts: AlertReport[] = observations.map((o) => {
+      const reason = alertProblem(o, this.settings.alertStaleFactor, now);
+      const state = alertStates.get(o.alertId);
+      return {
+        alertId: o.alertId,
+        queryType: o.queryType,
+        resource: familyForQueryType(o.queryType) ?? null,
+        status: reason === null ? 'ok' : 'degraded',
+        reason,
+        alertStatus: o.status,
+        frequency: o.frequency,
+        matchCount: o.matchCount,
+        lastCheckedAt: iso(o.lastCheckedAt),
+        observedAt: o.observedAt.toISOString(),
+        lastDeliveryReceivedAt: iso(state?.lastDeliveryReceivedAt),
+        reconciledThrough: iso(state?.reconciledThrough),
+      };
+    });
+    const resourceStates = new Map(states.filter((s) => s.scope === 'resource').map((s) => [s.scopeKey, s]));
+    const families = {} as Record<ResourceFamily, FamilyReport>;
+    for (const family of RESOURCE_FAMILIES) {
+      const state: SyncStateRow | undefined = resourceStates.get(family);
+      const familyGaps = openGaps.filter((gap) => gap.resource === family || gap.resource === null);
+      const familyBacklog = backlog.find((row) => row.resource === family);
+      const verdict = familyStatus(
+        {
+          openGaps: familyGaps,
+          backlogPending: familyBacklog?.pending ?? 0,
+          backlogOldestAgeSeconds: familyBacklog?.oldestAgeSeconds ?? null,
+          deadLetters: deadLetters.get(family) ?? 0,
+          lastFetchSucceededAt: state?.lastFetchSucceededAt ?? null,
+          lastErrorAt: state?.lastErrorAt ?? null,
+          degradedAlerts: alerts
+            .filter((alert) => alert.resource === family && alert.reason !== null)
+            .map((alert) => ({ alertId: alert.alertId, why: alert.reason ?? '' })),
+          quotaProblems,
+        },
+        { lagDegradedSeconds: this.settings.lagDegradedSeconds, ...DEFAULT_FAILING },
+      );
+      families[family] = {
+        status: verdict.status,
+        reasons: verdict.reasons,
+        lastDeliveryReceivedAt: iso(state?.lastDeliveryReceivedAt),
+        lastTangoTimestamp: iso(state?.lastTangoTimestamp),
+        lastFetchSucceededAt: iso(state?.lastFetchSucceededAt),
+        lastChangeEmittedAt: iso(state?.lastChangeEmittedAt),
+        reconciledThrough: iso(state?.reconciledThrough),
+        lastError: state?.lastError ?? null,
+        lastErrorAt: iso(state?.lastErrorAt),
+        openGaps: familyGaps.map(gapView),
+        backlog: {
+          pending: familyBacklog?.pending ?? 0,
+          oldestAgeSeconds: familyBacklog?.oldestAgeSeconds ?? null,
+        },
+        deadLetters: deadLetters.get(family) ?? 0,
+        coverage: COVERAGE[family],
+      };
+    }
+    return {
+      status: worst(Object.values(families).map((f) => f.status)),
+      generatedAt: now.toISOString(),
+      families,
+      alerts,
+      gaps: { open: openGaps.map(gapView), recentlyClosed: closedGaps.map(gapView) },
+      lag: { changeEventsPending: lag.pending, changeEventsOldestAgeSeconds: lag.oldestAgeSeconds },
+      quota: {
+        dailyLimit: budget.dailyLimit,
+        dailyRemaining: budget.dailyRemaining,
+        dailyResetAt: iso(budget.dailyResetAt),
+        burstLimit: budget.burstLimit,
+        burstRemaining: budget.burstRemaining,
+        parkedUntil: iso(budget.parkedUntil),
+        parkedReason: budget.parkedReason,
+        sweepShare: this.settings.maxQuotaShare,
+        sweepRequestsAllowed: Number.isFinite(allowance.requests) ? allowance.requests : null,
+        sweepsPausedReason: allowance.pausedReason,
+      },
+      reconcile: this.reconciler.lastRun,
+    };
+  }
+
+  /** The report, shared by every gauge of one scrape. */
+  private cachedReport(): Promise<HealthReport> {
+    const now = Date.now();
+    if (this.cached === undefined || now - this.cached.at > CACHE_MS) {
+      this.cached = { at: now, report: this.report() };
+    }
+    return this.cached.report;
+  }
+
+  private registerGauges(metrics: MetricsService): void {
+    const register = [metrics.registry];
+    const self = this;
+    const perFamily = (
+      name: string,
+      help: string,
+      value: (family: FamilyReport) => number | null,
+    ): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['resource'],
+        registers: register,
+        async collect() {
+          const report = await self.cachedReport();
+          this.reset();
+          for (const family of RESOURCE_FAMILIES) {
+            const v = value(report.families[family]);
+            if (v !== null) {
+              this.set({ resource: family }, v);
+            }
+          }
+        },
+      });
+    };
+    const seconds = (value: string | null): number | null => (value === null ? null : Date.parse(value) / 1000);
+    perFamily('tango_sync_health_status', 'Family health: 0 ok, 1 degraded, 2 failing', (f) => STATUS_VALUE[f.status]);
+    perFamily('tango_sync_open_gaps', 'Open sync gaps touching the family', (f) => f.openGaps.length);
+    perFamily('tango_sync_fetch_backlog', 'Pending fetch targets', (f) => f.backlog.pending);
+    perFamily('tango_sync_fetch_backlog_oldest_seconds', 'Age of the oldest pending fetch target', (f) => f.backlog.oldestAgeSeconds ?? 0);
+    perFamily('tango_sync_dead_letters', 'Dead-lettered, unresolved records', (f) => f.deadLetters);
+    perFamily('tango_sync_last_delivery_received_timestamp_seconds', 'Last webhook delivery received', (f) => seconds(f.lastDeliveryReceivedAt));
+    perFamily('tango_sync_last_fetch_succeeded_timestamp_seconds', 'Last successful fetch', (f) => seconds(f.lastFetchSucceededAt));
+    perFamily('tango_sync_last_change_emitted_timestamp_seconds', 'Last change event written', (f) => seconds(f.lastChangeEmittedAt));
+    perFamily('tango_sync_reconciled_through_timestamp_seconds', 'Reconciliation watermark', (f) => seconds(f.reconciledThrough));
+    new Gauge({
+      name: 'tango_sync_change_events_pending',
+      help: 'Change events not yet relayed to Kafka',
+      registers: register,
+      async collect() {
+        this.set((await self.cachedReport()).lag.changeEventsPending);
+      },
+    });
+    new Gauge({
+      name: 'tango_sync_quota_daily_remaining',
+      help: 'Tango daily requests remaining (-1 when unknown)',
+      registers: register,
+      async collect() {
+        this.set((await self.cachedReport()).quota.dailyRemaining ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'tango_sync_sweeps_paused',
+      help: '1 when reconciliation sweeps are paused by the quota share or a 429',
+      registers: register,
+      async collect() {
+        this.set((await self.cachedReport()).quota.sweepsPausedReason === null ? 0 : 1);
+      },
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface SyncStateRow {
+  readonly scope: 'resource' | 'alert';
+  readonly scopeKey: string;
+  readonly lastDeliveryReceivedAt: Date | null;
+  readonly lastDeliveryId: string | null;
+  readonly lastTangoTimestamp: Date | null;
+  readonly lastCheckedAt: Date | null;
+  readonly lastFetchSucceededAt: Date | null;
+  readonly lastChangeEmittedAt: Date | null;
+  readonly reconciledThrough: Date | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+}
+
+export interface BacklogRow {
+  readonly resource: string;
+  readonly pending: number;
+  readonly oldestAgeSeconds: number | null;
+}
+
+/** Read-only SQL behind GET /health and the health gauges. */
+@Injectable()
+export class HealthRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async syncStates(): Promise<SyncStateRow[]> {
+    const rows = await this.dataSource.query<
+      {
+        scope: 'resource' | 'alert';
+        scope_key: string;
+        last_delivery_received_at: Date | null;
+        last_delivery_id: string | null;
+        last_tango_timestamp: Date | null;
+        last_checked_at: Date | null;
+        last_fetch_succeeded_at: Date | null;
+        last_change_emitted_at: Date | null;
+        reconciled_through: Date | null;
+        last_error: string | null;
+        last_error_at: Date | null;
+      }[]
+    >(
+      `SELECT scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at,
+              last_fetch_succeeded_at, last_change_emitted_at, reconciled_through, last_error, last_error_at
+         FROM sync_state ORDER BY scope, scope_key`,
+    );
+    return rows.map((row) => ({
+      scope: row.scope,
+      scopeKey: row.scope_key,
+      lastDeliveryReceivedAt: row.last_delivery_received_at,
+      lastDeliveryId: row.last_delivery_id,
+      lastTangoTimestamp: row.last_tango_timestamp,
+      lastCheckedAt: row.last_checked_at,
+      lastFetchSucceededAt: row.last_fetch_succeeded_at,
+      lastChangeEmittedAt: row.last_change_emitted_at,
+      reconciledThrough: row.reconciled_through,
+      lastError: row.last_error,
+      lastErrorAt: row.last_error_at,
+    }));
+  }
+
+  /** Pending fetch targets per family and the age of the oldest (by its first hint). */
+  async fetchBacklog(): Promise<BacklogRow[]> {
+    const rows = await this.dataSource.query<{ resource: string; pending: string; oldest: number | null }[]>(
+      `SELECT resource, count(*)::text AS pending,
+              EXTRACT(EPOCH FROM clock_timestamp() - min(first_hinted_at))::float8 AS oldest
+         FROM fetch_targets WHERE status = 'pending' GROUP BY resource`,
+    );
+    return rows.map((row) => ({ resource: row.resource, pending: Number(row.pending), oldestAgeSeconds: row.oldest }));
+  }
+
+  /** Change events not yet relayed to Kafka, and the age of the oldest (the consumer-facing lag). */
+  async changeEventLag(): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
+    const rows = await this.dataSource.query<{ pending: string; oldest: number | null }[]>(
+      `SELECT count(*)::text AS pending, EXTRACT(EPOCH FROM clock_timestamp() - min(occurred_at))::float8 AS oldest
+         FROM change_events WHERE status = 'pending'`,
+    );
+    return { pending: Number(rows[0]?.pending ?? 0), oldestAgeSeconds: rows[0]?.oldest ?? null };
+  }
+
+  /** Dead-lettered, unresolved failures per family. */
+  async deadLetters(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.query<{ resource: string; dead: string }[]>(
+      `SELECT resource, count(*)::text AS dead FROM fetch_failures
+        WHERE dead_lettered_at IS NOT NULL AND resolved_at IS NULL GROUP BY resource`,
+    );
+    return new Map(rows.map((row) => [row.resource, Number(row.dead)]));
+  }
+}

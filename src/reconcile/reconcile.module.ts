@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { FetcherModule } from '../fetcher/fetcher.module';
+import { TangoModule } from '../tango/tango.module';
+import { GapDetector } from './gap-detector';
+import { GapRepository } from './gap.repository';
+import { ReconcileScheduler } from './reconcile.scheduler';
+import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
+import { Reconciler } from './reconciler.service';
+
+/** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
+@Module({
+  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule],
+  providers: [
+    {
+      provide: RECONCILE_SETTINGS,
+      useFactory: (config: AppConfig) => reconcileSettingsFrom(config),
+      inject: [APP_CONFIG],
+    },
+    GapRepository,
+    GapDetector,
+    Reconciler,
+    ReconcileScheduler,
+  ],
+  exports: [GapRepository, GapDetector, Reconciler, ReconcileScheduler, RECONCILE_SETTINGS],
+})
+export class ReconcileModule {}

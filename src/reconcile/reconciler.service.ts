@@ -1,0 +1,304 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Counter } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { familyForQueryType, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { FetchTargetRepository, type RetryTarget } from '../fetcher/fetch-target.repository';
+import { RecordFetcher } from '../fetcher/record-fetcher';
+import { MetricsService } from '../metrics/metrics.service';
+import { MIRROR_FAMILIES } from '../mirror/mirror-families';
+import { type FetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
+import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
+import { TangoRequestError } from '../tango/tango-errors';
+import { GapRepository, type SyncGap } from './gap.repository';
+import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
+import { planSweeps, type PlannedSweep } from './sweep-plan';
+
+export interface QuotaAllowance {
+  /** Requests sweeps may still send in this daily window (Infinity when Tango has not told us its limits). */
+  readonly requests: number;
+  /** Why sweeps are paused, when they are. */
+  readonly pausedReason: string | null;
+}
+
+/**
+ * Sweeps may use at most `share` of the daily quota: they run only while more than `(1 - share)` of it remains,
+ * so live fetches always keep the rest, and they stop while requests are parked after a 429.
+ */
+export function quotaAllowance(state: BudgetState, share: number, now: Date = new Date()): QuotaAllowance {
+  if (state.parkedUntil !== null && state.parkedUntil > now) {
+    return { requests: 0, pausedReason: `requests parked until ${state.parkedUntil.toISOString()}` };
+  }
+  if (state.dailyLimit === null || state.dailyRemaining === null) {
+    return { requests: Number.POSITIVE_INFINITY, pausedReason: null };
+  }
+  if (state.dailyResetAt !== null && state.dailyResetAt <= now) {
+    return { requests: Math.floor(state.dailyLimit * share), pausedReason: null };
+  }
+  const floor = Math.ceil(state.dailyLimit * (1 - share));
+  const requests = Math.max(0, state.dailyRemaining - floor);
+  return requests > 0
+    ? { requests, pausedReason: null }
+    : {
+        requests: 0,
+        pausedReason: `daily quota: ${state.dailyRemaining}/${state.dailyLimit} left, sweeps may use ${Math.round(share * 100)}%`,
+      };
+}
+
+export interface GapSweepOutcome {
+  readonly gapId: string;
+  readonly closed: boolean;
+  readonly records: number;
+  readonly changes: number;
+  readonly requests: number;
+  readonly why: string | null;
+}
+
+export interface ReconcileRunOutcome {
+  readonly at: Date;
+  readonly gaps: readonly GapSweepOutcome[];
+  readonly pausedReason: string | null;
+  readonly driftSampled: number;
+}
+
+/**
+ * Repairs gaps: for each open gap, re-runs the affected alert's filters and the family's date windows over the
+ * gap's range (plus the overlap) and writes what they return through the mirror (change events included). The gap
+ * is closed in the same transaction as those writes, so it closes only when the sweep has committed; a sweep cut
+ * short by quota, page limit or error leaves it open with the reason. Drift sampling re-fetches a rotating sample
+ * of mirrored records as low-priority fetch targets (modifications no filter exposes, and deletions).
+ */
+@Injectable()
+export class Reconciler {
+  private readonly logger = new Logger(Reconciler.name);
+  private readonly sweptRecords: Counter<'resource'>;
+  private readonly gapsClosed: Counter<'cause'>;
+  private running: Promise<ReconcileRunOutcome> | undefined;
+  private last: ReconcileRunOutcome | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly gaps: GapRepository,
+    private readonly fetcher: RecordFetcher,
+    private readonly mirror: MirrorRepository,
+    private readonly targets: FetchTargetRepository,
+    private readonly budget: TangoRequestBudget,
+    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    metrics: MetricsService,
+  ) {
+    this.sweptRecords = metrics.counter(
+      'tango_sync_reconcile_swept_records_total',
+      'Records read by reconciliation sweeps',
+      ['resource'],
+    );
+    this.gapsClosed = metrics.counter('tango_sync_gaps_closed_total', 'Sync gaps closed by a committed sweep', [
+      'cause',
+    ]);
+  }
+
+  get lastRun(): ReconcileRunOutcome | null {
+    return this.last;
+  }
+
+  /** One reconciliation run (concurrent callers share the run in progress). */
+  reconcile(options: { drift?: boolean } = {}): Promise<ReconcileRunOutcome> {
+    this.running ??= this.run(options.drift ?? true).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** What sweeps may spend now. */
+  async allowance(): Promise<QuotaAllowance> {
+    return quotaAllowance(await this.budget.state(), this.settings.maxQuotaShare);
+  }
+
+  private async run(drift: boolean): Promise<ReconcileRunOutcome> {
+    const outcomes: GapSweepOutcome[] = [];
+    let allowance = await this.allowance();
+    let remaining = allowance.requests;
+    const open = await this.gaps.openGaps();
+    const alertFilters = new Map(
+      (await this.gaps.latestObservations()).map((o) => [o.alertId, o.filters] as const),
+    );
+    for (const gap of open) {
+      if (allowance.pausedReason !== null || remaining <= 0) {
+        const why = allowance.pausedReason ?? 'sweep quota share used up';
+        await this.gaps.noteSweepIncomplete(gap.id, `paused: ${why}`, 0);
+        outcomes.push({ gapId: gap.id, closed: false, records: 0, changes: 0, requests: 0, why });
+        continue;
+      }
+      const outcome = await this.sweepGap(gap, alertFilters, remaining);
+      remaining -= outcome.requests;
+      outcomes.push(outcome);
+      allowance = await this.allowance();
+      remaining = Math.min(remaining, allowance.requests);
+    }
+    let driftSampled = 0;
+    if (drift && allowance.pausedReason === null && remaining > 0) {
+      driftSampled = await this.sampleDrift(Math.min(this.settings.driftSampleSize, remaining));
+    }
+    const result: ReconcileRunOutcome = {
+      at: new Date(),
+      gaps: outcomes,
+      pausedReason: allowance.pausedReason,
+      driftSampled,
+    };
+    this.last = result;
+    if (outcomes.length > 0 || allowance.pausedReason !== null) {
+      this.logger.log(
+        {
+          gaps: outcomes.length,
+          closed: outcomes.filter((o) => o.closed).length,
+          pausedReason: allowance.pausedReason,
+          driftSampled,
+        },
+        'reconciliation run finished',
+      );
+    }
+    return result;
+  }
+
+  private async sweepGap(
+    gap: SyncGap,
+    alertFilters: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+    budget: number,
+  ): Promise<GapSweepOutcome> {
+    const sweeps: PlannedSweep[] = [];
+    if (gap.resource === null) {
+      // Unknown content (a rejected delivery): re-run every known alert, then every family's window.
+      for (const observation of await this.gaps.latestObservations()) {
+        sweeps.push(
+          ...planSweeps(
+            {
+              resource: familyOf(observation.queryType),
+              rangeStart: gap.rangeStart,
+              rangeEnd: gap.rangeEnd,
+              alertFilters: observation.status === 'active' ? observation.filters : null,
+            },
+            this.settings.overlapSeconds,
+          ).filter((sweep) => sweep.label === 'alert filters'),
+        );
+      }
+    }
+    sweeps.push(
+      ...planSweeps(
+        {
+          resource: gap.resource,
+          rangeStart: gap.rangeStart,
+          rangeEnd: gap.rangeEnd,
+          alertFilters: gap.alertId === null ? null : (alertFilters.get(gap.alertId) ?? null),
+        },
+        this.settings.overlapSeconds,
+      ),
+    );
+    const byFamily = new Map<ResourceFamily, FetchedRecord[]>();
+    let requests = 0;
+    let why: string | null = null;
+    for (const sweep of sweeps) {
+      const pages = Math.min(this.settings.sweepMaxPages, budget - requests);
+      if (pages <= 0) {
+        why = 'sweep quota share used up';
+        break;
+      }
+      try {
+        const result = await this.fetcher.sweep(sweep.family, sweep.filters, 'sweep', pages);
+        requests += result.requests;
+        const list = byFamily.get(sweep.family) ?? [];
+        for (const item of result.records) {
+          list.push({
+            record: item.record,
+            fetchedAt: item.sentAt,
+            provenance: {
+              deliveryIds: [],
+              eventTypes: [],
+              alertIds: gap.alertId === null ? [] : [gap.alertId],
+              reasons: [`reconcile:${gap.cause}:${sweep.label}`],
+            },
+          });
+        }
+        byFamily.set(sweep.family, list);
+        this.sweptRecords.inc({ resource: sweep.family }, result.records.length);
+        if (!result.complete) {
+          why = `${sweep.family} ${sweep.label}: stopped at ${pages} page(s)`;
+        }
+      } catch (error) {
+        if (!(error instanceof TangoRequestError)) {
+          throw error;
+        }
+        why = `${sweep.family} ${sweep.label}: ${error.message}`;
+        break;
+      }
+    }
+    const records = [...byFamily.values()].reduce((sum, list) => sum + list.length, 0);
+    const changes = await this.dataSource.transaction(async (manager) => {
+      let changed = 0;
+      for (const [family, list] of byFamily) {
+        const upserted = await this.mirror.upsert(family, list, manager);
+        changed += upserted.changes.length;
+        await this.mirror.touchFetchState(
+          family,
+          { succeeded: true, changes: upserted.changes.length, error: null },
+          manager,
+        );
+      }
+      if (why === null) {
+        await this.gaps.close(gap.id, 'swept', records, manager);
+        await this.gaps.markReconciled(gap.resource, gap.alertId, gap.rangeEnd, manager);
+      } else {
+        await this.gaps.noteSweepIncomplete(gap.id, why, records, manager);
+      }
+      return changed;
+    });
+    if (why === null) {
+      this.gapsClosed.inc({ cause: gap.cause });
+    }
+    this.logger.log(
+      { gapId: gap.id, cause: gap.cause, resource: gap.resource, alertId: gap.alertId, records, changes, requests, why },
+      why === null ? 'gap swept and closed' : 'gap sweep incomplete; gap stays open',
+    );
+    return { gapId: gap.id, closed: why === null, records, changes, requests, why };
+  }
+
+  /** Enqueues the longest-unfetched mirrored records of each family as low-priority fetch targets. */
+  async sampleDrift(size: number = this.settings.driftSampleSize): Promise<number> {
+    if (size <= 0) {
+      return 0;
+    }
+    const perFamily = Math.max(1, Math.floor(size / RESOURCE_FAMILIES.length));
+    const targets: RetryTarget[] = [];
+    for (const family of RESOURCE_FAMILIES) {
+      const spec = MIRROR_FAMILIES[family];
+      for (const id of await this.gaps.driftSample(spec.table, spec.idField, perFamily)) {
+        targets.push({
+          resource: family,
+          recordId: id,
+          idKind: ID_KIND[family],
+          kind: 'record',
+          reason: 'drift-sample',
+          priority: 'sweep',
+          sweep: null,
+          attempt: 0,
+          notBefore: new Date(),
+        });
+      }
+    }
+    await this.targets.requeue(targets);
+    return targets.length;
+  }
+}
+
+const ID_KIND: Readonly<Record<ResourceFamily, RetryTarget['idKind']>> = {
+  contracts: 'key',
+  idvs: 'key',
+  otas: 'key',
+  otidvs: 'key',
+  opportunities: 'uuid',
+  notices: 'uuid',
+  entities: 'uei',
+  grants: 'integer',
+  forecasts: 'integer',
+};
+
+function familyOf(queryType: string): ResourceFamily | null {
+  return familyForQueryType(queryType) ?? null;
+}

@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '../../../src/config/app-config';
+import { buildDataSourceOptions } from '../../../src/database/data-source-options';
+import { TangoRequestBudget } from '../../../src/tango/request-budget';
+import { ScratchDatabase } from '../../support/scratch-database';
+
+describe('TangoRequestBudget (shared in Postgres)', () => {
+  let scratch: ScratchDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    scratch = await ScratchDatabase.create('budget');
+    dataSource = new DataSource(
+      buildDataSourceOptions({
+        url: scratch.url,
+        poolSize: 4,
+        statementTimeoutMs: 30_000,
+        migrationsRun: true,
+      }),
+    );
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await scratch.drop();
+  });
+
+  beforeEach(async () => {
+    await dataSource.query('DELETE FROM tango_request_budget');
+  });
+
+  function budget(): TangoRequestBudget {
+    const config = parseConfig({
+      DATABASE_URL: scratch.url,
+      KAFKA_BROKERS: '127.0.0.1:1',
+      WEBHOOK_SECRETS: 'x',
+      TANGO_LIVE_RESERVE_SHARE: '0.5',
+    });
+    return new TangoRequestBudget(dataSource, config);
+  }
+
+  async function timed(work: () => Promise<void>): Promise<number> {
+    const started = Date.now();
+    await work();
+    return Date.now() - started;
+  }
+
+  it('grants freely until the headers say the burst window is spent, then waits for its reset', async () => {
+    const shared = budget();
+    expect(await timed(() => shared.acquire('live'))).toBeLessThan(500);
+    await shared.observe({ burst: { limit: 3, remaining: 1, resetSeconds: 1.5 }, daily: null });
+    expect(await timed(() => shared.acquire('live'))).toBeLessThan(500);
+    // A second replica shares the same budget: the window is spent for it too.
+    const waited = await timed(() => budget().acquire('live'));
+    expect(waited).toBeGreaterThanOrEqual(900);
+    const state = await shared.state();
+    expect(state.requestsTotal).toBe(3);
+  });
+
+  it('keeps the daily reserve for live fetches: sweeps wait, live requests go through', async () => {
+    const shared = budget();
+    await shared.acquire('live');
+    await shared.observe({ burst: null, daily: { limit: 10, remaining: 4, resetSeconds: 2 } });
+    expect(await timed(() => shared.acquire('live'))).toBeLessThan(500);
+    const sweep = await timed(() => shared.acquire('sweep'));
+    expect(sweep).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('parks every priority after a 429 until the given time', async () => {
+    const shared = budget();
+    await shared.park(new Date(Date.now() + 1_200), 'burst limit (429)');
+    expect(await timed(() => shared.acquire('live'))).toBeGreaterThanOrEqual(1_000);
+    expect((await shared.state()).throttledTotal).toBe(1);
+  });
+});
