@@ -157,7 +157,7 @@ async function burstRun(label: string, limited: boolean): Promise<Record<string,
         `SELECT (SELECT count(*) FROM contracts) + (SELECT count(*) FROM idvs) + (SELECT count(*) FROM grants)
               + (SELECT count(*) FROM forecasts) + (SELECT count(*) FROM entities) AS n`,
       );
-      mirrored = Number(rows.rows[0]?.n ?? 0);
+      mirrored = Number(rows.rows[0]?.n ?? '0');
       if (mirrored >= TOTAL || Date.now() > deadline) {
         break;
       }
@@ -245,7 +245,7 @@ async function latencyRun(): Promise<Record<string, unknown>> {
         const sent = subject === undefined ? undefined : sentAt.get(subject);
         if (sent !== undefined) {
           latencies.push(Date.now() - sent);
-          sentAt.delete(subject as string);
+          sentAt.delete(subject!);
         }
         await Promise.resolve();
       },

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
+import { BackfillModule } from '../backfill/backfill.module';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
@@ -20,6 +21,7 @@ export class CliModule {
         DatabaseModule,
         WebhookModule,
         EventReplayModule,
+        BackfillModule,
       ],
     };
   }

@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
 import { ConfigValidationError, parseConfig } from '../config/app-config';
 import { loadRawEnvironment } from '../config/process-env';
+import { progressReporter } from '../backfill/backfill-progress';
+import { BackfillService } from '../backfill/backfill.service';
 import { isResourceFamily } from '../common/tango/resource-family';
 import { SnapshotReplayService } from '../events/snapshot-replay.service';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
@@ -15,6 +17,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   reprocess-deliveries [--dry-run]   re-parse stored unrecognized/malformed webhook deliveries with the current
                                      parser and enqueue their fetch targets
+  backfill <family> [--since YYYY-MM-DD] [--restart]
+                                     initial full or windowed load of a family, page by page, resumable
   redrive [<family>] [--all-open]    put dead-lettered records (or, with --all-open, every open fetch failure) back
                                      in the fetch outbox as live targets
   replay-events <family> [--since ISO-time] [--replay-id ID]
@@ -53,6 +57,37 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify({ command, dryRun: values['dry-run'], ...summary })}\n`);
         return 0;
       }
+      case 'backfill': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { since: { type: 'string' }, restart: { type: 'boolean', default: false } },
+        });
+        const family = positionals[0];
+        if (
+          family === undefined ||
+          !isResourceFamily(family) ||
+          (values.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.since))
+        ) {
+          process.stderr.write(`usage: backfill <family> [--since YYYY-MM-DD] [--restart]\n${USAGE}`);
+          return 2;
+        }
+        const progress = progressReporter();
+        try {
+          const summary = await app.get(BackfillService).run(family, {
+            ...(values.since === undefined ? {} : { since: values.since }),
+            restart: values.restart,
+            onProgress: (update) => {
+              progress.update(update);
+            },
+          });
+          progress.stop();
+          process.stdout.write(`${JSON.stringify({ command, ...summary })}\n`);
+          return summary.done ? 0 : 1;
+        } finally {
+          progress.stop();
+        }
+      }
       case 'redrive': {
         const { values, positionals } = parseArgs({
           args: rest,
@@ -64,12 +99,10 @@ async function main(argv: string[]): Promise<number> {
           process.stderr.write(`unknown family "${family}"\n${USAGE}`);
           return 2;
         }
-        const enqueued = await app
-          .get(FetchTargetRepository)
-          .redrive({
-            ...(family === undefined ? {} : { resource: family }),
-            includeOpen: values['all-open'],
-          });
+        const enqueued = await app.get(FetchTargetRepository).redrive({
+          ...(family === undefined ? {} : { resource: family }),
+          includeOpen: values['all-open'],
+        });
         process.stdout.write(`${JSON.stringify({ command, family: family ?? 'all', enqueued })}\n`);
         return 0;
       }

@@ -49,6 +49,12 @@ export interface AppConfig {
     readonly checkTimeoutMs: number;
     readonly reconcileMaxQuotaShare: number;
     readonly lagDegradedSeconds: number;
+    readonly alertPollIntervalMs: number;
+    readonly reconcileIntervalMs: number;
+    readonly gapGraceSeconds: number;
+    readonly overlapSeconds: number;
+    readonly sweepMaxPages: number;
+    readonly driftSampleSize: number;
   };
 }
 
@@ -176,6 +182,12 @@ function toAppConfig(env: Env): AppConfig {
       checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
       reconcileMaxQuotaShare: env.HEALTH_RECONCILE_MAX_QUOTA_SHARE,
       lagDegradedSeconds: env.HEALTH_LAG_DEGRADED_SECONDS,
+      alertPollIntervalMs: env.HEALTH_ALERT_POLL_INTERVAL_MS,
+      reconcileIntervalMs: env.HEALTH_RECONCILE_INTERVAL_MS,
+      gapGraceSeconds: env.HEALTH_GAP_GRACE_SECONDS,
+      overlapSeconds: env.HEALTH_OVERLAP_SECONDS,
+      sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
+      driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
     },
   };
 }

@@ -84,6 +84,12 @@ export const envSchema = z.object({
   HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
   HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),
   HEALTH_LAG_DEGRADED_SECONDS: nonNegativeInt.default(300),
+  HEALTH_ALERT_POLL_INTERVAL_MS: nonNegativeInt.default(60_000),
+  HEALTH_RECONCILE_INTERVAL_MS: nonNegativeInt.default(300_000),
+  HEALTH_GAP_GRACE_SECONDS: nonNegativeInt.default(900),
+  HEALTH_OVERLAP_SECONDS: nonNegativeInt.default(3_600),
+  HEALTH_SWEEP_MAX_PAGES: positiveInt.max(10_000).default(50),
+  HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
 });
 
 export type Env = z.infer<typeof envSchema>;

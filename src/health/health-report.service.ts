@@ -8,13 +8,7 @@ import { quotaAllowance, Reconciler, type ReconcileRunOutcome } from '../reconci
 import { COVERAGE, type FamilyCoverage } from '../reconcile/sweep-plan';
 import { TangoRequestBudget } from '../tango/request-budget';
 import { HealthRepository, type SyncStateRow } from './health.repository';
-import {
-  alertProblem,
-  DEFAULT_FAILING,
-  familyStatus,
-  type HealthStatus,
-  worst,
-} from './health-status';
+import { alertProblem, DEFAULT_FAILING, familyStatus, type HealthStatus, worst } from './health-status';
 
 export interface GapView {
   readonly id: string;
@@ -69,7 +63,10 @@ export interface HealthReport {
   readonly families: Readonly<Record<ResourceFamily, FamilyReport>>;
   readonly alerts: readonly AlertReport[];
   readonly gaps: { readonly open: readonly GapView[]; readonly recentlyClosed: readonly GapView[] };
-  readonly lag: { readonly changeEventsPending: number; readonly changeEventsOldestAgeSeconds: number | null };
+  readonly lag: {
+    readonly changeEventsPending: number;
+    readonly changeEventsOldestAgeSeconds: number | null;
+  };
   readonly quota: {
     readonly dailyLimit: number | null;
     readonly dailyRemaining: number | null;
@@ -129,16 +126,18 @@ export class HealthReportService {
   }
 
   async report(now: Date = new Date()): Promise<HealthReport> {
-    const [states, backlog, deadLetters, openGaps, closedGaps, observations, budget, lag] = await Promise.all([
-      this.repository.syncStates(),
-      this.repository.fetchBacklog(),
-      this.repository.deadLetters(),
-      this.gaps.openGaps(),
-      this.gaps.recentlyClosed(20),
-      this.gaps.latestObservations(),
-      this.budget.state(),
-      this.repository.changeEventLag(),
-    ]);
+    const [states, backlog, deadLetters, openGaps, closedGaps, observations, budget, lag] = await Promise.all(
+      [
+        this.repository.syncStates(),
+        this.repository.fetchBacklog(),
+        this.repository.deadLetters(),
+        this.gaps.openGaps(),
+        this.gaps.recentlyClosed(20),
+        this.gaps.latestObservations(),
+        this.budget.state(),
+        this.repository.changeEventLag(),
+      ],
+    );
     const allowance = quotaAllowance(budget, this.settings.maxQuotaShare, now);
     const quotaProblems: string[] = [];
     if (allowance.pausedReason !== null) {
@@ -237,20 +236,20 @@ export class HealthReportService {
 
   private registerGauges(metrics: MetricsService): void {
     const register = [metrics.registry];
-    const self = this;
-    const perFamily = (
-      name: string,
-      help: string,
-      value: (family: FamilyReport) => number | null,
-    ): void => {
+    // A failing database must not fail the scrape: the gauges are then left out.
+    const current = (): Promise<HealthReport | null> => this.cachedReport().catch(() => null);
+    const perFamily = (name: string, help: string, value: (family: FamilyReport) => number | null): void => {
       new Gauge({
         name,
         help,
         labelNames: ['resource'],
         registers: register,
         async collect() {
-          const report = await self.cachedReport();
+          const report = await current();
           this.reset();
+          if (report === null) {
+            return;
+          }
           for (const family of RESOURCE_FAMILIES) {
             const v = value(report.families[family]);
             if (v !== null) {
@@ -260,22 +259,42 @@ export class HealthReportService {
         },
       });
     };
-    const seconds = (value: string | null): number | null => (value === null ? null : Date.parse(value) / 1000);
-    perFamily('tango_sync_health_status', 'Family health: 0 ok, 1 degraded, 2 failing', (f) => STATUS_VALUE[f.status]);
+    const seconds = (value: string | null): number | null =>
+      value === null ? null : Date.parse(value) / 1000;
+    perFamily(
+      'tango_sync_health_status',
+      'Family health: 0 ok, 1 degraded, 2 failing',
+      (f) => STATUS_VALUE[f.status],
+    );
     perFamily('tango_sync_open_gaps', 'Open sync gaps touching the family', (f) => f.openGaps.length);
     perFamily('tango_sync_fetch_backlog', 'Pending fetch targets', (f) => f.backlog.pending);
-    perFamily('tango_sync_fetch_backlog_oldest_seconds', 'Age of the oldest pending fetch target', (f) => f.backlog.oldestAgeSeconds ?? 0);
+    perFamily(
+      'tango_sync_fetch_backlog_oldest_seconds',
+      'Age of the oldest pending fetch target',
+      (f) => f.backlog.oldestAgeSeconds ?? 0,
+    );
     perFamily('tango_sync_dead_letters', 'Dead-lettered, unresolved records', (f) => f.deadLetters);
-    perFamily('tango_sync_last_delivery_received_timestamp_seconds', 'Last webhook delivery received', (f) => seconds(f.lastDeliveryReceivedAt));
-    perFamily('tango_sync_last_fetch_succeeded_timestamp_seconds', 'Last successful fetch', (f) => seconds(f.lastFetchSucceededAt));
-    perFamily('tango_sync_last_change_emitted_timestamp_seconds', 'Last change event written', (f) => seconds(f.lastChangeEmittedAt));
-    perFamily('tango_sync_reconciled_through_timestamp_seconds', 'Reconciliation watermark', (f) => seconds(f.reconciledThrough));
+    perFamily('tango_sync_last_delivery_received_timestamp_seconds', 'Last webhook delivery received', (f) =>
+      seconds(f.lastDeliveryReceivedAt),
+    );
+    perFamily('tango_sync_last_fetch_succeeded_timestamp_seconds', 'Last successful fetch', (f) =>
+      seconds(f.lastFetchSucceededAt),
+    );
+    perFamily('tango_sync_last_change_emitted_timestamp_seconds', 'Last change event written', (f) =>
+      seconds(f.lastChangeEmittedAt),
+    );
+    perFamily('tango_sync_reconciled_through_timestamp_seconds', 'Reconciliation watermark', (f) =>
+      seconds(f.reconciledThrough),
+    );
     new Gauge({
       name: 'tango_sync_change_events_pending',
       help: 'Change events not yet relayed to Kafka',
       registers: register,
       async collect() {
-        this.set((await self.cachedReport()).lag.changeEventsPending);
+        const report = await current();
+        if (report !== null) {
+          this.set(report.lag.changeEventsPending);
+        }
       },
     });
     new Gauge({
@@ -283,7 +302,10 @@ export class HealthReportService {
       help: 'Tango daily requests remaining (-1 when unknown)',
       registers: register,
       async collect() {
-        this.set((await self.cachedReport()).quota.dailyRemaining ?? -1);
+        const report = await current();
+        if (report !== null) {
+          this.set(report.quota.dailyRemaining ?? -1);
+        }
       },
     });
     new Gauge({
@@ -291,7 +313,10 @@ export class HealthReportService {
       help: '1 when reconciliation sweeps are paused by the quota share or a 429',
       registers: register,
       async collect() {
-        this.set((await self.cachedReport()).quota.sweepsPausedReason === null ? 0 : 1);
+        const report = await current();
+        if (report !== null) {
+          this.set(report.quota.sweepsPausedReason === null ? 0 : 1);
+        }
       },
     });
   }

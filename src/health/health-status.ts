@@ -2,7 +2,11 @@ export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
 export interface FamilySignals {
   /** Open gaps that touch this family (its own, its alerts', and family-less ones such as rejections). */
-  readonly openGaps: readonly { readonly cause: string; readonly sweepAttempts: number; readonly lastSweepError: string | null }[];
+  readonly openGaps: readonly {
+    readonly cause: string;
+    readonly sweepAttempts: number;
+    readonly lastSweepError: string | null;
+  }[];
   readonly backlogPending: number;
   readonly backlogOldestAgeSeconds: number | null;
   readonly deadLetters: number;
@@ -56,7 +60,9 @@ export function familyStatus(signals: FamilySignals, thresholds: StatusThreshold
   }
   for (const gap of signals.openGaps) {
     if (gap.sweepAttempts >= thresholds.failingSweepAttempts && gap.lastSweepError !== null) {
-      failing.push(`gap (${gap.cause}) not repaired after ${gap.sweepAttempts} sweeps: ${gap.lastSweepError}`);
+      failing.push(
+        `gap (${gap.cause}) not repaired after ${gap.sweepAttempts} sweeps: ${gap.lastSweepError}`,
+      );
     } else {
       degraded.push(`open gap (${gap.cause})`);
     }
@@ -81,6 +87,9 @@ export function frequencySeconds(frequency: string | null): number {
       return 300;
     case 'weekly':
       return 7 * 86_400;
+    case 'daily':
+    case 'custom':
+    case null:
     default:
       return 86_400;
   }
@@ -88,7 +97,12 @@ export function frequencySeconds(frequency: string | null): number {
 
 /** Why an alert is degraded, or null: paused, or not checked for longer than `factor` times its frequency. */
 export function alertProblem(
-  alert: { readonly status: string; readonly frequency: string | null; readonly lastCheckedAt: Date | null; readonly observedAt: Date },
+  alert: {
+    readonly status: string;
+    readonly frequency: string | null;
+    readonly lastCheckedAt: Date | null;
+    readonly observedAt: Date;
+  },
   factor: number,
   now: Date,
 ): string | null {
@@ -101,7 +115,9 @@ export function alertProblem(
     return null;
   }
   const ageSeconds = (now.getTime() - since.getTime()) / 1000;
-  return ageSeconds > allowed ? `not checked for ${Math.round(ageSeconds)}s (frequency ${alert.frequency ?? 'unknown'})` : null;
+  return ageSeconds > allowed
+    ? `not checked for ${Math.round(ageSeconds)}s (frequency ${alert.frequency ?? 'unknown'})`
+    : null;
 }
 
 export function worst(statuses: readonly HealthStatus[]): HealthStatus {

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { type FastifyReply } from 'fastify';
 import {
   HealthCheck,
   HealthCheckService,
@@ -9,6 +10,7 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DatabaseHealth } from '../database/database-health';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
+import { HealthReportService, type HealthReport } from './health-report.service';
 import { ShutdownState } from './shutdown-state';
 
 @Controller('health')
@@ -20,7 +22,21 @@ export class HealthController {
     private readonly kafka: KafkaAdapter,
     private readonly shutdown: ShutdownState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reports: HealthReportService,
   ) {}
+
+  /**
+   * Whether the mirror can be trusted, per family (ok | degraded | failing, with reasons), with the last successful
+   * timestamps, open gaps, backlog, lag, dead letters, quota and sweep coverage. 200 unless a family is failing.
+   */
+  @Get()
+  async report(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
+    const report = await this.reports.report();
+    if (report.status === 'failing') {
+      void reply.status(503);
+    }
+    return report;
+  }
 
   /** The process answers: nothing else is checked, so a dependency outage never triggers a restart. */
   @Get('live')

@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ReconcileModule } from '../reconcile/reconcile.module';
+import { TangoModule } from '../tango/tango.module';
+import { HealthReportService } from './health-report.service';
+import { HealthRepository } from './health.repository';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
 
+/**
+ * `/health/live`, `/health/ready` (terminus), and `/health`: whether the mirror can be trusted, per family, from
+ * the sync state, open gaps, backlog, dead letters and quota. Brings in gap detection and reconciliation.
+ */
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), TangoModule, ReconcileModule],
   controllers: [HealthController],
-  providers: [ShutdownState],
-  exports: [ShutdownState],
+  providers: [ShutdownState, HealthRepository, HealthReportService],
+  exports: [ShutdownState, HealthReportService],
 })
 export class HealthModule {}

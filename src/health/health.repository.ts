@@ -68,7 +68,11 @@ export class HealthRepository {
               EXTRACT(EPOCH FROM clock_timestamp() - min(first_hinted_at))::float8 AS oldest
          FROM fetch_targets WHERE status = 'pending' GROUP BY resource`,
     );
-    return rows.map((row) => ({ resource: row.resource, pending: Number(row.pending), oldestAgeSeconds: row.oldest }));
+    return rows.map((row) => ({
+      resource: row.resource,
+      pending: Number(row.pending),
+      oldestAgeSeconds: row.oldest,
+    }));
   }
 
   /** Change events not yet relayed to Kafka, and the age of the oldest (the consumer-facing lag). */

@@ -23,6 +23,8 @@ const alertPageSchema = z.looseObject({
 
 const MAX_ALERT_PAGES = 20;
 
+type PolledAlert = Omit<AlertObservation, 'observedAt' | 'deliveredThroughPk'>;
+
 export interface AlertPollOutcome {
   readonly alerts: number;
   /** Alerts checked too recently to judge (their delivery may still be in Tango's retry schedule). */
@@ -74,8 +76,11 @@ export class GapDetector {
         deferred += 1;
         continue;
       }
+      const delivered =
+        checkedAt === null
+          ? { events: 0, matches: 0, throughPk: before?.deliveredThroughPk ?? 0 }
+          : await this.gaps.deliveredMatches(alert.alertId, before?.deliveredThroughPk ?? 0, checkedAt);
       if (before !== undefined && checkedAt !== null && alert.matchCount > before.matchCount) {
-        const delivered = await this.gaps.deliveredMatches(alert.alertId, before.lastCheckedAt, checkedAt);
         const verdict = judgeAlertGrowth(before.matchCount, alert.matchCount, delivered.matches);
         if (verdict.gap) {
           const resource = familyForQueryType(alert.queryType) ?? null;
@@ -109,7 +114,7 @@ export class GapDetector {
           );
         }
       }
-      await this.gaps.recordObservation(alert);
+      await this.gaps.recordObservation({ ...alert, deliveredThroughPk: delivered.throughPk });
     }
     return { alerts: alerts.length, deferred, gapsOpened };
   }
@@ -137,8 +142,8 @@ export class GapDetector {
     return batch.count;
   }
 
-  private async listAlerts(): Promise<Omit<AlertObservation, 'observedAt'>[]> {
-    const alerts: Omit<AlertObservation, 'observedAt'>[] = [];
+  private async listAlerts(): Promise<PolledAlert[]> {
+    const alerts: PolledAlert[] = [];
     let query: Record<string, string> = { page: '1', page_size: '100' };
     for (let page = 0; page < MAX_ALERT_PAGES; page += 1) {
       const answer = await this.tango.get({
@@ -149,7 +154,12 @@ export class GapDetector {
       });
       const parsed = alertPageSchema.safeParse(answer.body);
       if (answer.status !== 200 || !parsed.success) {
-        throw new TangoRequestError('invalid_body', `alerts list answer is not a list (${answer.status})`, answer.status, true);
+        throw new TangoRequestError(
+          'invalid_body',
+          `alerts list answer is not a list (${answer.status})`,
+          answer.status,
+          true,
+        );
       }
       for (const raw of parsed.data.results) {
         const alert = alertSchema.safeParse(raw);
@@ -172,7 +182,9 @@ export class GapDetector {
       if (next === null) {
         break;
       }
-      query = Object.fromEntries(new URL(this.tango.sameOriginPath(next), 'http://tango.invalid').searchParams);
+      query = Object.fromEntries(
+        new URL(this.tango.sameOriginPath(next), 'http://tango.invalid').searchParams,
+      );
     }
     return alerts;
   }

@@ -38,6 +38,8 @@ export interface AlertObservation {
   readonly matchCount: number;
   readonly lastCheckedAt: Date | null;
   readonly observedAt: Date;
+  /** Webhook deliveries (by primary key) already counted against this alert's match_count. */
+  readonly deliveredThroughPk: number;
   readonly filters: Readonly<Record<string, unknown>>;
 }
 
@@ -144,7 +146,12 @@ export class GapRepository {
   }
 
   /** A sweep ran but could not finish (quota, page limit, error): the gap stays open with the reason. */
-  async noteSweepIncomplete(id: string, why: string, sweptRecords: number, manager?: EntityManager): Promise<void> {
+  async noteSweepIncomplete(
+    id: string,
+    why: string,
+    sweptRecords: number,
+    manager?: EntityManager,
+  ): Promise<void> {
     await (manager ?? this.dataSource.manager).query(
       `UPDATE sync_gaps SET sweep_attempts = sweep_attempts + 1, last_sweep_at = clock_timestamp(),
               last_sweep_error = $2, swept_records = swept_records + $3
@@ -189,11 +196,12 @@ export class GapRepository {
         match_count: string;
         last_checked_at: Date | null;
         observed_at: Date;
+        delivered_through_pk: string;
         filters: Record<string, unknown>;
       }[]
     >(
       `SELECT DISTINCT ON (alert_id) alert_id, query_type, status, frequency, match_count, last_checked_at,
-              observed_at, filters
+              observed_at, delivered_through_pk::text AS delivered_through_pk, filters
          FROM alert_observations ORDER BY alert_id, observed_at DESC, id DESC`,
     );
     return rows.map((row) => ({
@@ -204,14 +212,19 @@ export class GapRepository {
       matchCount: Number(row.match_count),
       lastCheckedAt: row.last_checked_at,
       observedAt: row.observed_at,
+      deliveredThroughPk: Number(row.delivered_through_pk),
       filters: row.filters,
     }));
   }
 
-  async recordObservation(observation: Omit<AlertObservation, 'observedAt'>, manager?: EntityManager): Promise<void> {
+  async recordObservation(
+    observation: Omit<AlertObservation, 'observedAt'>,
+    manager?: EntityManager,
+  ): Promise<void> {
     await (manager ?? this.dataSource.manager).query(
-      `INSERT INTO alert_observations (alert_id, query_type, status, frequency, match_count, last_checked_at, filters)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      `INSERT INTO alert_observations (alert_id, query_type, status, frequency, match_count, last_checked_at,
+                                       delivered_through_pk, filters)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
       [
         observation.alertId,
         observation.queryType,
@@ -219,18 +232,26 @@ export class GapRepository {
         observation.frequency,
         observation.matchCount,
         observation.lastCheckedAt,
+        observation.deliveredThroughPk,
         JSON.stringify(observation.filters),
       ],
     );
   }
 
   /**
-   * Matches the deliveries received for an alert reported for checks in (after, upTo]: the sum of the events'
-   * `new_count + modified_count` (or their id lists when the counts are missing).
+   * Matches reported by the deliveries received for an alert that were not counted yet (delivery pk above
+   * `afterPk`) for checks up to `upTo`: the sum of the events' `new_count + modified_count` (or the lengths of
+   * their id lists when the counts are missing), and the highest delivery pk counted.
    */
-  async deliveredMatches(alertId: string, after: Date | null, upTo: Date): Promise<{ events: number; matches: number }> {
-    const rows = await this.dataSource.query<{ events: string; matches: string }[]>(
-      `SELECT count(*)::text AS events,
+  async deliveredMatches(
+    alertId: string,
+    afterPk: number,
+    upTo: Date,
+  ): Promise<{ events: number; matches: number; throughPk: number }> {
+    const rows = await this.dataSource.query<
+      { events: string; matches: string; through_pk: string | null }[]
+    >(
+      `SELECT count(*)::text AS events, max(delivery_pk)::text AS through_pk,
               COALESCE(sum(
                 COALESCE((payload->'matches'->>'new_count')::bigint,
                          jsonb_array_length(COALESCE(payload->'matches'->'new_ids', '[]'::jsonb)))
@@ -238,12 +259,14 @@ export class GapRepository {
                          jsonb_array_length(COALESCE(payload->'matches'->'modified_ids', '[]'::jsonb)))
               ), 0)::text AS matches
          FROM webhook_events
-        WHERE alert_id = $1
-          AND ($2::timestamptz IS NULL OR checked_at > date_trunc('second', $2::timestamptz))
-          AND checked_at <= $3`,
-      [alertId, after, upTo],
+        WHERE alert_id = $1 AND delivery_pk > $2 AND (checked_at IS NULL OR checked_at <= $3)`,
+      [alertId, afterPk, upTo],
     );
-    return { events: Number(rows[0]?.events ?? 0), matches: Number(rows[0]?.matches ?? 0) };
+    return {
+      events: Number(rows[0]?.events ?? 0),
+      matches: Number(rows[0]?.matches ?? 0),
+      throughPk: Math.max(afterPk, Number(rows[0]?.through_pk ?? 0)),
+    };
   }
 
   /** Non-2xx answers recorded after the last one already turned into a gap. */
@@ -269,7 +292,13 @@ export class GapRepository {
         WHERE r.id > w.last_id`,
     );
     const row = rows[0];
-    if (row === undefined || row.first_id === null || row.last_id === null || row.first_at === null || row.last_at === null) {
+    if (
+      row === undefined ||
+      row.first_id === null ||
+      row.last_id === null ||
+      row.first_at === null ||
+      row.last_at === null
+    ) {
       return null;
     }
     return {

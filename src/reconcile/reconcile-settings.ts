@@ -24,30 +24,16 @@ export interface ReconcileSettings {
   readonly alertStaleFactor: number;
 }
 
-/** Optional keys the config module may carry (see docs/health.md for the env variables behind them). */
-interface OptionalHealthConfig {
-  readonly alertPollIntervalMs?: number;
-  readonly reconcileIntervalMs?: number;
-  readonly gapGraceSeconds?: number;
-  readonly overlapSeconds?: number;
-  readonly sweepMaxPages?: number;
-  readonly driftSampleSize?: number;
-}
-
-/**
- * Reads the reconciliation settings from the configuration. Keys the configuration does not carry fall back to
- * the documented defaults; under NODE_ENV=test the schedule is off unless configured (tests drive the ticks).
- */
+/** Reads the reconciliation settings from the configuration (see docs/health.md for the env variables). */
 export function reconcileSettingsFrom(config: AppConfig): ReconcileSettings {
-  const health: AppConfig['health'] & OptionalHealthConfig = config.health;
-  const scheduleDefault = (ms: number): number => (config.env === 'test' ? 0 : ms);
+  const { health } = config;
   return {
-    alertPollIntervalMs: health.alertPollIntervalMs ?? scheduleDefault(60_000),
-    reconcileIntervalMs: health.reconcileIntervalMs ?? scheduleDefault(300_000),
-    gapGraceSeconds: health.gapGraceSeconds ?? 900,
-    overlapSeconds: health.overlapSeconds ?? 3_600,
-    sweepMaxPages: health.sweepMaxPages ?? 50,
-    driftSampleSize: health.driftSampleSize ?? 100,
+    alertPollIntervalMs: health.alertPollIntervalMs,
+    reconcileIntervalMs: health.reconcileIntervalMs,
+    gapGraceSeconds: health.gapGraceSeconds,
+    overlapSeconds: health.overlapSeconds,
+    sweepMaxPages: health.sweepMaxPages,
+    driftSampleSize: health.driftSampleSize,
     maxQuotaShare: health.reconcileMaxQuotaShare,
     lagDegradedSeconds: health.lagDegradedSeconds,
     alertStaleFactor: 3,

@@ -21,7 +21,9 @@ const RECONCILE_JOB = 'health.reconcile';
  * shutting down. Tests call `pollTick()` and `reconcileTick()` directly.
  */
 @Injectable()
-export class ReconcileScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ReconcileScheduler
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(ReconcileScheduler.name);
   private pollRunning = false;
   private reconcileRunning = false;

@@ -90,9 +90,11 @@ export class Reconciler {
       'Records read by reconciliation sweeps',
       ['resource'],
     );
-    this.gapsClosed = metrics.counter('tango_sync_gaps_closed_total', 'Sync gaps closed by a committed sweep', [
-      'cause',
-    ]);
+    this.gapsClosed = metrics.counter(
+      'tango_sync_gaps_closed_total',
+      'Sync gaps closed by a committed sweep',
+      ['cause'],
+    );
   }
 
   get lastRun(): ReconcileRunOutcome | null {
@@ -253,7 +255,16 @@ export class Reconciler {
       this.gapsClosed.inc({ cause: gap.cause });
     }
     this.logger.log(
-      { gapId: gap.id, cause: gap.cause, resource: gap.resource, alertId: gap.alertId, records, changes, requests, why },
+      {
+        gapId: gap.id,
+        cause: gap.cause,
+        resource: gap.resource,
+        alertId: gap.alertId,
+        records,
+        changes,
+        requests,
+        why,
+      },
       why === null ? 'gap swept and closed' : 'gap sweep incomplete; gap stays open',
     );
     return { gapId: gap.id, closed: why === null, records, changes, requests, why };

@@ -81,10 +81,10 @@ export function filtersAsQuery(filters: Readonly<Record<string, unknown>>): Reco
       continue;
     }
     query[key] = Array.isArray(value)
-      ? value.map(String).join('|')
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value as string | number | boolean);
+      ? value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join('|')
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
   }
   return query;
 }

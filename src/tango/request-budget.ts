@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type AppConfig } from '../config/app-config';
@@ -7,7 +8,6 @@ import { type RateLimitSnapshot } from './rate-limit-headers';
 /** Live webhook fetches first; sweeps and backfills yield when the daily quota runs low. */
 export type RequestPriority = 'live' | 'sweep' | 'backfill';
 
-const ACCOUNT = 'default';
 const MAX_WAIT_STEP_MS = 5_000;
 
 export interface BudgetState {
@@ -32,11 +32,18 @@ export interface BudgetState {
 export class TangoRequestBudget {
   private readonly logger = new Logger(TangoRequestBudget.name);
   private ensured = false;
+  /** Limits are per Tango account: the budget row is keyed by a fingerprint of the API root and key. */
+  private readonly account: string;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.account = createHash('sha256')
+      .update(`${config.tango.baseUrl}\n${config.tango.apiKey ?? ''}`)
+      .digest('hex')
+      .slice(0, 16);
+  }
 
   /** Waits until a request of this priority may be sent, then takes a token for it. */
   async acquire(priority: RequestPriority, signal?: AbortSignal): Promise<void> {
@@ -75,7 +82,7 @@ export class TangoRequestBudget {
          RETURNING true AS granted
          )
          SELECT granted FROM taken`,
-        [ACCOUNT, reserveShare],
+        [this.account, reserveShare],
       );
       if (granted.length > 0) {
         return;
@@ -117,7 +124,7 @@ export class TangoRequestBudget {
          updated_at = clock_timestamp()
        WHERE account = $1`,
       [
-        ACCOUNT,
+        this.account,
         burst?.limit ?? null,
         burst?.remaining ?? null,
         burst?.resetSeconds ?? 0,
@@ -136,7 +143,7 @@ export class TangoRequestBudget {
           SET parked_until = GREATEST(COALESCE(parked_until, $2), $2), parked_reason = $3,
               throttled_total = throttled_total + 1, updated_at = clock_timestamp()
         WHERE account = $1`,
-      [ACCOUNT, until, reason],
+      [this.account, until, reason],
     );
     this.logger.warn({ until: until.toISOString(), reason }, 'Tango requests parked');
   }
@@ -156,7 +163,7 @@ export class TangoRequestBudget {
         requests_total: string;
         throttled_total: string;
       }[]
-    >('SELECT * FROM tango_request_budget WHERE account = $1', [ACCOUNT]);
+    >('SELECT * FROM tango_request_budget WHERE account = $1', [this.account]);
     const row = rows[0];
     return {
       burstLimit: row?.burst_limit ?? null,
@@ -181,7 +188,7 @@ export class TangoRequestBudget {
                      THEN daily_reset_at END
               ) - clock_timestamp())) * 1000)::float8 AS wait_ms
          FROM tango_request_budget WHERE account = $1`,
-      [ACCOUNT, reserveShare],
+      [this.account, reserveShare],
     );
     return rows[0]?.wait_ms ?? 100;
   }
@@ -192,7 +199,7 @@ export class TangoRequestBudget {
     }
     await this.dataSource.query(
       'INSERT INTO tango_request_budget (account) VALUES ($1) ON CONFLICT DO NOTHING',
-      [ACCOUNT],
+      [this.account],
     );
     this.ensured = true;
   }

@@ -31,6 +31,9 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     KAFKA_TOPIC_PARTITIONS: '3',
     WEBHOOK_SECRETS: 'test-secret',
     HEALTH_CHECK_TIMEOUT_MS: '1500',
+    // Tests drive gap detection and reconciliation themselves: no background jobs counting requests.
+    HEALTH_ALERT_POLL_INTERVAL_MS: '0',
+    HEALTH_RECONCILE_INTERVAL_MS: '0',
     ...overrides,
   });
 }

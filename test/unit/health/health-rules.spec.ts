@@ -1,0 +1,131 @@
+import { alertProblem, familyStatus, type FamilySignals } from '../../../src/health/health-status';
+import { judgeAlertGrowth } from '../../../src/reconcile/gap-detector';
+import { quotaAllowance } from '../../../src/reconcile/reconciler.service';
+import { planSweeps } from '../../../src/reconcile/sweep-plan';
+import { type BudgetState } from '../../../src/tango/request-budget';
+
+const CLEAN: FamilySignals = {
+  openGaps: [],
+  backlogPending: 0,
+  backlogOldestAgeSeconds: null,
+  deadLetters: 0,
+  lastFetchSucceededAt: null,
+  lastErrorAt: null,
+  degradedAlerts: [],
+  quotaProblems: [],
+};
+const THRESHOLDS = { lagDegradedSeconds: 300, lagFailingFactor: 4, failingSweepAttempts: 3 };
+
+const BUDGET: BudgetState = {
+  burstLimit: null,
+  burstRemaining: null,
+  burstResetAt: null,
+  dailyLimit: 1000,
+  dailyRemaining: 1000,
+  dailyResetAt: new Date('2030-01-01T00:00:00Z'),
+  parkedUntil: null,
+  parkedReason: null,
+  requestsTotal: 0,
+  throttledTotal: 0,
+};
+const NOW = new Date('2029-06-01T00:00:00Z');
+
+describe('family status', () => {
+  it('is ok without signals', () => {
+    expect(familyStatus(CLEAN, THRESHOLDS)).toEqual({ status: 'ok', reasons: [] });
+  });
+
+  it('is degraded by an open gap, old backlog, dead letters, a degraded alert or quota', () => {
+    const cases: Partial<FamilySignals>[] = [
+      { openGaps: [{ cause: 'alert_match_count', sweepAttempts: 0, lastSweepError: null }] },
+      { backlogPending: 3, backlogOldestAgeSeconds: 301 },
+      { deadLetters: 2 },
+      { degradedAlerts: [{ alertId: 'a1', why: 'alert is paused' }] },
+      { quotaProblems: ['sweeps paused: daily quota'] },
+    ];
+    for (const signals of cases) {
+      expect(familyStatus({ ...CLEAN, ...signals }, THRESHOLDS).status).toBe('degraded');
+    }
+  });
+
+  it('is failing when the backlog is far behind, the latest fetch failed with work pending, or sweeps keep failing', () => {
+    expect(
+      familyStatus({ ...CLEAN, backlogPending: 1, backlogOldestAgeSeconds: 1201 }, THRESHOLDS).status,
+    ).toBe('failing');
+    expect(
+      familyStatus(
+        { ...CLEAN, backlogPending: 1, lastErrorAt: new Date(2), lastFetchSucceededAt: new Date(1) },
+        THRESHOLDS,
+      ).status,
+    ).toBe('failing');
+    expect(
+      familyStatus(
+        { ...CLEAN, openGaps: [{ cause: 'webhook_rejected', sweepAttempts: 3, lastSweepError: 'boom' }] },
+        THRESHOLDS,
+      ).status,
+    ).toBe('failing');
+  });
+
+  it('flags paused alerts and alerts not checked within their frequency', () => {
+    const base = { frequency: 'realtime', lastCheckedAt: NOW, observedAt: NOW };
+    expect(alertProblem({ ...base, status: 'paused' }, 3, NOW)).toBe('alert is paused');
+    expect(alertProblem({ ...base, status: 'active' }, 3, NOW)).toBeNull();
+    expect(
+      alertProblem({ ...base, status: 'active', lastCheckedAt: new Date(NOW.getTime() - 901_000) }, 3, NOW),
+    ).toMatch(/not checked for 901s/);
+  });
+});
+
+describe('gap rules', () => {
+  it('opens a gap only when match_count grew by more than was delivered', () => {
+    expect(judgeAlertGrowth(10, 13, 0)).toEqual({ gap: true, growth: 3, missing: 3 });
+    expect(judgeAlertGrowth(10, 13, 3)).toEqual({ gap: false, growth: 3, missing: 0 });
+    expect(judgeAlertGrowth(10, 13, 1)).toEqual({ gap: true, growth: 3, missing: 2 });
+    expect(judgeAlertGrowth(10, 10, 0).gap).toBe(false);
+    expect(judgeAlertGrowth(10, 4, 0).gap).toBe(false);
+  });
+
+  it('lets sweeps use only their share of the daily quota and pauses them while parked', () => {
+    expect(quotaAllowance(BUDGET, 0.2, NOW)).toEqual({ requests: 200, pausedReason: null });
+    expect(quotaAllowance({ ...BUDGET, dailyRemaining: 850 }, 0.2, NOW).requests).toBe(50);
+    expect(quotaAllowance({ ...BUDGET, dailyRemaining: 800 }, 0.2, NOW).pausedReason).toMatch(/daily quota/);
+    expect(
+      quotaAllowance({ ...BUDGET, parkedUntil: new Date(NOW.getTime() + 1000) }, 0.2, NOW).pausedReason,
+    ).toMatch(/parked/);
+    expect(quotaAllowance({ ...BUDGET, dailyLimit: null, dailyRemaining: null }, 0.2, NOW).requests).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it('plans the alert filters first, then the family windows widened by the overlap', () => {
+    const sweeps = planSweeps(
+      {
+        resource: 'opportunities',
+        rangeStart: new Date('2026-03-10T00:30:00Z'),
+        rangeEnd: new Date('2026-03-10T02:00:00Z'),
+        alertFilters: { naics: ['541511', '541512'], sim_match_all: true },
+      },
+      3600,
+    );
+    expect(sweeps).toEqual([
+      {
+        family: 'opportunities',
+        filters: { naics: '541511|541512', sim_match_all: 'true' },
+        label: 'alert filters',
+      },
+      {
+        family: 'opportunities',
+        filters: { last_notice_date_after: '2026-03-09' },
+        label: 'last_notice_date window',
+      },
+      {
+        family: 'opportunities',
+        filters: { last_notice_date_after: '2026-03-09', active: 'false' },
+        label: 'last_notice_date window (inactive)',
+      },
+    ]);
+    expect(
+      planSweeps({ resource: 'entities', rangeStart: NOW, rangeEnd: NOW, alertFilters: null }, 0),
+    ).toEqual([]);
+  });
+});
