@@ -22,7 +22,8 @@ export function requireEnv(
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return parseConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
+    // Quiet by default (failures speak through assertions); TEST_LOG_LEVEL=debug to see the worker's logs.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     HTTP_PORT: '0',
     DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
     DATABASE_POOL_SIZE: '4',
