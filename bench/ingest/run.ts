@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     'pool-size': { type: 'string', default: '10' },
     port: { type: 'string', default: '3811' },
     only: { type: 'string', default: 'both' },
+    /** Open loop: offer this many deliveries per second in total (0: closed loop, as fast as answers come). */
+    rate: { type: 'string', default: '0' },
     'after-migrate-sql': { type: 'string', default: '' },
   },
 });
@@ -34,6 +36,7 @@ const DELIVERIES = Number(args.deliveries);
 const EVENTS = Number(args.events);
 const POOL_SIZE = Number(args['pool-size']);
 const PORT = Number(args.port);
+const RATE = Number(args.rate);
 const SECRET = 'bench-secret';
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -112,6 +115,8 @@ async function startWorker(databaseUrl: string): Promise<ChildProcess> {
       LOG_LEVEL: 'warn',
       KAFKA_TOPIC_PREFIX: `bench-${process.pid}`,
       FETCHER_ENABLED: 'false',
+      // The ack path alone: relays (which publish the targets to Kafka) run on other replicas in this measurement.
+      RELAY_ENABLED: 'false',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -142,7 +147,8 @@ interface RunResult {
 async function runSenders(send: (sender: number, sequence: number) => Promise<void>): Promise<RunResult> {
   const latenciesMs: number[] = [];
   let next = 0;
-  const started = process.hrtime.bigint();
+  const started = BigInt(Date.now()) * 1_000_000n;
+  const clock = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: SENDERS }, async (_, sender) => {
       for (;;) {
@@ -151,13 +157,21 @@ async function runSenders(send: (sender: number, sequence: number) => Promise<vo
         if (sequence >= DELIVERIES) {
           return;
         }
+        if (RATE > 0) {
+          // Open loop: each delivery has its slot; latency counts from the slot, so queueing behind it shows.
+          const slot = Number(started / 1_000_000n) + (sequence * 1000) / RATE;
+          const wait = slot - Date.now();
+          if (wait > 0) {
+            await new Promise((resolve) => setTimeout(resolve, wait));
+          }
+        }
         const t0 = process.hrtime.bigint();
         await send(sender, sequence);
         latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - clock) / 1e9;
   latenciesMs.sort((a, b) => a - b);
   return { count: DELIVERIES, seconds, latenciesMs };
 }
@@ -280,7 +294,7 @@ async function main(): Promise<void> {
     ?.synchronous_commit;
   await settings.end();
   console.log(
-    `bench/ingest: ${SENDERS} senders, ${DELIVERIES} deliveries of ${EVENTS} events, pool size ${POOL_SIZE}, synchronous_commit=${syncCommit}`,
+    `bench/ingest: ${RATE > 0 ? `open loop at ${RATE} deliveries/s, ` : 'closed loop, '}${SENDERS} senders, ${DELIVERIES} deliveries of ${EVENTS} events, pool size ${POOL_SIZE}, synchronous_commit=${syncCommit}`,
   );
   let workerResult: RunResult | undefined;
   if (args.only !== 'bare') {
