@@ -40,6 +40,7 @@ export interface AppConfig {
     readonly enabled: boolean;
     readonly groupId: string;
     readonly batchSize: number;
+    readonly concurrency: number;
     readonly maxAttempts: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
@@ -169,6 +170,7 @@ function toAppConfig(env: Env): AppConfig {
       enabled: env.FETCHER_ENABLED,
       groupId: env.FETCHER_GROUP_ID,
       batchSize: env.FETCHER_BATCH_SIZE,
+      concurrency: env.FETCHER_CONCURRENCY,
       maxAttempts: env.FETCHER_MAX_ATTEMPTS,
       retryBaseMs: env.FETCHER_RETRY_BASE_MS,
       retryMaxMs: env.FETCHER_RETRY_MAX_MS,

@@ -73,6 +73,7 @@ export const envSchema = z.object({
   FETCHER_ENABLED: booleanFlag.default(true),
   FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),
   FETCHER_BATCH_SIZE: positiveInt.max(100).default(100),
+  FETCHER_CONCURRENCY: positiveInt.max(64).default(4),
   FETCHER_MAX_ATTEMPTS: positiveInt.max(100).default(5),
   FETCHER_RETRY_BASE_MS: positiveInt.default(5_000),
   FETCHER_RETRY_MAX_MS: positiveInt.default(3_600_000),

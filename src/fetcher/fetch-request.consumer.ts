@@ -44,6 +44,7 @@ export class FetchRequestConsumer implements OnApplicationBootstrap, BeforeAppli
       groupId: this.config.fetcher.groupId,
       topics: [topic],
       fromBeginning: true,
+      partitionsConcurrently: this.config.fetcher.concurrency,
     });
     await this.consumer.run(async (batch, context) => {
       const valid: { message: IncomingMessage; request: FetchRequest }[] = [];

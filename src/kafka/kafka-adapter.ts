@@ -195,6 +195,7 @@ class ManagedConsumerImpl implements ManagedConsumer {
       fromBeginning: this.options.fromBeginning ?? false,
     });
     await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => this.handleBatch(payload, handler),

@@ -39,6 +39,8 @@ export interface ConsumerOptions {
   readonly fromBeginning?: boolean;
   readonly sessionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
+  /** Partitions whose batches are handled at the same time (order within a partition is always kept). */
+  readonly partitionsConcurrently?: number;
 }
 
 export interface TopicSpec {
