@@ -1,19 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { fullShape } from '../fetcher/full-shapes';
 import { MirrorRepository } from '../mirror/mirror.repository';
 import { TangoRequestBudget } from '../tango/request-budget';
+import { parseListPage } from '../tango/list-page';
 import { pathFor, TangoClient } from '../tango/tango-client';
-import { TangoRequestError } from '../tango/tango-errors';
 import { BackfillRepository } from './backfill.repository';
-
-const listSchema = z.looseObject({
-  results: z.array(z.record(z.string(), z.json())),
-  next: z.string().nullable().optional(),
-  count: z.number().optional(),
-});
 
 const PAGE_SIZE = 100;
 const QUOTA_EVERY_PAGES = 10;
@@ -132,24 +125,16 @@ export class BackfillService {
         priority: 'backfill',
         route: `${family}.backfill`,
       });
-      const list = listSchema.safeParse(answer.body);
-      if (answer.status !== 200 || !list.success) {
-        throw new TangoRequestError(
-          'invalid_body',
-          `${family} list answer is not a list (${answer.status})`,
-          answer.status,
-          true,
-        );
-      }
-      total = list.data.count ?? total;
-      const next = list.data.next ?? null;
+      const page = parseListPage(family, answer);
+      total = page.count ?? total;
+      const next = page.next ?? null;
       const nextQuery =
-        next === null || list.data.results.length === 0
+        next === null || page.results.length === 0
           ? null
           : Object.fromEntries(
               new URL(this.tango.sameOriginPath(next), 'http://tango.invalid').searchParams.entries(),
             );
-      const pageRecords = list.data.results;
+      const pageRecords = page.results;
       const pageChanges = await this.dataSource.transaction(async (manager) => {
         const upserted = await this.mirror.upsert(
           family,

@@ -6,18 +6,13 @@ import { MetricsService } from '../metrics/metrics.service';
 import { type JsonRecord, MIRROR_FAMILIES } from '../mirror/mirror-families';
 import { recordIdOf } from '../mirror/typed-columns';
 import { type RequestPriority } from '../tango/request-budget';
+import { parseListPage } from '../tango/list-page';
 import { pathFor, TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
 import { fullShape, ID_LIST_PARAM, PRO_SHAPE_FAMILIES } from './full-shapes';
 
 /** A JSON object, kept whole (passthrough): unknown fields are mirrored, never dropped. */
 const recordSchema = z.record(z.string(), z.json());
-const listSchema = z.looseObject({
-  results: z.array(recordSchema),
-  next: z.string().nullable().optional(),
-  cursor: z.string().nullable().optional(),
-  count: z.number().optional(),
-});
 
 export interface FetchedOk {
   readonly record: JsonRecord;
@@ -133,7 +128,7 @@ export class RecordFetcher {
     const records: FetchedOk[] = [];
     let query: Record<string, string> = { ...filters, limit: String(LIST_LIMIT), ...this.shapeParam(family) };
     let requests = 0;
-    for (let page = 0; page < maxPages; page += 1) {
+    for (let pageNumber = 0; pageNumber < maxPages; pageNumber += 1) {
       const answer = await this.tango.get({
         path: pathFor(family),
         query,
@@ -141,18 +136,10 @@ export class RecordFetcher {
         route: `${family}.sweep`,
       });
       requests += 1;
-      const list = listSchema.safeParse(answer.body);
-      if (answer.status !== 200 || !list.success) {
-        throw new TangoRequestError(
-          'invalid_body',
-          `${family} list answer is not a list (${answer.status})`,
-          answer.status,
-          true,
-        );
-      }
-      records.push(...list.data.results.map((record) => ({ record, sentAt: answer.sentAt })));
-      const next = list.data.next ?? null;
-      if (next === null || list.data.results.length === 0) {
+      const page = parseListPage(family, answer);
+      records.push(...page.results.map((record) => ({ record, sentAt: answer.sentAt })));
+      const next = page.next ?? null;
+      if (next === null || page.results.length === 0) {
         return { records, requests, complete: true };
       }
       query = Object.fromEntries(
@@ -175,19 +162,11 @@ export class RecordFetcher {
       priority,
       route: `${family}.lookup`,
     });
-    const list = listSchema.safeParse(answer.body);
-    if (answer.status !== 200 || !list.success) {
-      throw new TangoRequestError(
-        'invalid_body',
-        `${family} list answer is not a list (${answer.status})`,
-        answer.status,
-        true,
-      );
-    }
-    const matching = list.data.results.filter(matches);
+    const page = parseListPage(family, answer);
+    const matching = page.results.filter(matches);
     return {
       records: matching.map((record) => ({ record, sentAt: answer.sentAt })),
-      filterIgnored: matching.length < list.data.results.length,
+      filterIgnored: matching.length < page.results.length,
     };
   }
 
@@ -216,18 +195,10 @@ export class RecordFetcher {
       route: `${family}.list`,
     });
     counter.requests += 1;
-    const list = listSchema.safeParse(answer.body);
-    if (answer.status !== 200 || !list.success) {
-      throw new TangoRequestError(
-        'invalid_body',
-        `${family} list answer is not a list (${answer.status})`,
-        answer.status,
-        true,
-      );
-    }
+    const page = parseListPage(family, answer);
     const wanted = new Set(ids);
     let extra = 0;
-    for (const record of list.data.results) {
+    for (const record of page.results) {
       const id = recordIdOf(MIRROR_FAMILIES[family], record);
       if (id !== null && wanted.has(id)) {
         result.found.set(id, { record, sentAt: answer.sentAt });
