@@ -2,19 +2,15 @@ import { Logger } from '@nestjs/common';
 import { type HealthReport } from '../../src/health/health-report.service';
 import { GapDetector } from '../../src/reconcile/gap-detector';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
-import { mirrorHashes, startPipeline, waitForMirror, type Pipeline } from '../support/pipeline-harness';
+import {
+  mirrorHashes,
+  SMALL_SIZES,
+  startPipeline,
+  waitForMirror,
+  type Pipeline,
+} from '../support/pipeline-harness';
 
-const SIZES = {
-  contracts: 30,
-  idvs: 5,
-  otas: 5,
-  otidvs: 5,
-  opportunities: 5,
-  notices: 5,
-  entities: 5,
-  grants: 5,
-  forecasts: 5,
-};
+const SIZES = SMALL_SIZES;
 
 /** Far enough ahead that every alert check is past the grace period for in-flight retries. */
 const AFTER_GRACE = (): Date => new Date(Date.now() + 3_600_000);

@@ -3,21 +3,17 @@ import { type HealthReport } from '../../src/health/health-report.service';
 import { GapDetector } from '../../src/reconcile/gap-detector';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
 import { RejectionRecorder } from '../../src/webhook/rejection-recorder';
-import { mirrorHashes, type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
+import {
+  mirrorHashes,
+  SMALL_SIZES,
+  type Pipeline,
+  startPipeline,
+  waitForMirror,
+} from '../support/pipeline-harness';
 import { TcpProxy } from '../support/tcp-proxy';
 import { requireEnv } from '../support/test-config';
 
-const SIZES = {
-  contracts: 30,
-  idvs: 5,
-  otas: 5,
-  otidvs: 5,
-  opportunities: 5,
-  notices: 5,
-  entities: 5,
-  grants: 5,
-  forecasts: 5,
-};
+const SIZES = SMALL_SIZES;
 const AFTER_GRACE = (): Date => new Date(Date.now() + 3_600_000);
 
 describe('health: deliveries answered 503 during a Postgres outage are recorded and repaired', () => {

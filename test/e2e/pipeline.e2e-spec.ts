@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ResourceFamily } from '../../src/common/tango/resource-family';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../../src/common/tango/resource-family';
 import {
   mirrorHashes,
   PIPELINE_SECRET,
@@ -20,17 +20,7 @@ const SIZES = {
   grants: 60,
   forecasts: 60,
 };
-const FAMILIES: readonly ResourceFamily[] = [
-  'contracts',
-  'idvs',
-  'otas',
-  'otidvs',
-  'opportunities',
-  'notices',
-  'entities',
-  'grants',
-  'forecasts',
-];
+const FAMILIES = RESOURCE_FAMILIES;
 
 describe('webhook → outbox → Kafka → fetcher → mirror, against the simulator', () => {
   let pipeline: Pipeline;

@@ -7,6 +7,19 @@ import { startTestApp, type RunningTestApp } from './test-app';
 
 export const PIPELINE_SECRET = 'pipeline-secret';
 
+/** A small dataset for tests that change a few contracts (health, outages). */
+export const SMALL_SIZES = {
+  contracts: 30,
+  idvs: 5,
+  otas: 5,
+  otidvs: 5,
+  opportunities: 5,
+  notices: 5,
+  entities: 5,
+  grants: 5,
+  forecasts: 5,
+} as const;
+
 export interface Pipeline {
   readonly sim: RunningSimulator;
   readonly app: RunningTestApp;
