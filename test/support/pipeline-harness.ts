@@ -59,7 +59,8 @@ export async function startPipeline(
     format: register.format ?? 'alerts',
     ...(register.countsOnly === undefined ? {} : { countsOnly: register.countsOnly }),
   });
-  const db = new Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+  // The client reads the database the worker writes (a scratch database when the test passes DATABASE_URL).
+  const db = new Client({ connectionString: env.DATABASE_URL ?? requireEnv('TEST_DATABASE_URL') });
   await db.connect();
   return {
     sim,
