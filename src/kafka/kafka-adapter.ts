@@ -3,7 +3,9 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
+  type ICustomPartitioner,
   Kafka,
+  type Message,
   Partitioners,
   type Producer,
 } from 'kafkajs';
@@ -35,6 +37,8 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   private readonly probeAdmin: Admin;
   private readonly consumers = new Set<ManagedConsumerImpl>();
   private readonly knownTopics = new Set<string>();
+  /** The partition keys of messages being sent, for the partitioner (kafkajs hands it the objects it was given). */
+  private readonly partitionKeys = new WeakMap<Message, string>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const clientConfig = {
@@ -54,7 +58,7 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.producer = this.kafka.producer({
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: hashingPartitionKey(this.partitionKeys),
     });
     this.admin = this.kafka.admin();
     this.probeAdmin = new Kafka({ ...clientConfig, retry: { retries: 0 } }).admin({ retry: { retries: 0 } });
@@ -129,12 +133,18 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     await this.producer.send({
       topic,
       acks: -1,
-      messages: messages.map((message) => ({
-        key: message.key,
-        value: message.value,
-        headers: message.headers ? { ...message.headers } : undefined,
-        timestamp: message.timestamp,
-      })),
+      messages: messages.map((message) => {
+        const outgoing: Message = {
+          key: message.key,
+          value: message.value,
+          headers: message.headers ? { ...message.headers } : undefined,
+          timestamp: message.timestamp,
+        };
+        if (message.partitionKey !== undefined) {
+          this.partitionKeys.set(outgoing, message.partitionKey);
+        }
+        return outgoing;
+      }),
     });
   }
 
@@ -167,6 +177,24 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.consumers.add(consumer);
     return consumer;
   }
+}
+
+/**
+ * kafkajs's default partitioner (murmur2 of the key, as the Java client), fed a message's partition key in place
+ * of its key when it has one: the partition follows the partition key, the message on the wire keeps its key.
+ */
+function hashingPartitionKey(partitionKeys: WeakMap<Message, string>): ICustomPartitioner {
+  return () => {
+    const byKey = Partitioners.DefaultPartitioner();
+    return ({ topic, partitionMetadata, message }) => {
+      const partitionKey = partitionKeys.get(message);
+      return byKey({
+        topic,
+        partitionMetadata,
+        message: partitionKey === undefined ? message : { ...message, key: partitionKey },
+      });
+    };
+  };
 }
 
 class ManagedConsumerImpl implements ManagedConsumer {

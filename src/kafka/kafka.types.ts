@@ -1,6 +1,11 @@
 /** The adapter's own message types, so that nothing outside src/kafka depends on kafkajs. */
 export interface OutgoingMessage {
   readonly key: string | null;
+  /**
+   * Hashed instead of `key` to choose the partition (the message keeps `key`): messages that must be consumed
+   * together share a partition key. Absent: the partition comes from `key`.
+   */
+  readonly partitionKey?: string;
   readonly value: Buffer | string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Milliseconds since the epoch, as a string (Kafka's convention); the broker's time when absent. */

@@ -98,6 +98,51 @@ describe('KafkaAdapter against a real broker', () => {
     expect(committedTotal).toBe(messages.length);
   });
 
+  it('places messages by their partition key when they have one, keeping their own key on the wire', async () => {
+    const topic = adapter.topicName(`partition-key.${uniqueSuffix()}`);
+    await adapter.ensureTopics([{ name: topic, partitions: 6 }]);
+    const ids = Array.from({ length: 30 }, (_, i) => `id-${i}`);
+    const messages = [
+      ...ids.map((id) => ({ key: `contracts:${id}`, partitionKey: 'contracts', value: 'grouped' })),
+      ...ids.map((id) => ({ key: `grants:${id}`, partitionKey: 'grants', value: 'grouped' })),
+      ...ids.map((id) => ({ key: `entities:${id}`, value: 'by-key' })),
+      // Where a plain message keyed by the partition key goes: the grouped messages must go there too.
+      { key: 'contracts', value: 'reference' },
+      { key: 'grants', value: 'reference' },
+    ];
+    await adapter.send(topic, messages);
+    const received: IncomingMessage[] = [];
+    const consumer = adapter.createConsumer({
+      groupId: `group-${uniqueSuffix()}`,
+      topics: [topic],
+      fromBeginning: true,
+    });
+    await consumer.run(async (batch, context) => {
+      for (const message of batch.messages) {
+        received.push(message);
+        context.markProcessed(message);
+      }
+      await Promise.resolve();
+    });
+    await waitFor(() => received.length >= messages.length, 20_000, 'all messages');
+    await consumer.stop();
+
+    const partitionsOf = (prefix: string, value: string): Set<number> =>
+      new Set(
+        received
+          .filter((message) => message.key?.startsWith(prefix) && message.value?.toString('utf8') === value)
+          .map((message) => message.partition),
+      );
+    for (const family of ['contracts', 'grants']) {
+      expect(partitionsOf(`${family}:`, 'grouped')).toEqual(partitionsOf(family, 'reference'));
+      expect(partitionsOf(family, 'reference').size).toBe(1);
+    }
+    expect(partitionsOf('entities:', 'by-key').size).toBeGreaterThan(1);
+    expect(new Set(received.map((message) => message.key))).toEqual(
+      new Set(messages.map((message) => message.key)),
+    );
+  });
+
   it('redelivers to the group whatever a consumer did not mark as processed', async () => {
     const topic = adapter.topicName(`partial.${uniqueSuffix()}`);
     await adapter.ensureTopics([{ name: topic, partitions: 1 }]);
