@@ -37,6 +37,8 @@ export interface SweepResult {
 
 const LIST_LIMIT = 100;
 const DETAIL_CONCURRENCY = 4;
+/** A family's fetch requests share one partition: its list chunks run side by side (the budget paces them). */
+const LIST_CONCURRENCY = 4;
 
 /**
  * How records come out of Tango, spending as few requests as the API allows: id-list filters (`key=a|b|…`,
@@ -82,24 +84,39 @@ export class RecordFetcher {
     const counter = { requests: 0 };
     let remaining = [...new Set(ids)];
     if (this.canUseIdList(family)) {
+      const chunks: string[][] = [];
       for (let start = 0; start < remaining.length; start += LIST_LIMIT) {
-        const chunk = remaining.slice(start, start + LIST_LIMIT);
+        chunks.push(remaining.slice(start, start + LIST_LIMIT));
+      }
+      const unasked = new Set<string>();
+      await mapWithConcurrency(chunks, LIST_CONCURRENCY, async (chunk) => {
+        // Another chunk may have found the filter ignored or the shape refused: these ids go by detail.
+        if (!this.canUseIdList(family)) {
+          chunk.forEach((id) => unasked.add(id));
+          return;
+        }
         try {
           await this.fetchByIdList(family, chunk, priority, result, counter);
         } catch (error) {
           if (!(error instanceof TangoRequestError)) {
             throw error;
           }
-          if (!this.noteShapeRefusal(family, error)) {
-            for (const id of chunk) {
-              result.failed.set(id, error);
-            }
+          if (this.isShapeRefusal(family, error)) {
+            // Chunks in flight together may all be refused the shape: noted once, all their ids go by detail.
+            this.noteShapeRefusal(family, error);
+            chunk.forEach((id) => unasked.add(id));
+          } else {
+            chunk.forEach((id) => result.failed.set(id, error));
           }
         }
-      }
+      });
       remaining = remaining.filter((id) => !result.found.has(id) && !result.failed.has(id));
-      if (remaining.length > 0) {
-        this.fallbacks.inc({ resource: family, why: 'missing_from_list' }, remaining.length);
+      const missing = remaining.filter((id) => !unasked.has(id)).length;
+      if (missing > 0) {
+        this.fallbacks.inc({ resource: family, why: 'missing_from_list' }, missing);
+      }
+      if (unasked.size > 0) {
+        this.fallbacks.inc({ resource: family, why: 'list_unusable' }, unasked.size);
       }
     }
     await mapWithConcurrency(remaining, DETAIL_CONCURRENCY, async (id) => {
@@ -264,13 +281,14 @@ export class RecordFetcher {
     }
   }
 
+  /** Whether a request with the full shape failed because this account may not use `shape` on the family. */
+  private isShapeRefusal(family: ResourceFamily, error: TangoRequestError): boolean {
+    return PRO_SHAPE_FAMILIES.has(family) && error.status === 403;
+  }
+
   /** Lower tiers refuse `shape` on some families: remember it and use the plain detail endpoint. */
   private noteShapeRefusal(family: ResourceFamily, error: TangoRequestError): boolean {
-    if (
-      PRO_SHAPE_FAMILIES.has(family) &&
-      !this.shapeRefused.has(family) &&
-      (error.status === 403 || (error.failure === 'unauthorized' && error.status === 403))
-    ) {
+    if (this.isShapeRefusal(family, error) && !this.shapeRefused.has(family)) {
       this.shapeRefused.add(family);
       this.fallbacks.inc({ resource: family, why: 'shape_refused' });
       this.logger.warn(
