@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { ID_LIST_PARAM } from './full-shapes';
 
 export const FETCH_REQUEST_TOPIC = 'fetch.requests.v1';
 export const FETCH_DEAD_LETTER_TOPIC = 'fetch.dead-letter.v1';
@@ -35,4 +36,15 @@ export type FetchRequest = z.infer<typeof fetchRequestSchema>;
 
 export function priorityName(priority: number): FetchRequest['priority'] {
   return PRIORITIES[Math.max(0, Math.min(PRIORITIES.length - 1, priority))] ?? 'live';
+}
+
+/**
+ * What places a fetch request on a partition of the fetch topic (its key stays `resource:id`). Families fetched
+ * through id-list filters keep all their requests on one partition, hashed from the family name: a burst's ids then
+ * reach one consumer batch and cost as few list calls as the 100-id limit allows, whichever group member holds the
+ * partition. Families fetched by detail calls (one request per record anyway) spread by record, for parallelism.
+ * Either way a record always goes to one partition, so its requests are handled in order.
+ */
+export function fetchRequestPartitionKey(resource: ResourceFamily): string | undefined {
+  return ID_LIST_PARAM[resource] === undefined ? undefined : resource;
 }

@@ -12,10 +12,13 @@ import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { MetricsService } from '../metrics/metrics.service';
 import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
-import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC } from './fetch-request';
+import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC, fetchRequestPartitionKey } from './fetch-request';
 import { FetchTargetRepository } from './fetch-target.repository';
 
-/** Publishes pending fetch targets to the fetch-request topic, keyed by `resource:id`. */
+/**
+ * Publishes pending fetch targets to the fetch-request topic, keyed by `resource:id`; id-list families are placed
+ * on one partition each (see fetchRequestPartitionKey).
+ */
 @Injectable()
 export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly name = 'fetch-targets';
@@ -70,6 +73,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
         this.topic,
         targets.map((target) => ({
           key: target.key,
+          partitionKey: fetchRequestPartitionKey(target.request.resource),
           value: JSON.stringify(target.request),
           headers: { 'content-type': 'application/json', 'x-tango-sync-schema': target.request.schema },
         })),

@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { type ResourceFamily } from '../../../src/common/tango/resource-family';
+import { parseConfig } from '../../../src/config/app-config';
+import { type PostgresNotifications } from '../../../src/database/postgres-notifications';
+import { fetchRequestPartitionKey } from '../../../src/fetcher/fetch-request';
+import { FetchTargetRelay } from '../../../src/fetcher/fetch-target-relay';
+import { type ClaimedTarget, type FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
+import { type KafkaAdapter } from '../../../src/kafka/kafka-adapter';
+import { type OutgoingMessage } from '../../../src/kafka/kafka.types';
+import { MetricsService } from '../../../src/metrics/metrics.service';
+
+function target(resource: ResourceFamily, recordId: string): ClaimedTarget {
+  return {
+    key: `${resource}:${recordId}`,
+    request: {
+      schema: 'tango-sync.fetch-request.v1',
+      targetId: '1',
+      resource,
+      recordId,
+      idKind: 'key',
+      kind: 'record',
+      priority: 'live',
+      reason: 'test',
+      hintedAt: new Date().toISOString(),
+      hintCount: 1,
+      attempt: 0,
+      deliveryIds: [],
+      sweep: null,
+    },
+  };
+}
+
+describe('fetch-request partitioning', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  it('puts each id-list family on the partition of its name and spreads the detail families by record', () => {
+    for (const family of [
+      'contracts',
+      'idvs',
+      'otas',
+      'otidvs',
+      'opportunities',
+      'grants',
+      'forecasts',
+    ] as const) {
+      expect(fetchRequestPartitionKey(family)).toBe(family);
+    }
+    expect(fetchRequestPartitionKey('entities')).toBeUndefined();
+    expect(fetchRequestPartitionKey('notices')).toBeUndefined();
+  });
+
+  it('publishes every target keyed resource:id, with the family as partition key for id-list families', async () => {
+    const sent: OutgoingMessage[] = [];
+    const kafka = {
+      topicName: (suffix: string) => `unit.${suffix}`,
+      send: (_topic: string, messages: readonly OutgoingMessage[]) => {
+        sent.push(...messages);
+        return Promise.resolve();
+      },
+    };
+    const claimed = [target('contracts', 'C1'), target('entities', 'UEI1'), target('grants', '7')];
+    const repository = {
+      claimAndPublish: async (_limit: number, publish: (targets: ClaimedTarget[]) => Promise<void>) => {
+        await publish(claimed);
+        return claimed.length;
+      },
+    };
+    const relay = new FetchTargetRelay(
+      repository as unknown as FetchTargetRepository,
+      kafka as unknown as KafkaAdapter,
+      {} as PostgresNotifications,
+      parseConfig({
+        DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x_test',
+        KAFKA_BROKERS: '127.0.0.1:1',
+        WEBHOOK_SECRETS: 's',
+      }),
+      new MetricsService(),
+    );
+    await expect(relay.relayBatch()).resolves.toBe(3);
+    expect(sent.map((message) => [message.key, message.partitionKey])).toEqual([
+      ['contracts:C1', 'contracts'],
+      ['entities:UEI1', undefined],
+      ['grants:7', 'grants'],
+    ]);
+  });
+});
