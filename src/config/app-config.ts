@@ -35,6 +35,9 @@ export interface AppConfig {
     readonly secrets: readonly string[];
     readonly insecureNoSignature: boolean;
     readonly maxBodyBytes: number;
+    /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
+    readonly writeConcurrency: number;
+    readonly writeBatchMax: number;
   };
   readonly fetcher: {
     readonly enabled: boolean;
@@ -116,6 +119,14 @@ export function parseConfig(raw: RawEnv): AppConfig {
   if (env.TANGO_BACKOFF_BASE_MS > env.TANGO_BACKOFF_MAX_MS) {
     problems.push('TANGO_BACKOFF_BASE_MS: must not exceed TANGO_BACKOFF_MAX_MS');
   }
+  if (
+    env.WEBHOOK_WRITE_CONCURRENCY !== undefined &&
+    env.WEBHOOK_WRITE_CONCURRENCY >= env.DATABASE_POOL_SIZE
+  ) {
+    problems.push(
+      'WEBHOOK_WRITE_CONCURRENCY: must be below DATABASE_POOL_SIZE (ingest must leave connections for the rest)',
+    );
+  }
   if (problems.length > 0) {
     throw new ConfigValidationError(problems);
   }
@@ -165,6 +176,9 @@ function toAppConfig(env: Env): AppConfig {
       secrets: env.WEBHOOK_SECRETS,
       insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
       maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+      writeConcurrency:
+        env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(4, Math.floor(env.DATABASE_POOL_SIZE / 2))),
+      writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
     },
     fetcher: {
       enabled: env.FETCHER_ENABLED,

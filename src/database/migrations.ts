@@ -3,6 +3,7 @@ import { CreateSyncState1795333708008 } from '../../migrations/1795333708008-cre
 import { CreateWebhookIngest1795334823019 } from '../../migrations/1795334823019-create-webhook-ingest';
 import { CreateMirror1795335950972 } from '../../migrations/1795335950972-create-mirror';
 import { CreateHealthGaps1795336200000 } from '../../migrations/1795336200000-create-health-gaps';
+import { WebhookEventsMatchCounts1795337000000 } from '../../migrations/1795337000000-webhook-events-match-counts';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   CreateWebhookIngest1795334823019,
   CreateMirror1795335950972,
   CreateHealthGaps1795336200000,
+  WebhookEventsMatchCounts1795337000000,
 ];

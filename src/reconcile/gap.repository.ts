@@ -252,12 +252,7 @@ export class GapRepository {
       { events: string; matches: string; through_pk: string | null }[]
     >(
       `SELECT count(*)::text AS events, max(delivery_pk)::text AS through_pk,
-              COALESCE(sum(
-                COALESCE((payload->'matches'->>'new_count')::bigint,
-                         jsonb_array_length(COALESCE(payload->'matches'->'new_ids', '[]'::jsonb)))
-              + COALESCE((payload->'matches'->>'modified_count')::bigint,
-                         jsonb_array_length(COALESCE(payload->'matches'->'modified_ids', '[]'::jsonb)))
-              ), 0)::text AS matches
+              COALESCE(sum(COALESCE(new_count, 0)::bigint + COALESCE(modified_count, 0)), 0)::text AS matches
          FROM webhook_events
         WHERE alert_id = $1 AND delivery_pk > $2 AND (checked_at IS NULL OR checked_at <= $3)`,
       [alertId, afterPk, upTo],

@@ -49,6 +49,13 @@ export interface ParsedEvent {
   readonly resource: ResourceFamily | null;
   readonly checkedAt: string | null;
   readonly createdAt: string | null;
+  /**
+   * An alert match's counts: Tango's `new_count`/`modified_count`, else the number of ids or summaries it sent;
+   * null for other events. The health module sums them against `match_count`.
+   */
+  readonly newCount: number | null;
+  readonly modifiedCount: number | null;
+  /** The event as received (not stored separately: the delivery's raw body holds it). */
   readonly payload: unknown;
   readonly targets: readonly FetchTarget[];
 }
@@ -65,6 +72,9 @@ export interface ParsedDelivery {
   readonly problems: readonly string[];
 }
 
+/** Counts are stored as Postgres integers; a larger one is treated as absent (the raw body keeps it). */
+const MAX_COUNT = 2_147_483_647;
+
 const idValue = z.union([z.string(), z.number()]);
 const looseObject = z.record(z.string(), z.unknown());
 
@@ -79,8 +89,8 @@ const matchesSchema = z.looseObject({
   modified: z.array(z.unknown()).optional().catch(undefined),
   new_ids: z.array(z.unknown()).optional().catch(undefined),
   modified_ids: z.array(z.unknown()).optional().catch(undefined),
-  new_count: z.number().int().nonnegative().optional().catch(undefined),
-  modified_count: z.number().int().nonnegative().optional().catch(undefined),
+  new_count: z.number().int().nonnegative().max(MAX_COUNT).optional().catch(undefined),
+  modified_count: z.number().int().nonnegative().max(MAX_COUNT).optional().catch(undefined),
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -182,6 +192,8 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
     resource: null,
     checkedAt: null,
     createdAt: null,
+    newCount: null,
+    modifiedCount: null,
     payload: raw,
     targets: [],
   };
@@ -283,7 +295,14 @@ function parseAlertEvent(
       },
     });
   }
-  return { ...common, status: 'recognized', problems, targets };
+  return {
+    ...common,
+    newCount: newCount ?? matches.new_ids?.length ?? matches.new?.length ?? null,
+    modifiedCount: modifiedCount ?? matches.modified_ids?.length ?? matches.modified?.length ?? null,
+    status: 'recognized',
+    problems,
+    targets,
+  };
 }
 
 function idFromSummary(summary: unknown, resource: ResourceFamily): unknown {

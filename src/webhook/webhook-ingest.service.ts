@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { parseDelivery } from './delivery-parser';
 import { RejectionRecorder } from './rejection-recorder';
 import { verifySignature } from './signature';
-import { WebhookRepository } from './webhook.repository';
+import { DeliveryWriteQueue } from './delivery-write-queue';
 
 export interface IncomingDelivery {
   readonly rawBody: Buffer;
@@ -43,7 +43,7 @@ const KEPT_HEADERS = [
 
 /**
  * Verify, parse, store in one transaction, then answer. A delivery is acknowledged only after its transaction
- * committed; everything correctly signed is stored (unknown or malformed content included) and acknowledged, so
+ * committed (deliveries arriving together may share that transaction: see DeliveryWriteQueue); everything correctly signed is stored (unknown or malformed content included) and acknowledged, so
  * Tango's capped retries never run out on a body the parser does not understand yet.
  */
 @Injectable()
@@ -54,7 +54,7 @@ export class WebhookIngestService {
   private readonly insecure: boolean;
 
   constructor(
-    private readonly repository: WebhookRepository,
+    private readonly writes: DeliveryWriteQueue,
     private readonly rejections: RejectionRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
@@ -82,7 +82,7 @@ export class WebhookIngestService {
     return withCorrelationId(parsed.deliveryId ?? `sha256:${bodySha256.slice(0, 16)}`, async () => {
       let stored;
       try {
-        stored = await this.repository.storeDelivery({
+        stored = await this.writes.write({
           deliveryKey: `${parsed.deliveryId ?? '-'}:${bodySha256}`,
           bodySha256,
           rawBody: delivery.rawBody,

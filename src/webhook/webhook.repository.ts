@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { type FetchTarget, type ParsedDelivery, type ParsedEvent } from './delivery-parser';
+import { type ParsedDelivery, type ParsedEvent, type FetchTarget } from './delivery-parser';
+import { queryPrepared } from '../database/prepared-statement';
+import { pgJson } from './pg-json';
 
 export interface DeliveryToStore {
   readonly deliveryKey: string;
@@ -35,70 +37,149 @@ export interface StoredDeliveryForReprocess {
   readonly status: string;
 }
 
-/** Merged hints for one record within a single delivery (ON CONFLICT may touch a row only once per statement). */
+/** Merged hints for one record within a single delivery. */
 interface TargetRow {
   readonly target: FetchTarget;
   hints: number;
 }
 
 /**
- * All SQL of the webhook module. A new delivery is written by one statement (data-modifying CTEs), which
- * Postgres runs as one transaction: the delivery, its events, the coalesced fetch targets and the sync state
- * commit together or not at all, in a single round trip.
+ * All SQL of the webhook module. New deliveries are written by one statement (data-modifying CTEs), which
+ * Postgres runs as one transaction: each delivery, its events, the coalesced fetch targets and the sync state
+ * commit together or not at all, in a single round trip. Several deliveries may share the statement (the
+ * ingest path batches what arrives while the previous statements run), so every CTE is set-based over them.
  */
 @Injectable()
 export class WebhookRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** One delivery; see storeDeliveries. */
   async storeDelivery(delivery: DeliveryToStore): Promise<StoreOutcome> {
-    const { parsed } = delivery;
-    const targets = mergeTargets(parsed.events);
+    const [outcome] = await this.storeDeliveries([delivery]);
+    if (outcome === undefined) {
+      throw new Error('storing the delivery returned no outcome');
+    }
+    return outcome;
+  }
+
+  /**
+   * Stores several deliveries in one statement, so one transaction and one commit: each delivery, its events, the
+   * fetch targets they name (coalesced across the deliveries, and with what is already pending) and the sync state.
+   * Outcomes come back in input order. A delivery already stored, or repeated within the batch, is a duplicate and
+   * creates no work; only deliveries inserted by this statement contribute events, targets and sync state.
+   *
+   * Rows travel as one JSON document per table (parsed by `jsonb_to_recordset`) and raw bodies as binary
+   * parameters, which is far cheaper to encode than Postgres array literals.
+   */
+  async storeDeliveries(deliveries: readonly DeliveryToStore[]): Promise<StoreOutcome[]> {
+    if (deliveries.length === 0) {
+      return [];
+    }
+    const unique = new Map<string, { delivery: DeliveryToStore; targets: TargetRow[]; copies: number }>();
+    for (const delivery of deliveries) {
+      const seen = unique.get(delivery.deliveryKey);
+      if (seen === undefined) {
+        unique.set(delivery.deliveryKey, {
+          delivery,
+          targets: mergeTargets(delivery.parsed.events),
+          copies: 1,
+        });
+      } else {
+        seen.copies += 1;
+      }
+    }
+    // Sorted by key, so concurrent statements that meet on the same delivery lock it in the same order.
+    const rows = [...unique.values()]
+      .sort((a, b) => compareText(a.delivery.deliveryKey, b.delivery.deliveryKey))
+      .map((row, index) => ({ ...row, position: index + 1 }));
     const params = new SqlParams();
-    const deliveryValues = [
-      delivery.deliveryKey,
-      parsed.deliveryId,
-      delivery.bodySha256,
-      delivery.rawBody,
-      JSON.stringify(delivery.headers),
-      delivery.receivedAt,
-      parsed.tangoTimestamp,
-      parsed.format,
-      parsed.status,
-      JSON.stringify(allProblems(parsed)),
-      parsed.events.length,
-      targets.length,
-      delivery.verifiedBy,
-    ].map((value) => params.add(value));
-    const fresh = 'SELECT id FROM delivery WHERE NOT duplicate';
-    const rows = await this.dataSource.query<{ id: string; duplicate: boolean }[]>(
-      `WITH delivery AS (
+    // All raw bodies travel in one binary parameter, cut apart by (1-based) offset, so the statement text never
+    // changes with the batch size and its prepared plan is reused.
+    const offsets: number[] = [];
+    rows.reduce((offset, row) => {
+      offsets.push(offset);
+      return offset + row.delivery.rawBody.length;
+    }, 1);
+    const input = params.add(
+      pgJson(
+        rows.map(({ delivery, targets, copies, position }) => ({
+          position,
+          body_offset: offsets[position - 1],
+          body_length: delivery.rawBody.length,
+          delivery_key: delivery.deliveryKey,
+          delivery_id: delivery.parsed.deliveryId,
+          body_sha256: delivery.bodySha256,
+          headers: delivery.headers,
+          received_at: delivery.receivedAt.toISOString(),
+          tango_timestamp: delivery.parsed.tangoTimestamp,
+          format: delivery.parsed.format,
+          status: delivery.parsed.status,
+          problems: allProblems(delivery.parsed),
+          event_count: delivery.parsed.events.length,
+          target_count: targets.length,
+          verified_by: delivery.verifiedBy,
+          extra_copies: copies - 1,
+        })),
+      ),
+    );
+    const bodies = params.add(Buffer.concat(rows.map((row) => row.delivery.rawBody)));
+    const contributions = rows.map((row) => ({
+      position: row.position,
+      events: row.delivery.parsed.events,
+      targets: row.targets,
+    }));
+    const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
+      this.dataSource,
+      'webhook-store-deliveries-v1',
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+           AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
+                received_at timestamptz, tango_timestamp timestamptz, format text, status text, problems jsonb,
+                event_count int, target_count int, verified_by text, extra_copies int)
+       ),
+       delivery AS (
          INSERT INTO webhook_deliveries
            (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp, format, status,
-            problems, event_count, target_count, verified_by)
-         VALUES (${deliveryValues[0]}, ${deliveryValues[1]}, ${deliveryValues[2]}, ${deliveryValues[3]},
-                 ${deliveryValues[4]}::jsonb, ${deliveryValues[5]}, ${deliveryValues[6]}::timestamptz, ${deliveryValues[7]},
-                 ${deliveryValues[8]}, ${deliveryValues[9]}::jsonb, ${deliveryValues[10]}, ${deliveryValues[11]}, ${deliveryValues[12]})
+            problems, event_count, target_count, verified_by, duplicate_count, last_duplicate_at)
+         SELECT d.delivery_key, d.delivery_id, d.body_sha256,
+                substring(${bodies}::bytea FROM d.body_offset FOR d.body_length), d.headers, d.received_at, d.tango_timestamp,
+                d.format, d.status, d.problems, d.event_count, d.target_count, d.verified_by, d.extra_copies,
+                CASE WHEN d.extra_copies > 0 THEN clock_timestamp() END
+           FROM input AS d
+          ORDER BY d.position
          ON CONFLICT (delivery_key) DO UPDATE
-           SET duplicate_count = webhook_deliveries.duplicate_count + 1, last_duplicate_at = clock_timestamp()
-         RETURNING id, (xmax <> 0) AS duplicate
+           SET duplicate_count = webhook_deliveries.duplicate_count + 1 + EXCLUDED.duplicate_count,
+               last_duplicate_at = clock_timestamp()
+         RETURNING id, delivery_key, delivery_id, received_at, tango_timestamp, (xmax <> 0) AS duplicate
        ),
-       events AS (${insertEventsSql(fresh, parsed.events, params)}),
-       targets AS (${upsertTargetsSql(fresh, targets, params)}),
-       family_state AS (${familyStateSql(fresh, delivery, parsed, params)}),
-       alert_state AS (${alertStateSql(fresh, delivery, parsed, params)})
-       SELECT id::text AS id, duplicate,
-              CASE WHEN NOT duplicate AND ${params.add(targets.length)}::int > 0
-                   THEN pg_notify('fetch_targets', ${params.add(String(targets.length))}) END AS notified
-         FROM delivery`,
+       stored AS (SELECT i.position, x.* FROM delivery AS x JOIN input AS i USING (delivery_key)),
+       fresh AS (SELECT * FROM stored WHERE NOT duplicate),
+       events AS (${insertEventsSql('fresh', contributions, params)}),
+       targets AS (${upsertTargetsSql('fresh', contributions, params)}),
+       family_state AS (${familyStateSql('fresh', contributions, params)}),
+       alert_state AS (${alertStateSql('fresh', contributions, params)}),
+       notified AS (
+         SELECT pg_notify('fetch_targets', n::text) FROM (SELECT count(*) AS n FROM targets) AS c WHERE n > 0
+       )
+       SELECT position, id::text AS id, duplicate, (SELECT count(*) FROM notified) AS notified FROM stored`,
       params.values,
     );
-    const row = rows[0];
-    if (row === undefined) {
-      throw new Error('storing the delivery returned no row');
-    }
-    return row.duplicate
-      ? { outcome: 'duplicate', deliveryPk: row.id }
-      : { outcome: 'stored', deliveryPk: row.id, targetCount: targets.length };
+    const byPosition = new Map(stored.map((row) => [row.position, row]));
+    const byKey = new Map(rows.map((row) => [row.delivery.deliveryKey, row]));
+    const answered = new Set<string>();
+    return deliveries.map((delivery): StoreOutcome => {
+      const batched = byKey.get(delivery.deliveryKey);
+      const row = batched === undefined ? undefined : byPosition.get(batched.position);
+      if (batched === undefined || row === undefined) {
+        throw new Error(`storing delivery ${delivery.deliveryKey} returned no row`);
+      }
+      // The first copy in the batch is the one the statement inserted; later copies are duplicates of it.
+      const first = !answered.has(delivery.deliveryKey);
+      answered.add(delivery.deliveryKey);
+      return !row.duplicate && first
+        ? { outcome: 'stored', deliveryPk: row.id, targetCount: batched.targets.length }
+        : { outcome: 'duplicate', deliveryPk: row.id };
+    });
   }
 
   /** Replaces a stored delivery's parse (events, status) and enqueues its targets; for the reprocess command. */
@@ -106,15 +187,18 @@ export class WebhookRepository {
     const targets = mergeTargets(parsed.events);
     const params = new SqlParams();
     const pk = params.add(deliveryPk);
-    const fresh = `SELECT id FROM webhook_deliveries WHERE id = ${pk}::bigint`;
+    const rows = [{ position: 1, events: parsed.events, targets }];
     await this.dataSource.transaction(async (manager) => {
       await manager.query('DELETE FROM webhook_events WHERE delivery_pk = $1', [deliveryPk]);
       await manager.query(
-        `WITH events AS (${insertEventsSql(fresh, parsed.events, params)}),
-              targets AS (${upsertTargetsSql(fresh, targets, params)})
+        `WITH reprocessed AS (
+           SELECT id, 1 AS position FROM webhook_deliveries WHERE id = ${pk}::bigint
+         ),
+         events AS (${insertEventsSql('reprocessed', rows, params)}),
+         targets AS (${upsertTargetsSql('reprocessed', rows, params)})
          UPDATE webhook_deliveries
             SET format = ${params.add(parsed.format)}, status = ${params.add(parsed.status)},
-                problems = ${params.add(JSON.stringify(allProblems(parsed)))}::jsonb,
+                problems = ${params.add(pgJson(allProblems(parsed)))}::jsonb,
                 event_count = ${params.add(parsed.events.length)}, target_count = ${params.add(targets.length)},
                 reprocessed_at = clock_timestamp()
           WHERE id = ${pk}::bigint`,
@@ -175,45 +259,80 @@ class SqlParams {
   }
 }
 
-/** Data-modifying CTE bodies; `fresh` selects the delivery's id, or nothing for a duplicate. */
-function insertEventsSql(fresh: string, events: readonly ParsedEvent[], params: SqlParams): string {
+/** What one delivery of a statement contributes: its position (joined to the stored row), events and targets. */
+interface DeliveryRows {
+  readonly position: number;
+  readonly events: readonly ParsedEvent[];
+  readonly targets: readonly TargetRow[];
+}
+
+/**
+ * Data-modifying CTE bodies. `fresh` names a relation with the columns (position, id, delivery_id, received_at,
+ * tango_timestamp) of the deliveries this statement inserted; rows of a duplicate find no partner in it and write
+ * nothing.
+ */
+function insertEventsSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
+  const events = rows.flatMap((row) =>
+    row.events.map((event) => ({
+      position: row.position,
+      idx: event.index,
+      event_type: event.eventType,
+      status: event.status,
+      alert_id: event.alertId,
+      query_type: event.queryType,
+      resource: event.resource,
+      checked_at: event.checkedAt,
+      created_at: event.createdAt,
+      problems: event.problems,
+      new_count: event.newCount,
+      modified_count: event.modifiedCount,
+      target_count: event.targets.length,
+    })),
+  );
   return `INSERT INTO webhook_events
             (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at, tango_created_at,
-             problems, payload, target_count)
+             problems, new_count, modified_count, target_count)
           SELECT f.id, e.idx, e.event_type, e.status, e.alert_id, e.query_type, e.resource, e.checked_at, e.created_at,
-                 e.problems::jsonb, e.payload::jsonb, e.target_count
-            FROM (${fresh}) AS f,
-                 unnest(${params.add(events.map((e) => e.index))}::int[], ${params.add(events.map((e) => e.eventType))}::text[],
-                        ${params.add(events.map((e) => e.status))}::text[], ${params.add(events.map((e) => e.alertId))}::text[],
-                        ${params.add(events.map((e) => e.queryType))}::text[], ${params.add(events.map((e) => e.resource))}::text[],
-                        ${params.add(events.map((e) => e.checkedAt))}::timestamptz[],
-                        ${params.add(events.map((e) => e.createdAt))}::timestamptz[],
-                        ${params.add(events.map((e) => JSON.stringify(e.problems)))}::text[],
-                        ${params.add(events.map((e) => (e.payload === undefined ? 'null' : JSON.stringify(e.payload))))}::text[],
-                        ${params.add(events.map((e) => e.targets.length))}::int[])
-              AS e(idx, event_type, status, alert_id, query_type, resource, checked_at, created_at, problems, payload,
-                   target_count)
+                 e.problems, e.new_count, e.modified_count, e.target_count
+            FROM jsonb_to_recordset(${params.add(pgJson(events))}::jsonb)
+              AS e(position int, idx int, event_type text, status text, alert_id text, query_type text, resource text,
+                   checked_at timestamptz, created_at timestamptz, problems jsonb, new_count int, modified_count int,
+                   target_count int)
+            JOIN ${fresh} AS f ON f.position = e.position
           RETURNING 1`;
 }
 
 /**
- * Coalescing insert into the outbox: a pending target for the same record absorbs the hint (counted); when the
+ * Coalescing insert into the outbox: the same record named by several deliveries of the statement becomes one row
+ * (hints summed, the newest delivery's reason), and a pending target for it absorbs the hint (counted); when the
  * record's target was already claimed for fetching, a new pending one is created, so the newest change is fetched.
- * Rows arrive sorted, so concurrent deliveries lock them in the same order (no deadlocks).
+ * Rows are inserted sorted, so concurrent statements lock them in the same order (no deadlocks).
  */
-function upsertTargetsSql(fresh: string, targets: readonly TargetRow[], params: SqlParams): string {
+function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
+  const targets = rows.flatMap((row) =>
+    row.targets.map(({ target, hints }) => ({
+      position: row.position,
+      resource: target.resource,
+      record_id: target.recordId,
+      id_kind: target.idKind,
+      kind: target.kind,
+      reason: target.reason,
+      sweep_spec: target.kind === 'sweep' ? target.sweep : null,
+      hints,
+    })),
+  );
+  const newest = (name: string): string => `(array_agg(t.${name} ORDER BY f.id DESC))[1]`;
   return `INSERT INTO fetch_targets
             (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
-          SELECT t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec::jsonb, t.hints, f.id, f.id
-            FROM (${fresh}) AS f,
-                 unnest(${params.add(targets.map((t) => t.target.resource))}::text[],
-                        ${params.add(targets.map((t) => t.target.recordId))}::text[],
-                        ${params.add(targets.map((t) => t.target.idKind))}::text[],
-                        ${params.add(targets.map((t) => t.target.kind))}::text[],
-                        ${params.add(targets.map((t) => t.target.reason))}::text[],
-                        ${params.add(targets.map((t) => (t.target.kind === 'sweep' ? JSON.stringify(t.target.sweep) : null)))}::text[],
-                        ${params.add(targets.map((t) => t.hints))}::int[])
-              AS t(resource, record_id, id_kind, kind, reason, sweep_spec, hints)
+          SELECT t.resource, t.record_id, ${newest('id_kind')}, ${newest('kind')}, 0, ${newest('reason')},
+                 (array_agg(t.sweep_spec ORDER BY f.id DESC) FILTER (WHERE t.sweep_spec IS NOT NULL))[1],
+                 sum(t.hints)::int, min(f.id), max(f.id)
+            FROM jsonb_to_recordset(${params.add(pgJson(targets))}::jsonb)
+              AS t(position int, resource text, record_id text, id_kind text, kind text, reason text, sweep_spec jsonb,
+                   hints int)
+            JOIN ${fresh} AS f ON f.position = t.position
+           GROUP BY t.resource, t.record_id
+           ORDER BY t.resource, t.record_id
           ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
             SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
                 last_hinted_at = clock_timestamp(),
@@ -228,53 +347,43 @@ function upsertTargetsSql(fresh: string, targets: readonly TargetRow[], params: 
  * Last delivery per resource family, for the health module. These rows are shared by every delivery, so they are
  * refreshed at most once a second: a hot row locked by each ingest transaction would serialise all of them.
  */
-function familyStateSql(
-  fresh: string,
-  delivery: DeliveryToStore,
-  parsed: ParsedDelivery,
-  params: SqlParams,
-): string {
-  const families = [
-    ...new Set(parsed.events.map((e) => e.resource).filter((r): r is ResourceFamily => r !== null)),
-  ].sort();
-  const receivedAt = params.add(delivery.receivedAt);
-  return `UPDATE sync_state
-             SET last_delivery_received_at = ${receivedAt}::timestamptz, last_delivery_id = ${params.add(parsed.deliveryId)},
-                 last_tango_timestamp = GREATEST(last_tango_timestamp, ${params.add(parsed.tangoTimestamp)}::timestamptz),
+function familyStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
+  const pairs = rows.flatMap((row) =>
+    [...new Set(row.events.map((e) => e.resource).filter((r): r is ResourceFamily => r !== null))].map(
+      (family) => ({ position: row.position, family }),
+    ),
+  );
+  return `UPDATE sync_state AS s
+             SET last_delivery_received_at = x.received_at, last_delivery_id = x.delivery_id,
+                 last_tango_timestamp = GREATEST(s.last_tango_timestamp, x.tango_timestamp),
                  updated_at = clock_timestamp()
-           WHERE scope = 'resource' AND scope_key = ANY(${params.add(families)}::text[])
-             AND EXISTS (${fresh})
-             AND (last_delivery_received_at IS NULL OR last_delivery_received_at < ${receivedAt}::timestamptz - interval '1 second')
+            FROM (SELECT r.family, max(f.received_at) AS received_at, max(f.tango_timestamp) AS tango_timestamp,
+                         (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1] AS delivery_id
+                    FROM jsonb_to_recordset(${params.add(pgJson(pairs))}::jsonb) AS r(position int, family text)
+                    JOIN ${fresh} AS f ON f.position = r.position
+                   GROUP BY r.family) AS x
+           WHERE s.scope = 'resource' AND s.scope_key = x.family
+             AND (s.last_delivery_received_at IS NULL OR s.last_delivery_received_at < x.received_at - interval '1 second')
           RETURNING 1`;
 }
 
-/** Last delivery and last `checked_at` per alert. */
-function alertStateSql(
-  fresh: string,
-  delivery: DeliveryToStore,
-  parsed: ParsedDelivery,
-  params: SqlParams,
-): string {
-  const latestCheck = new Map<string, string | null>();
-  for (const event of parsed.events) {
-    if (event.alertId !== null) {
-      const previous = latestCheck.get(event.alertId) ?? null;
-      latestCheck.set(
-        event.alertId,
-        previous !== null && (event.checkedAt === null || previous > event.checkedAt)
-          ? previous
-          : event.checkedAt,
-      );
-    }
-  }
-  const ids = [...latestCheck.keys()].sort();
+/** Last delivery and latest `checked_at` per alert. */
+function alertStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
+  const checks = rows.flatMap((row) =>
+    row.events
+      .filter((event) => event.alertId !== null)
+      .map((event) => ({ position: row.position, alert_id: event.alertId, checked_at: event.checkedAt })),
+  );
   return `INSERT INTO sync_state
             (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at)
-          SELECT 'alert', a.id, ${params.add(delivery.receivedAt)}::timestamptz, ${params.add(parsed.deliveryId)},
-                 ${params.add(parsed.tangoTimestamp)}::timestamptz, a.checked_at
-            FROM (${fresh}) AS f,
-                 unnest(${params.add(ids)}::text[], ${params.add(ids.map((id) => latestCheck.get(id) ?? null))}::timestamptz[])
-              AS a(id, checked_at)
+          SELECT 'alert', a.alert_id, max(f.received_at),
+                 (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1], max(f.tango_timestamp),
+                 max(a.checked_at)
+            FROM jsonb_to_recordset(${params.add(pgJson(checks))}::jsonb)
+              AS a(position int, alert_id text, checked_at timestamptz)
+            JOIN ${fresh} AS f ON f.position = a.position
+           GROUP BY a.alert_id
+           ORDER BY a.alert_id
           ON CONFLICT (scope, scope_key) DO UPDATE
             SET last_delivery_received_at = GREATEST(sync_state.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
                 last_delivery_id = EXCLUDED.last_delivery_id,
@@ -282,6 +391,10 @@ function alertStateSql(
                 last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at),
                 updated_at = clock_timestamp()
           RETURNING 1`;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function allProblems(parsed: ParsedDelivery): string[] {
@@ -305,5 +418,5 @@ function mergeTargets(events: readonly ParsedEvent[]): TargetRow[] {
       }
     }
   }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  return [...byKey.entries()].sort(([a], [b]) => compareText(a, b)).map(([, row]) => row);
 }

@@ -32,6 +32,8 @@ describe('parseConfig', () => {
       secrets: ['s3cret'],
       insecureNoSignature: false,
       maxBodyBytes: 262_144,
+      writeConcurrency: 4,
+      writeBatchMax: 64,
     });
     expect(config.db.migrationsRun).toBe(true);
   });
@@ -63,6 +65,15 @@ describe('parseConfig', () => {
   it('names missing required keys as required', () => {
     const problems = problemsOf({});
     expect(problems).toEqual(expect.arrayContaining(['DATABASE_URL: required', 'KAFKA_BROKERS: required']));
+  });
+
+  it('derives the ingest write concurrency from the pool and refuses one that would take the whole pool', () => {
+    expect(parseConfig({ ...minimal, DATABASE_POOL_SIZE: '4' }).webhook.writeConcurrency).toBe(2);
+    expect(parseConfig({ ...minimal, DATABASE_POOL_SIZE: '1' }).webhook.writeConcurrency).toBe(1);
+    expect(parseConfig({ ...minimal, WEBHOOK_WRITE_CONCURRENCY: '6' }).webhook.writeConcurrency).toBe(6);
+    expect(problemsOf({ ...minimal, DATABASE_POOL_SIZE: '4', WEBHOOK_WRITE_CONCURRENCY: '4' })).toEqual([
+      expect.stringMatching(/^WEBHOOK_WRITE_CONCURRENCY: must be below DATABASE_POOL_SIZE/),
+    ]);
   });
 
   it('treats empty values as unset, so defaults apply', () => {
