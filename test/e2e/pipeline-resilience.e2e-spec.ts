@@ -192,11 +192,9 @@ describe('two fetcher processes in one consumer group', () => {
       // One process.
       const single = await startPipeline(
         { sizes: SIZES, seed: 21 },
-        {
-          DATABASE_URL: soloDatabase.url,
-          FETCHER_GROUP_ID: `solo-${uniqueSuffix()}`,
-          RELAY_ENABLED: 'false',
-        },
+        { FETCHER_GROUP_ID: `solo-${uniqueSuffix()}`, RELAY_ENABLED: 'false' },
+        {},
+        soloDatabase.url,
       );
       let solo: BurstCost;
       try {
@@ -207,18 +205,18 @@ describe('two fetcher processes in one consumer group', () => {
       // Two processes sharing the group, same dataset and the same changes.
       const prefix = `pair-${uniqueSuffix()}`;
       const shared = {
-        DATABASE_URL: pairDatabase.url,
         FETCHER_GROUP_ID: `pair-${prefix}`,
         KAFKA_TOPIC_PREFIX: prefix,
         RELAY_ENABLED: 'false',
       };
-      const pair = await startPipeline({ sizes: SIZES, seed: 21 }, shared);
+      const pair = await startPipeline({ sizes: SIZES, seed: 21 }, shared, {}, pairDatabase.url);
       let second: RunningTestApp | undefined;
       let paired: BurstCost;
       try {
         second = await startTestApp(
           testConfig({
             ...shared,
+            DATABASE_URL: pairDatabase.url,
             WEBHOOK_SECRETS: 'unused-second-secret',
             TANGO_BASE_URL: pair.sim.baseUrl,
             TANGO_API_KEY: 'sim-key',

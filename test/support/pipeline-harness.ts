@@ -27,11 +27,16 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-/** The simulator, the whole worker pointed at it (webhook endpoint registered), and a Postgres client. */
+/**
+ * The simulator, the whole worker pointed at it (webhook endpoint registered), and a Postgres client. Both use
+ * `databaseUrl` (a scratch database) when given, else the shared test database; `env.DATABASE_URL` changes the
+ * worker's connection only (a proxy the test cuts), never the client's.
+ */
 export async function startPipeline(
   simOptions: SimulatorOptionsInput,
   env: Record<string, string> = {},
   register: { format?: 'alerts' | 'legacy'; countsOnly?: boolean } = {},
+  databaseUrl: string = requireEnv('TEST_DATABASE_URL'),
 ): Promise<Pipeline> {
   const sim = await startSimulator({
     port: 0,
@@ -50,6 +55,7 @@ export async function startPipeline(
       FETCHER_RETRY_MAX_MS: '1000',
       FETCHER_GROUP_ID: `fetcher-${Date.now()}-${Math.random().toString(16).slice(2)}`,
       RELAY_POLL_INTERVAL_MS: '200',
+      DATABASE_URL: databaseUrl,
       ...env,
     }),
   );
@@ -59,8 +65,7 @@ export async function startPipeline(
     format: register.format ?? 'alerts',
     ...(register.countsOnly === undefined ? {} : { countsOnly: register.countsOnly }),
   });
-  // The client reads the database the worker writes (a scratch database when the test passes DATABASE_URL).
-  const db = new Client({ connectionString: env.DATABASE_URL ?? requireEnv('TEST_DATABASE_URL') });
+  const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   return {
     sim,
