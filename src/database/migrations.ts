@@ -4,6 +4,7 @@ import { CreateWebhookIngest1795334823019 } from '../../migrations/1795334823019
 import { CreateMirror1795335950972 } from '../../migrations/1795335950972-create-mirror';
 import { CreateHealthGaps1795336200000 } from '../../migrations/1795336200000-create-health-gaps';
 import { WebhookEventsMatchCounts1795337000000 } from '../../migrations/1795337000000-webhook-events-match-counts';
+import { FetchTargetProvenanceWithoutFk1795337100000 } from '../../migrations/1795337100000-fetch-target-provenance-without-fk';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   CreateMirror1795335950972,
   CreateHealthGaps1795336200000,
   WebhookEventsMatchCounts1795337000000,
+  FetchTargetProvenanceWithoutFk1795337100000,
 ];

@@ -176,7 +176,7 @@ describe('WebhookRepository.storeDeliveries against Postgres', () => {
   });
 });
 
-describe('the webhook_events match-counts migration', () => {
+describe('the ingest-path migrations (match counts, provenance without foreign keys)', () => {
   let scratch: ScratchDatabase;
   let dataSource: DataSource;
 
@@ -200,6 +200,25 @@ describe('the webhook_events match-counts migration', () => {
     const keys = [contractKey(), contractKey()];
     const body = alertBody('alert-round-trip', keys, '2026-11-30T09:00:00Z');
     const [outcome] = await new WebhookRepository(dataSource).storeDeliveries([deliveryOf(body)]);
+    // A target whose hinting delivery was pruned: allowed without the foreign key, cleared when it comes back.
+    await dataSource.query(
+      `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, reason, first_delivery_pk, last_delivery_pk)
+       VALUES ('contracts', $1, 'key', 'record', 'test', $2, 999999999)`,
+      [contractKey(), outcome?.deliveryPk],
+    );
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    const constraints = await dataSource.query<{ conname: string }[]>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'fetch_targets'::regclass AND contype = 'f' ORDER BY 1`,
+    );
+    expect(constraints.map((c) => c.conname)).toEqual([
+      'fetch_targets_first_delivery_pk_fkey',
+      'fetch_targets_last_delivery_pk_fkey',
+    ]);
+    const dangling = await dataSource.query<{ first: string | null; last: string | null }[]>(
+      `SELECT first_delivery_pk::text AS first, last_delivery_pk::text AS last FROM fetch_targets WHERE reason = 'test'`,
+    );
+    expect(dangling).toEqual([{ first: outcome?.deliveryPk, last: null }]);
 
     await dataSource.undoLastMigration({ transaction: 'each' });
     const down = await dataSource.query<{ payload: unknown }[]>(
