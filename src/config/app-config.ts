@@ -177,7 +177,7 @@ function toAppConfig(env: Env): AppConfig {
       insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
       maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
       writeConcurrency:
-        env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(4, Math.floor(env.DATABASE_POOL_SIZE / 2))),
+        env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(2, Math.floor(env.DATABASE_POOL_SIZE / 2))),
       writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
     },
     fetcher: {

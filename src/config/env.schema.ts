@@ -70,7 +70,7 @@ export const envSchema = z.object({
   WEBHOOK_INSECURE_NO_SIGNATURE: booleanFlag.default(false),
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(262_144),
   WEBHOOK_WRITE_CONCURRENCY: positiveInt.max(64).optional(),
-  WEBHOOK_WRITE_BATCH_MAX: positiveInt.max(500).default(64),
+  WEBHOOK_WRITE_BATCH_MAX: positiveInt.max(500).default(16),
 
   FETCHER_ENABLED: booleanFlag.default(true),
   FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),

@@ -202,8 +202,10 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
     return { ...base, eventType: null, status: 'malformed', problems: ['event is not a JSON object'] };
   }
   // The single-event variant may wrap its fields in `data`; fields at the top level win.
-  const data = looseObject.safeParse(object.data.data);
-  const event: Record<string, unknown> = data.success ? { ...data.data, ...object.data } : object.data;
+  // (Checked for presence first: a failed parse builds an error object, and most events have no `data`.)
+  const data = object.data.data === undefined ? undefined : looseObject.safeParse(object.data.data);
+  const event: Record<string, unknown> =
+    data?.success === true ? { ...data.data, ...object.data } : object.data;
   const eventType = typeof event.event_type === 'string' ? event.event_type.trim() : null;
   const createdAt = isoTimestamp(event.created_at, 'created_at', problems);
   if (eventType === null || eventType === '') {
@@ -257,7 +259,7 @@ function parseAlertEvent(
   const matches = matchesResult.data;
   const targets: FetchTarget[] = [];
   const seen = new Set<string>();
-  let idsFound = { new: 0, modified: 0 };
+  const idsFound = { new: 0, modified: 0 };
   for (const change of ['new', 'modified'] as const) {
     const explicit = matches[`${change}_ids`];
     const summaries = matches[change];
@@ -270,7 +272,7 @@ function parseAlertEvent(
       if (target !== null && !seen.has(target.recordId)) {
         seen.add(target.recordId);
         targets.push(target);
-        idsFound = { ...idsFound, [change]: idsFound[change] + 1 };
+        idsFound[change] += 1;
       }
     }
   }
@@ -494,14 +496,29 @@ function nonEmpty(value: string | undefined): string | null {
   return value !== undefined && value.trim() !== '' && value.length <= 200 ? value.trim() : null;
 }
 
+/**
+ * Normalised timestamps by their text. The events of one delivery mostly repeat the same few `created_at` and
+ * `checked_at` values, and parsing dates is a large share of the parser's time; the cache is small and bounded.
+ */
+const normalisedTimestamps = new Map<string, string | null>();
+const MAX_CACHED_TIMESTAMPS = 1_000;
+
 function isoTimestamp(value: unknown, field: string, problems: string[]): string | null {
   if (value === undefined || value === null) {
     return null;
   }
   if (typeof value === 'string') {
-    const millis = Date.parse(value);
-    if (!Number.isNaN(millis)) {
-      return new Date(millis).toISOString();
+    let normalised = normalisedTimestamps.get(value);
+    if (normalised === undefined) {
+      const millis = Date.parse(value);
+      normalised = Number.isNaN(millis) ? null : new Date(millis).toISOString();
+      if (normalisedTimestamps.size >= MAX_CACHED_TIMESTAMPS) {
+        normalisedTimestamps.clear();
+      }
+      normalisedTimestamps.set(value, normalised);
+    }
+    if (normalised !== null) {
+      return normalised;
     }
   }
   problems.push(`\`${field}\` is not an ISO timestamp`);

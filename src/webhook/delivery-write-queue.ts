@@ -72,16 +72,30 @@ export class DeliveryWriteBatcher {
     while (this.running < this.limits.concurrency && this.waiting.length > 0) {
       const batch = this.takeBatch();
       this.running += 1;
-      void this.writeBatch(batch).finally(() => {
+      let released = false;
+      // Frees the slot and starts the next statement: called as soon as this one has settled, before its waiters
+      // are answered, so the database is not left idle while the answers go out.
+      const release = (): void => {
+        if (released) {
+          return;
+        }
+        released = true;
         this.running -= 1;
         this.startStatements();
-        if (this.pending === 0) {
-          const idle = this.idle;
-          this.idle = [];
-          idle.forEach((resolve) => {
-            resolve();
-          });
-        }
+      };
+      void this.writeBatch(batch, release).finally(() => {
+        release();
+        this.settleIdle();
+      });
+    }
+  }
+
+  private settleIdle(): void {
+    if (this.pending === 0) {
+      const idle = this.idle;
+      this.idle = [];
+      idle.forEach((resolve) => {
+        resolve();
       });
     }
   }
@@ -104,10 +118,11 @@ export class DeliveryWriteBatcher {
     return batch;
   }
 
-  private async writeBatch(batch: readonly Waiting[]): Promise<void> {
+  private async writeBatch(batch: readonly Waiting[], release: () => void): Promise<void> {
     this.onBatch(batch.length);
     try {
       const outcomes = await this.store(batch.map((item) => item.delivery));
+      release();
       batch.forEach((item, index) => {
         const outcome = outcomes[index];
         if (outcome === undefined) {
@@ -118,6 +133,7 @@ export class DeliveryWriteBatcher {
       });
     } catch (error) {
       if (batch.length === 1 || !isContentError(error)) {
+        release();
         batch.forEach((item) => {
           item.reject(error);
         });

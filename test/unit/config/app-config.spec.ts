@@ -32,8 +32,8 @@ describe('parseConfig', () => {
       secrets: ['s3cret'],
       insecureNoSignature: false,
       maxBodyBytes: 262_144,
-      writeConcurrency: 4,
-      writeBatchMax: 64,
+      writeConcurrency: 2,
+      writeBatchMax: 16,
     });
     expect(config.db.migrationsRun).toBe(true);
   });
@@ -69,6 +69,7 @@ describe('parseConfig', () => {
 
   it('derives the ingest write concurrency from the pool and refuses one that would take the whole pool', () => {
     expect(parseConfig({ ...minimal, DATABASE_POOL_SIZE: '4' }).webhook.writeConcurrency).toBe(2);
+    expect(parseConfig({ ...minimal, DATABASE_POOL_SIZE: '3' }).webhook.writeConcurrency).toBe(1);
     expect(parseConfig({ ...minimal, DATABASE_POOL_SIZE: '1' }).webhook.writeConcurrency).toBe(1);
     expect(parseConfig({ ...minimal, WEBHOOK_WRITE_CONCURRENCY: '6' }).webhook.writeConcurrency).toBe(6);
     expect(problemsOf({ ...minimal, DATABASE_POOL_SIZE: '4', WEBHOOK_WRITE_CONCURRENCY: '4' })).toEqual([
