@@ -4,13 +4,16 @@
  *   npm run bench:ingest [-- --senders 32 --deliveries 6000 --events 20]
  *
  * Starts the built worker (dist/) as a child process on a scratch database, sends signed 20-event deliveries from
- * 32 concurrent senders over keep-alive connections, and reports deliveries/s with p50/p99 of the 202 answer.
- * Then, in the same run, a bare `pg` pool of the same size writes the same rows with the same set-based
- * set-based statement per delivery (same synchronous_commit), and the ratio of the two rates is printed.
+ * 32 concurrent senders over keep-alive connections, and reports deliveries/s with p50/p90/p99/max of the 202
+ * answer. Then, in the same run, a bare `pg` pool of the same size writes the same rows with one set-based
+ * statement per delivery (same synchronous_commit), and the ratio of the two rates is printed. Bodies, signatures
+ * and the baseline's parameters are all prepared before the clock starts, and the CPU time per delivery of the
+ * senders, the worker and Postgres is read from /proc, so a result can be explained, not just quoted.
  * Loopback only; bounded in count and time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Pool } from 'pg';
@@ -29,6 +32,8 @@ const { values: args } = parseArgs({
     /** Open loop: offer this many deliveries per second in total (0: closed loop, as fast as answers come). */
     rate: { type: 'string', default: '0' },
     'after-migrate-sql': { type: 'string', default: '' },
+    /** Extra Node.js flags for the worker, space-separated: e.g. --worker-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+    'worker-node-args': { type: 'string', default: '' },
   },
 });
 const SENDERS = Number(args.senders);
@@ -55,7 +60,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-function deliveryBody(sender: number, sequence: number): string {
+/** Delivery `sequence`: 20 alert events naming one new contract each; 32 alerts, like 32 senders' own. */
+function deliveryBody(sequence: number): string {
+  const sender = sequence % SENDERS;
   const alertId = `bench-alert-${sender}`;
   return JSON.stringify({
     timestamp: new Date().toISOString(),
@@ -105,7 +112,8 @@ async function migrate(databaseUrl: string): Promise<void> {
 }
 
 async function startWorker(databaseUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+  const nodeArgs = args['worker-node-args'].split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -142,15 +150,66 @@ interface RunResult {
   readonly count: number;
   readonly seconds: number;
   readonly latenciesMs: number[];
+  /** CPU time per delivery, in ms, of the sending bench process, the worker and all Postgres processes. */
+  readonly cpuMsPerDelivery: {
+    readonly sender: number;
+    readonly worker: number | null;
+    readonly postgres: number | null;
+  };
 }
 
-async function runSenders(send: (sender: number, sequence: number) => Promise<void>): Promise<RunResult> {
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User+system CPU seconds of a process from /proc (Linux), or null where that cannot be read. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of every process named `postgres` on this machine (the server and its backends). */
+function postgresCpuSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') {
+        const value = processCpuSeconds(Number(entry));
+        if (value !== null) {
+          seconds.set(Number(entry), value);
+        }
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return seconds;
+}
+
+function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, value] of after) {
+    total += value - (before.get(pid) ?? 0);
+  }
+  return total;
+}
+
+async function runSenders(send: (sequence: number) => Promise<void>, workerPid?: number): Promise<RunResult> {
   const latenciesMs: number[] = [];
+  const senderCpuBefore = process.cpuUsage();
+  const workerCpuBefore = workerPid === undefined ? null : processCpuSeconds(workerPid);
+  const postgresCpuBefore = postgresCpuSeconds();
   let next = 0;
   const started = BigInt(Date.now()) * 1_000_000n;
   const clock = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: SENDERS }, async (_, sender) => {
+    Array.from({ length: SENDERS }, async () => {
       for (;;) {
         const sequence = next;
         next += 1;
@@ -166,22 +225,41 @@ async function runSenders(send: (sender: number, sequence: number) => Promise<vo
           }
         }
         const t0 = process.hrtime.bigint();
-        await send(sender, sequence);
+        await send(sequence);
         latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - clock) / 1e9;
+  const senderCpu = process.cpuUsage(senderCpuBefore);
+  const workerCpuAfter = workerPid === undefined ? null : processCpuSeconds(workerPid);
+  const postgresCpu = cpuDelta(postgresCpuBefore, postgresCpuSeconds());
   latenciesMs.sort((a, b) => a - b);
-  return { count: DELIVERIES, seconds, latenciesMs };
+  const perDelivery = (cpuSeconds: number): number => (cpuSeconds * 1000) / DELIVERIES;
+  return {
+    count: DELIVERIES,
+    seconds,
+    latenciesMs,
+    cpuMsPerDelivery: {
+      sender: perDelivery((senderCpu.user + senderCpu.system) / 1e6),
+      worker:
+        workerCpuBefore === null || workerCpuAfter === null
+          ? null
+          : perDelivery(workerCpuAfter - workerCpuBefore),
+      postgres: postgresCpu > 0 ? perDelivery(postgresCpu) : null,
+    },
+  };
 }
 
-async function benchWorker(): Promise<RunResult> {
+async function benchWorker(workerPid: number | undefined): Promise<RunResult> {
   const http = new HttpPool(`http://127.0.0.1:${PORT}`, { connections: SENDERS, pipelining: 1 });
-  // Signing happens before the clock starts for each request: we measure the receiver, not the sender.
-  const send = async (sender: number, sequence: number): Promise<void> => {
-    const body = deliveryBody(sender, sequence);
-    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+  // Bodies are built and signed before the clock starts: we measure the receiver, not the load generator.
+  const signed = (sequence: number): { body: string; signature: string } => {
+    const body = deliveryBody(sequence);
+    return { body, signature: `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` };
+  };
+  const requests = Array.from({ length: DELIVERIES }, (_, sequence) => signed(sequence));
+  const post = async ({ body, signature }: { body: string; signature: string }): Promise<void> => {
     const response = await http.request({
       method: 'POST',
       path: '/tango/webhooks',
@@ -194,27 +272,18 @@ async function benchWorker(): Promise<RunResult> {
     }
   };
   for (let i = 0; i < 200; i += 1) {
-    await send(999, DELIVERIES + i); // warm-up, not measured
+    await post(signed(DELIVERIES + i)); // warm-up, not measured
   }
-  const result = await runSenders(send);
+  const result = await runSenders(
+    async (sequence) => post(requests[sequence] ?? signed(sequence)),
+    workerPid,
+  );
   await http.close();
   return result;
 }
 
-async function benchBarePg(databaseUrl: string): Promise<RunResult> {
-  const pool = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
-  const send = async (sender: number, sequence: number): Promise<void> => {
-    const body = deliveryBody(sender, sequence);
-    const parsed = JSON.parse(body) as {
-      delivery_id: string;
-      timestamp: string;
-      events: { alert_id: string; checked_at: string; matches: { new_ids: string[] } }[];
-    };
-    const sha = createHash('sha256').update(body).digest('hex');
-    const ids = parsed.events.flatMap((e) => e.matches.new_ids).sort();
-    // The same rows as the worker writes, in one set-based statement (one implicit transaction), like the worker.
-    await pool.query(
-      `WITH delivery AS (
+/** The same rows as the worker writes, one delivery per set-based statement (one implicit transaction). */
+const BARE_STATEMENT = `WITH delivery AS (
          INSERT INTO webhook_deliveries (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp,
            format, status, problems, event_count, target_count, verified_by)
          VALUES ($1, $2, $3, $4, '{}'::jsonb, now(), $5, 'alerts', 'processed', '[]'::jsonb, $6, $6, 'bare')
@@ -223,10 +292,11 @@ async function benchBarePg(databaseUrl: string): Promise<RunResult> {
        ),
        events AS (
          INSERT INTO webhook_events (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at,
-           tango_created_at, problems, payload, target_count)
+           tango_created_at, problems, new_count, modified_count, target_count)
          SELECT d.id, e.idx, 'alerts.contract.match', 'recognized', e.alert_id, 'contract', 'contracts', e.checked_at, e.checked_at,
-                '[]'::jsonb, e.payload::jsonb, 1
-           FROM delivery d, unnest($7::int[], $8::text[], $9::timestamptz[], $10::text[]) AS e(idx, alert_id, checked_at, payload)
+                '[]'::jsonb, e.new_count, e.modified_count, 1
+           FROM delivery d, unnest($7::int[], $8::text[], $9::timestamptz[], $10::int[], $15::int[])
+             AS e(idx, alert_id, checked_at, new_count, modified_count)
           WHERE NOT d.duplicate
        ),
        targets AS (
@@ -248,39 +318,67 @@ async function benchBarePg(databaseUrl: string): Promise<RunResult> {
          ON CONFLICT (scope, scope_key) DO UPDATE SET last_delivery_received_at = EXCLUDED.last_delivery_received_at,
            last_delivery_id = EXCLUDED.last_delivery_id, last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at)
        )
-       SELECT id, duplicate, pg_notify('fetch_targets', $14) FROM delivery`,
-      [
-        `${parsed.delivery_id}:${sha}`,
-        parsed.delivery_id,
-        sha,
-        Buffer.from(body),
-        parsed.timestamp,
-        parsed.events.length,
-        parsed.events.map((_, i) => i),
-        parsed.events.map((e) => e.alert_id),
-        parsed.events.map((e) => e.checked_at),
-        parsed.events.map((e) => JSON.stringify(e)),
-        ids,
-        parsed.events[0]?.alert_id,
-        parsed.events[0]?.checked_at,
-        String(ids.length),
-      ],
-    );
+       SELECT id, duplicate, pg_notify('fetch_targets', $14) FROM delivery`;
+
+async function benchBarePg(databaseUrl: string): Promise<RunResult> {
+  const pool = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+  // The statement's parameters are computed before the clock starts, like the worker's signed bodies.
+  const parameters = (sequence: number): unknown[] => {
+    const body = deliveryBody(sequence);
+    const parsed = JSON.parse(body) as {
+      delivery_id: string;
+      timestamp: string;
+      events: {
+        alert_id: string;
+        checked_at: string;
+        matches: { new_count: number; modified_count: number; new_ids: string[] };
+      }[];
+    };
+    const sha = createHash('sha256').update(body).digest('hex');
+    const ids = parsed.events.flatMap((e) => e.matches.new_ids).sort();
+    return [
+      `${parsed.delivery_id}:${sha}`,
+      parsed.delivery_id,
+      sha,
+      Buffer.from(body),
+      parsed.timestamp,
+      parsed.events.length,
+      parsed.events.map((_, i) => i),
+      parsed.events.map((e) => e.alert_id),
+      parsed.events.map((e) => e.checked_at),
+      parsed.events.map((e) => e.matches.new_count),
+      ids,
+      parsed.events[0]?.alert_id,
+      parsed.events[0]?.checked_at,
+      String(ids.length),
+      parsed.events.map((e) => e.matches.modified_count),
+    ];
+  };
+  const prepared = Array.from({ length: DELIVERIES }, (_, sequence) => parameters(sequence));
+  const send = async (sequence: number): Promise<void> => {
+    await pool.query(BARE_STATEMENT, prepared[sequence]);
   };
   const result = await runSenders(send);
   await pool.end();
   return result;
 }
 
-function describe(label: string, result: RunResult): { rate: number; p50: number; p99: number } {
+function describe(
+  label: string,
+  result: RunResult,
+): { rate: number; p50: number; p99: number; cpuMsPerDelivery: RunResult['cpuMsPerDelivery'] } {
   const rate = result.count / result.seconds;
   const p50 = percentile(result.latenciesMs, 50);
   const p99 = percentile(result.latenciesMs, 99);
+  const cpu = result.cpuMsPerDelivery;
+  const ms = (value: number | null): string => (value === null ? 'n/a' : value.toFixed(3));
   console.log(
     `${label.padEnd(22)} ${result.count} deliveries in ${result.seconds.toFixed(2)} s = ${rate.toFixed(0)} deliveries/s ` +
-      `(${(rate * EVENTS).toFixed(0)} events/s); p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+      `(${(rate * EVENTS).toFixed(0)} events/s); p50 ${p50.toFixed(2)} ms, p90 ${percentile(result.latenciesMs, 90).toFixed(2)} ms, ` +
+      `p99 ${p99.toFixed(2)} ms, max ${(result.latenciesMs.at(-1) ?? Number.NaN).toFixed(2)} ms; ` +
+      `CPU ms per delivery: senders ${ms(cpu.sender)}, worker ${ms(cpu.worker)}, postgres ${ms(cpu.postgres)}`,
   );
-  return { rate, p50, p99 };
+  return { rate, p50, p99, cpuMsPerDelivery: cpu };
 }
 
 async function main(): Promise<void> {
@@ -300,7 +398,7 @@ async function main(): Promise<void> {
   if (args.only !== 'bare') {
     const worker = await startWorker(databaseUrl);
     try {
-      workerResult = await benchWorker();
+      workerResult = await benchWorker(worker.pid);
     } finally {
       worker.kill('SIGTERM');
       await new Promise((resolve) => worker.once('exit', resolve));
