@@ -124,6 +124,40 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
     });
   });
 
+  it('answers concurrent deliveries only after they are stored, sharing statements, with repeats and shared records', async () => {
+    const shared = randomUUID();
+    const bodies = Array.from({ length: 40 }, () => opportunityAlert(randomUUID(), [shared, randomUUID()]));
+    const batchesBefore = await writeBatchCount();
+    // Every body twice, all at once: each pair is one stored delivery and one duplicate, whichever lands first.
+    const responses = await Promise.all(
+      [...bodies, ...bodies].map((body) => postDelivery(url, body, { secret: 'shh' })),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([...Array<number>(40).fill(200), ...Array<number>(40).fill(202)]);
+
+    const ids = bodies.map((body) => (JSON.parse(body) as { delivery_id: string }).delivery_id);
+    const stored = await db.query<{ n: number; duplicates: number; events: number }>(
+      `SELECT count(*)::int AS n, sum(duplicate_count)::int AS duplicates,
+              (SELECT count(*)::int FROM webhook_events e JOIN webhook_deliveries d ON d.id = e.delivery_pk
+                WHERE d.delivery_id = ANY($1)) AS events
+         FROM webhook_deliveries WHERE delivery_id = ANY($1)`,
+      [ids],
+    );
+    expect(stored.rows[0]).toEqual({ n: 40, duplicates: 40, events: 40 });
+    // The record all 40 name is one pending target that counted every stored delivery's hint, and no repeat's.
+    expect(await pendingTargets('opportunities', shared)).toEqual([{ hint_count: 40, status: 'pending' }]);
+    // 80 requests in flight at once cannot have needed 80 statements.
+    expect((await writeBatchCount()) - batchesBefore).toBeLessThan(80);
+  });
+
+  async function writeBatchCount(): Promise<number> {
+    const metrics = await fetch(`${running.baseUrl}/metrics`).then((response) => response.text());
+    const line = metrics
+      .split('\n')
+      .find((row) => row.startsWith('tango_sync_webhook_write_batch_deliveries_count'));
+    return Number(line?.split(' ').at(-1) ?? Number.NaN);
+  }
+
   it('takes the delivery id from X-Tango-Delivery-Id when the body has none', async () => {
     const headerId = randomUUID();
     const response = await postDelivery(url, opportunityAlert(undefined, [randomUUID()]), {
