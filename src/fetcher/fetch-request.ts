@@ -39,12 +39,22 @@ export function priorityName(priority: number): FetchRequest['priority'] {
 }
 
 /**
- * What places a fetch request on a partition of the fetch topic (its key stays `resource:id`). Families fetched
- * through id-list filters keep all their requests on one partition, hashed from the family name: a burst's ids then
- * reach one consumer batch and cost as few list calls as the 100-id limit allows, whichever group member holds the
- * partition. Families fetched by detail calls (one request per record anyway) spread by record, for parallelism.
- * Either way a record always goes to one partition, so its requests are handled in order.
+ * The id-list families in the order they get partition slots: the largest first, so that with the default six
+ * partitions each of them has a partition of its own and only the smallest (OTIDVs) shares one.
  */
-export function fetchRequestPartitionKey(resource: ResourceFamily): string | undefined {
-  return ID_LIST_PARAM[resource] === undefined ? undefined : resource;
+const LIST_FAMILY_SLOTS: readonly ResourceFamily[] = (
+  ['contracts', 'idvs', 'grants', 'opportunities', 'forecasts', 'otas', 'otidvs'] as const
+).filter((family) => ID_LIST_PARAM[family] !== undefined);
+
+/**
+ * What places a fetch request on a partition of the fetch topic (its key stays `resource:id`). Families fetched
+ * through id-list filters keep all their requests on one partition (slot `n` is partition `n % partitions`, not a
+ * hash, so two large families never collide): a burst's ids then reach one consumer batch and cost as few list
+ * calls as the 100-id limit allows, whichever group member holds the partition. Families fetched by detail calls
+ * (one request per record anyway) spread by record, for parallelism. Either way a record always goes to one
+ * partition, so its requests are handled in order.
+ */
+export function fetchRequestPartitionSlot(resource: ResourceFamily): number | undefined {
+  const slot = LIST_FAMILY_SLOTS.indexOf(resource);
+  return slot === -1 ? undefined : slot;
 }

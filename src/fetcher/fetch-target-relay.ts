@@ -12,12 +12,12 @@ import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { MetricsService } from '../metrics/metrics.service';
 import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
-import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC, fetchRequestPartitionKey } from './fetch-request';
+import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC, fetchRequestPartitionSlot } from './fetch-request';
 import { FetchTargetRepository } from './fetch-target.repository';
 
 /**
  * Publishes pending fetch targets to the fetch-request topic, keyed by `resource:id`; id-list families are placed
- * on one partition each (see fetchRequestPartitionKey).
+ * on one partition each (see fetchRequestPartitionSlot).
  */
 @Injectable()
 export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -73,7 +73,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
         this.topic,
         targets.map((target) => ({
           key: target.key,
-          partitionKey: fetchRequestPartitionKey(target.request.resource),
+          partitionSlot: fetchRequestPartitionSlot(target.request.resource),
           value: JSON.stringify(target.request),
           headers: { 'content-type': 'application/json', 'x-tango-sync-schema': target.request.schema },
         })),

@@ -38,7 +38,7 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   private readonly consumers = new Set<ManagedConsumerImpl>();
   private readonly knownTopics = new Set<string>();
   /** The partition keys of messages being sent, for the partitioner (kafkajs hands it the objects it was given). */
-  private readonly partitionKeys = new WeakMap<Message, string>();
+  private readonly placements = new WeakMap<Message, Placement>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const clientConfig = {
@@ -58,7 +58,7 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.producer = this.kafka.producer({
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: hashingPartitionKey(this.partitionKeys),
+      createPartitioner: placingPartitioner(this.placements),
     });
     this.admin = this.kafka.admin();
     this.probeAdmin = new Kafka({ ...clientConfig, retry: { retries: 0 } }).admin({ retry: { retries: 0 } });
@@ -140,8 +140,8 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
           headers: message.headers ? { ...message.headers } : undefined,
           timestamp: message.timestamp,
         };
-        if (message.partitionKey !== undefined) {
-          this.partitionKeys.set(outgoing, message.partitionKey);
+        if (message.partitionSlot !== undefined || message.partitionKey !== undefined) {
+          this.placements.set(outgoing, { slot: message.partitionSlot, key: message.partitionKey });
         }
         return outgoing;
       }),
@@ -179,19 +179,29 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+interface Placement {
+  readonly slot: number | undefined;
+  readonly key: string | undefined;
+}
+
 /**
- * kafkajs's default partitioner (murmur2 of the key, as the Java client), fed a message's partition key in place
- * of its key when it has one: the partition follows the partition key, the message on the wire keeps its key.
+ * A message with a partition slot goes to partition `slot % partitions` (partition ids in order); otherwise
+ * kafkajs's default partitioner (murmur2 of the key, as the Java client) places it, fed its partition key in place
+ * of its key when it has one. The message on the wire always keeps its own key.
  */
-function hashingPartitionKey(partitionKeys: WeakMap<Message, string>): ICustomPartitioner {
+function placingPartitioner(placements: WeakMap<Message, Placement>): ICustomPartitioner {
   return () => {
     const byKey = Partitioners.DefaultPartitioner();
     return ({ topic, partitionMetadata, message }) => {
-      const partitionKey = partitionKeys.get(message);
+      const placement = placements.get(message);
+      if (placement?.slot !== undefined && partitionMetadata.length > 0) {
+        const ids = partitionMetadata.map((partition) => partition.partitionId).sort((a, b) => a - b);
+        return ids[placement.slot % ids.length] ?? 0;
+      }
       return byKey({
         topic,
         partitionMetadata,
-        message: partitionKey === undefined ? message : { ...message, key: partitionKey },
+        message: placement?.key === undefined ? message : { ...message, key: placement.key },
       });
     };
   };

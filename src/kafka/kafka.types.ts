@@ -6,6 +6,11 @@ export interface OutgoingMessage {
    * together share a partition key. Absent: the partition comes from `key`.
    */
   readonly partitionKey?: string;
+  /**
+   * Places the message on partition `partitionSlot % partitions` (ahead of `partitionKey` and `key`): for a few
+   * groups that must each stay on one partition without two of them landing on the same one by hash collision.
+   */
+  readonly partitionSlot?: number;
   readonly value: Buffer | string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Milliseconds since the epoch, as a string (Kafka's convention); the broker's time when absent. */

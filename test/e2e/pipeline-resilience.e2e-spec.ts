@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
 import { startTestApp, type RunningTestApp } from '../support/test-app';
-import { fetchRequestPartitionKey } from '../../src/fetcher/fetch-request';
+import { fetchRequestPartitionSlot } from '../../src/fetcher/fetch-request';
 import { FetchTargetRelay } from '../../src/fetcher/fetch-target-relay';
 import { ScratchDatabase } from '../support/scratch-database';
 import { testConfig, uniqueSuffix } from '../support/test-config';
@@ -237,7 +237,7 @@ describe('two fetcher processes in one consumer group', () => {
       // the partition layout: an id-list family's requests share one partition, so its 10 ids are one list call
       // in either run (with requests spread by id they were one call per partition holding some).
       expect(paired.calls).toBeLessThanOrEqual(solo.calls * 1.05);
-      for (const family of FAMILIES.filter((name) => fetchRequestPartitionKey(name) !== undefined)) {
+      for (const family of FAMILIES.filter((name) => fetchRequestPartitionSlot(name) !== undefined)) {
         expect({ family, solo: solo.listCalls.get(family), pair: paired.listCalls.get(family) }).toEqual({
           family,
           solo: 1,

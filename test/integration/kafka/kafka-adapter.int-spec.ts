@@ -98,7 +98,7 @@ describe('KafkaAdapter against a real broker', () => {
     expect(committedTotal).toBe(messages.length);
   });
 
-  it('places messages by their partition key when they have one, keeping their own key on the wire', async () => {
+  it('places messages by partition slot, then by partition key, keeping their own key on the wire', async () => {
     const topic = adapter.topicName(`partition-key.${uniqueSuffix()}`);
     await adapter.ensureTopics([{ name: topic, partitions: 6 }]);
     const ids = Array.from({ length: 30 }, (_, i) => `id-${i}`);
@@ -106,6 +106,10 @@ describe('KafkaAdapter against a real broker', () => {
       ...ids.map((id) => ({ key: `contracts:${id}`, partitionKey: 'contracts', value: 'grouped' })),
       ...ids.map((id) => ({ key: `grants:${id}`, partitionKey: 'grants', value: 'grouped' })),
       ...ids.map((id) => ({ key: `entities:${id}`, value: 'by-key' })),
+      // Slots 1 and 7 are partition 1 of 6; slot 2 is partition 2, whatever the keys hash to.
+      ...ids.map((id) => ({ key: `idvs:${id}`, partitionSlot: 1, partitionKey: 'ignored', value: 'slot' })),
+      ...ids.map((id) => ({ key: `otidvs:${id}`, partitionSlot: 7, value: 'slot' })),
+      ...ids.map((id) => ({ key: `otas:${id}`, partitionSlot: 2, value: 'slot' })),
       // Where a plain message keyed by the partition key goes: the grouped messages must go there too.
       { key: 'contracts', value: 'reference' },
       { key: 'grants', value: 'reference' },
@@ -138,6 +142,9 @@ describe('KafkaAdapter against a real broker', () => {
       expect(partitionsOf(family, 'reference').size).toBe(1);
     }
     expect(partitionsOf('entities:', 'by-key').size).toBeGreaterThan(1);
+    expect(partitionsOf('idvs:', 'slot')).toEqual(new Set([1]));
+    expect(partitionsOf('otidvs:', 'slot')).toEqual(new Set([1]));
+    expect(partitionsOf('otas:', 'slot')).toEqual(new Set([2]));
     expect(new Set(received.map((message) => message.key))).toEqual(
       new Set(messages.map((message) => message.key)),
     );

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { parseConfig } from '../../../src/config/app-config';
 import { type PostgresNotifications } from '../../../src/database/postgres-notifications';
-import { fetchRequestPartitionKey } from '../../../src/fetcher/fetch-request';
+import { fetchRequestPartitionSlot } from '../../../src/fetcher/fetch-request';
 import { FetchTargetRelay } from '../../../src/fetcher/fetch-target-relay';
 import { type ClaimedTarget, type FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
 import { type KafkaAdapter } from '../../../src/kafka/kafka-adapter';
@@ -35,23 +35,18 @@ describe('fetch-request partitioning', () => {
     Logger.overrideLogger(false);
   });
 
-  it('puts each id-list family on the partition of its name and spreads the detail families by record', () => {
-    for (const family of [
-      'contracts',
-      'idvs',
-      'otas',
-      'otidvs',
-      'opportunities',
-      'grants',
-      'forecasts',
-    ] as const) {
-      expect(fetchRequestPartitionKey(family)).toBe(family);
-    }
-    expect(fetchRequestPartitionKey('entities')).toBeUndefined();
-    expect(fetchRequestPartitionKey('notices')).toBeUndefined();
+  it('gives each id-list family a slot of its own, largest first, and spreads the detail families by record', () => {
+    const slots = (
+      ['contracts', 'idvs', 'grants', 'opportunities', 'forecasts', 'otas', 'otidvs'] as const
+    ).map((family) => fetchRequestPartitionSlot(family));
+    expect(slots).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // With the default six partitions the six largest families never share one.
+    expect(new Set(slots.slice(0, 6).map((slot) => (slot ?? -1) % 6)).size).toBe(6);
+    expect(fetchRequestPartitionSlot('entities')).toBeUndefined();
+    expect(fetchRequestPartitionSlot('notices')).toBeUndefined();
   });
 
-  it('publishes every target keyed resource:id, with the family as partition key for id-list families', async () => {
+  it('publishes every target keyed resource:id, with a partition slot for id-list families', async () => {
     const sent: OutgoingMessage[] = [];
     const kafka = {
       topicName: (suffix: string) => `unit.${suffix}`,
@@ -79,10 +74,10 @@ describe('fetch-request partitioning', () => {
       new MetricsService(),
     );
     await expect(relay.relayBatch()).resolves.toBe(3);
-    expect(sent.map((message) => [message.key, message.partitionKey])).toEqual([
-      ['contracts:C1', 'contracts'],
+    expect(sent.map((message) => [message.key, message.partitionSlot])).toEqual([
+      ['contracts:C1', 0],
       ['entities:UEI1', undefined],
-      ['grants:7', 'grants'],
+      ['grants:7', 2],
     ]);
   });
 });
