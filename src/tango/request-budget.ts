@@ -96,8 +96,13 @@ export class TangoRequestBudget {
     }
   }
 
-  /** Sets the counts from an answer's headers (the server's count wins over ours when a window turned over). */
-  async observe(snapshot: RateLimitSnapshot): Promise<void> {
+  /**
+   * Sets the counts from an answer's headers (the server's count wins over ours when a window turned over).
+   * `unseenByServer` is how many of our requests were still on their way when the answer came: the server's
+   * remaining count may not include them yet, so they are taken off it (otherwise a window opened by the header
+   * would hand out their tokens twice, which is where stray 429s at window boundaries came from).
+   */
+  async observe(snapshot: RateLimitSnapshot, unseenByServer = 0): Promise<void> {
     if (snapshot.burst === null && snapshot.daily === null) {
       return;
     }
@@ -109,16 +114,18 @@ export class TangoRequestBudget {
          burst_remaining = CASE
            WHEN $2::int IS NULL THEN burst_remaining
            WHEN burst_reset_at IS NULL OR burst_reset_at <= clock_timestamp()
-                OR clock_timestamp() + make_interval(secs => $4) > burst_reset_at + interval '1 second' THEN $3
-           ELSE LEAST(burst_remaining, $3) END,
+                OR clock_timestamp() + make_interval(secs => $4) > burst_reset_at + interval '1 second'
+             THEN GREATEST(0, $3::int - $8::int)
+           ELSE LEAST(burst_remaining, GREATEST(0, $3::int - $8::int)) END,
          burst_reset_at = CASE WHEN $2::int IS NULL THEN burst_reset_at ELSE clock_timestamp() + make_interval(secs => $4) END,
          burst_window_seconds = GREATEST(COALESCE(burst_window_seconds, 0), CEIL($4)::int),
          daily_limit = COALESCE($5, daily_limit),
          daily_remaining = CASE
            WHEN $5::int IS NULL THEN daily_remaining
            WHEN daily_reset_at IS NULL OR daily_reset_at <= clock_timestamp()
-                OR clock_timestamp() + make_interval(secs => $7) > daily_reset_at + interval '1 second' THEN $6
-           ELSE LEAST(daily_remaining, $6) END,
+                OR clock_timestamp() + make_interval(secs => $7) > daily_reset_at + interval '1 second'
+             THEN GREATEST(0, $6::int - $8::int)
+           ELSE LEAST(daily_remaining, GREATEST(0, $6::int - $8::int)) END,
          daily_reset_at = CASE WHEN $5::int IS NULL THEN daily_reset_at ELSE clock_timestamp() + make_interval(secs => $7) END,
          daily_window_seconds = GREATEST(COALESCE(daily_window_seconds, 0), CEIL($7)::int),
          updated_at = clock_timestamp()
@@ -131,6 +138,7 @@ export class TangoRequestBudget {
         daily?.limit ?? null,
         daily?.remaining ?? null,
         daily?.resetSeconds ?? 0,
+        Math.max(0, Math.trunc(unseenByServer)),
       ],
     );
   }

@@ -57,6 +57,8 @@ export class TangoClient implements OnApplicationShutdown {
   private readonly basePath: string;
   private readonly requests: Counter<'route' | 'outcome'>;
   private readonly latency: Histogram<'route'>;
+  /** Requests of this process sent and not yet answered (their tokens are spent; Tango may not have counted them). */
+  private inFlight = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -137,6 +139,8 @@ export class TangoClient implements OnApplicationShutdown {
       let status: number;
       let headers: Record<string, string | string[] | undefined>;
       let text: string;
+      this.inFlight += 1;
+      let answered = false;
       try {
         const response = await this.pool.request({
           method: 'GET',
@@ -148,15 +152,20 @@ export class TangoClient implements OnApplicationShutdown {
           },
           signal: AbortSignal.timeout(this.config.tango.timeoutMs),
         });
+        this.inFlight -= 1;
+        answered = true;
         status = response.statusCode;
         headers = response.headers;
         text = await response.body.text();
       } catch (error) {
         throw classifyTransportError(error);
       } finally {
+        if (!answered) {
+          this.inFlight -= 1;
+        }
         stopTimer();
       }
-      await this.budget.observe(parseRateLimitHeaders(headers));
+      await this.budget.observe(parseRateLimitHeaders(headers), this.inFlight);
       if (status === 301 || status === 302 || status === 307 || status === 308) {
         const location = typeof headers.location === 'string' ? headers.location : undefined;
         if (location === undefined || redirects >= MAX_REDIRECTS) {

@@ -62,6 +62,20 @@ describe('TangoRequestBudget (shared in Postgres)', () => {
     expect(state.requestsTotal).toBe(3);
   });
 
+  it("takes requests still on their way off the server's remaining count when a header opens a window", async () => {
+    const shared = budget();
+    await shared.acquire('live');
+    // The server says 3 remain in a new window, but 3 of our requests were sent and not yet answered: none is left.
+    await shared.observe({ burst: { limit: 10, remaining: 3, resetSeconds: 1.5 }, daily: null }, 3);
+    expect(await timed(() => shared.acquire('live'))).toBeGreaterThanOrEqual(900);
+    // With nothing on its way, the same header leaves 3 to hand out at once.
+    await dataSource.query('DELETE FROM tango_request_budget');
+    const fresh = budget();
+    await fresh.acquire('live');
+    await fresh.observe({ burst: { limit: 10, remaining: 3, resetSeconds: 1.5 }, daily: null }, 0);
+    expect(await timed(() => fresh.acquire('live'))).toBeLessThan(500);
+  });
+
   it('keeps the daily reserve for live fetches: sweeps wait, live requests go through', async () => {
     const shared = budget();
     await shared.acquire('live');
