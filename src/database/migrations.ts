@@ -5,6 +5,7 @@ import { CreateMirror1795335950972 } from '../../migrations/1795335950972-create
 import { CreateHealthGaps1795336200000 } from '../../migrations/1795336200000-create-health-gaps';
 import { WebhookEventsMatchCounts1795337000000 } from '../../migrations/1795337000000-webhook-events-match-counts';
 import { FetchTargetProvenanceWithoutFk1795337100000 } from '../../migrations/1795337100000-fetch-target-provenance-without-fk';
+import { WebhookIngestLighterWrites1795337200000 } from '../../migrations/1795337200000-webhook-ingest-lighter-writes';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   CreateHealthGaps1795336200000,
   WebhookEventsMatchCounts1795337000000,
   FetchTargetProvenanceWithoutFk1795337100000,
+  WebhookIngestLighterWrites1795337200000,
 ];

@@ -321,18 +321,20 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
       hints,
     })),
   );
-  const newest = (name: string): string => `(array_agg(t.${name} ORDER BY f.id DESC))[1]`;
+  // One sort serves both: DISTINCT ON keeps each record's row from the newest delivery (its id kind, kind, reason
+  // and sweep filters), the window sums the hints and spans the deliveries over all of the record's rows.
   return `INSERT INTO fetch_targets
             (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
-          SELECT t.resource, t.record_id, ${newest('id_kind')}, ${newest('kind')}, 0, ${newest('reason')},
-                 (array_agg(t.sweep_spec ORDER BY f.id DESC) FILTER (WHERE t.sweep_spec IS NOT NULL))[1],
-                 sum(t.hints)::int, min(f.id), max(f.id)
+          SELECT DISTINCT ON (t.resource, t.record_id)
+                 t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec,
+                 (sum(t.hints) OVER record)::int, min(f.id) OVER record, max(f.id) OVER record
             FROM jsonb_to_recordset(${params.add(pgJson(targets))}::jsonb)
               AS t(position int, resource text, record_id text, id_kind text, kind text, reason text, sweep_spec jsonb,
                    hints int)
             JOIN ${fresh} AS f ON f.position = t.position
-           GROUP BY t.resource, t.record_id
-           ORDER BY t.resource, t.record_id
+          WINDOW record AS (PARTITION BY t.resource, t.record_id ORDER BY f.id DESC
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+           ORDER BY t.resource, t.record_id, f.id DESC
           ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
             SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
                 last_hinted_at = clock_timestamp(),

@@ -176,7 +176,7 @@ describe('WebhookRepository.storeDeliveries against Postgres', () => {
   });
 });
 
-describe('the ingest-path migrations (match counts, provenance without foreign keys)', () => {
+describe('the ingest-path migrations (match counts, provenance without foreign keys, lighter writes)', () => {
   let scratch: ScratchDatabase;
   let dataSource: DataSource;
 
@@ -207,6 +207,22 @@ describe('the ingest-path migrations (match counts, provenance without foreign k
       [contractKey(), outcome?.deliveryPk],
     );
 
+    await dataSource.query(`INSERT INTO webhook_events (delivery_pk, event_index, status, target_count)
+                            VALUES (999999999, 0, 'recognized', 0)`);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    const compression = await dataSource.query<{ attcompression: string }[]>(
+      `SELECT attcompression FROM pg_attribute WHERE attrelid = 'webhook_deliveries'::regclass AND attname = 'raw_body'`,
+    );
+    expect(compression).toEqual([{ attcompression: 'p' }]);
+    const eventKeys = await dataSource.query<{ conname: string }[]>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'webhook_events'::regclass AND contype = 'f'`,
+    );
+    expect(eventKeys).toEqual([{ conname: 'webhook_events_delivery_pk_fkey' }]);
+    const orphans = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM webhook_events WHERE delivery_pk = 999999999`,
+    );
+    expect(orphans).toEqual([{ n: 0 }]);
+
     await dataSource.undoLastMigration({ transaction: 'each' });
     const constraints = await dataSource.query<{ conname: string }[]>(
       `SELECT conname FROM pg_constraint WHERE conrelid = 'fetch_targets'::regclass AND contype = 'f' ORDER BY 1`,
@@ -233,5 +249,9 @@ describe('the ingest-path migrations (match counts, provenance without foreign k
       [outcome?.deliveryPk],
     );
     expect(up).toEqual([{ new_count: 2, modified_count: 0 }]);
+    const compressionUp = await dataSource.query<{ attcompression: string }[]>(
+      `SELECT attcompression FROM pg_attribute WHERE attrelid = 'webhook_deliveries'::regclass AND attname = 'raw_body'`,
+    );
+    expect(compressionUp).toEqual([{ attcompression: 'l' }]);
   });
 });
