@@ -1,7 +1,7 @@
 /**
  * bench/ingest: throughput and latency of the durable webhook acknowledgement, against a bare `pg` baseline.
  *
- *   npm run bench:ingest [-- --senders 32 --deliveries 6000 --events 20]
+ *   npm run bench:ingest [-- --senders 32 --deliveries 20000 --events 20]
  *
  * Starts the built worker (dist/) as a child process on a scratch database, sends signed 20-event deliveries from
  * 32 concurrent senders over keep-alive connections, and reports deliveries/s with p50/p90/p99/max of the 202
@@ -24,7 +24,9 @@ import { buildDataSourceOptions } from '../../src/database/data-source-options';
 const { values: args } = parseArgs({
   options: {
     senders: { type: 'string', default: '32' },
-    deliveries: { type: 'string', default: '6000' },
+    deliveries: { type: 'string', default: '20000' },
+    /** Deliveries sent by all senders at once before the measured run (JIT, pools, caches), per side. */
+    warmup: { type: 'string', default: '2000' },
     events: { type: 'string', default: '20' },
     'pool-size': { type: 'string', default: '10' },
     port: { type: 'string', default: '3811' },
@@ -38,6 +40,7 @@ const { values: args } = parseArgs({
 });
 const SENDERS = Number(args.senders);
 const DELIVERIES = Number(args.deliveries);
+const WARMUP = Number(args.warmup);
 const EVENTS = Number(args.events);
 const POOL_SIZE = Number(args['pool-size']);
 const PORT = Number(args.port);
@@ -271,12 +274,16 @@ async function benchWorker(workerPid: number | undefined): Promise<RunResult> {
       throw new Error(`unexpected status ${response.statusCode}`);
     }
   };
-  for (let i = 0; i < 200; i += 1) {
-    await post(signed(DELIVERIES + i)); // warm-up, not measured
-  }
+  await warmUp(async (sequence) => post(signed(sequence)));
+  const batchesBefore = await writeBatches();
   const result = await runSenders(
     async (sequence) => post(requests[sequence] ?? signed(sequence)),
     workerPid,
+  );
+  const batchesAfter = await writeBatches();
+  const statements = batchesAfter.count - batchesBefore.count;
+  console.log(
+    `worker ingest statements: ${statements}, ${((batchesAfter.sum - batchesBefore.sum) / statements).toFixed(1)} deliveries each on average`,
   );
   await http.close();
   return result;
@@ -320,6 +327,31 @@ const BARE_STATEMENT = `WITH delivery AS (
        )
        SELECT id, duplicate, pg_notify('fetch_targets', $14) FROM delivery`;
 
+/** Sends WARMUP deliveries (numbered after the measured ones) from all senders at once; nothing is measured. */
+async function warmUp(send: (sequence: number) => Promise<void>): Promise<void> {
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, sender) => {
+      for (let i = sender; i < WARMUP; i += SENDERS) {
+        await send(DELIVERIES + i);
+      }
+    }),
+  );
+}
+
+/** The worker's group-commit histogram (statements and the deliveries they committed), from /metrics. */
+async function writeBatches(): Promise<{ count: number; sum: number }> {
+  const text = await fetch(`http://127.0.0.1:${PORT}/metrics`).then((response) => response.text());
+  const value = (name: string): number =>
+    Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(`tango_sync_webhook_write_batch_deliveries_${name}`))
+        ?.split(' ')
+        .at(-1) ?? Number.NaN,
+    );
+  return { count: value('count'), sum: value('sum') };
+}
+
 async function benchBarePg(databaseUrl: string): Promise<RunResult> {
   const pool = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
   // The statement's parameters are computed before the clock starts, like the worker's signed bodies.
@@ -358,6 +390,7 @@ async function benchBarePg(databaseUrl: string): Promise<RunResult> {
   const send = async (sequence: number): Promise<void> => {
     await pool.query(BARE_STATEMENT, prepared[sequence]);
   };
+  await warmUp(async (sequence) => pool.query(BARE_STATEMENT, parameters(sequence)).then(() => undefined));
   const result = await runSenders(send);
   await pool.end();
   return result;
