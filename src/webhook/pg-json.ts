@@ -1,8 +1,8 @@
 /**
  * JSON text that Postgres `jsonb` accepts. Valid JSON may still hold what jsonb refuses: the escape `\u0000` and
- * lone UTF-16 surrogates (which JSON.stringify writes as `\udXXX` escapes). A delivery carrying them must still be
- * stored, so in the derived columns (events, problems, headers) such characters become U+FFFD; the raw body keeps
- * the exact bytes.
+ * lone UTF-16 surrogates (which JSON.stringify writes as escapes from `\ud800` to `\udfff`). A delivery carrying
+ * them must still be stored, so in the derived columns (events, problems, headers) such characters become U+FFFD;
+ * the raw body keeps the exact bytes.
  */
 export function pgJson(value: unknown): string {
   const text = JSON.stringify(value);

@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { randomBytes } from 'node:crypto';
 import { requireEnv } from './test-config';
 import { withDatabaseName } from './test-database';
@@ -21,6 +23,32 @@ export class ScratchDatabase {
       await admin.query(`CREATE DATABASE ${name} OWNER "${owner.replace(/"/g, '""')}"`);
     });
     return new ScratchDatabase(name, withDatabaseName(testUrl, name));
+  }
+
+  /** A scratch database with every migration applied, and a DataSource on it; `close()` destroys both. */
+  static async migrated(
+    label: string,
+    poolSize = 3,
+  ): Promise<{ scratch: ScratchDatabase; dataSource: DataSource; close: () => Promise<void> }> {
+    const scratch = await ScratchDatabase.create(label);
+    const dataSource = new DataSource(
+      buildDataSourceOptions({
+        url: scratch.url,
+        poolSize,
+        statementTimeoutMs: 30_000,
+        migrationsRun: false,
+      }),
+    );
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    return {
+      scratch,
+      dataSource,
+      close: async () => {
+        await dataSource.destroy();
+        await scratch.drop();
+      },
+    };
   }
 
   async drop(): Promise<void> {

@@ -1,33 +1,22 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { parseConfig } from '../../../src/config/app-config';
-import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { TangoRequestBudget } from '../../../src/tango/request-budget';
 import { ScratchDatabase } from '../../support/scratch-database';
 
 describe('TangoRequestBudget (shared in Postgres)', () => {
   let scratch: ScratchDatabase;
   let dataSource: DataSource;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    scratch = await ScratchDatabase.create('budget');
-    dataSource = new DataSource(
-      buildDataSourceOptions({
-        url: scratch.url,
-        poolSize: 4,
-        statementTimeoutMs: 30_000,
-        migrationsRun: true,
-      }),
-    );
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    ({ scratch, dataSource, close } = await ScratchDatabase.migrated('budget', 4));
   });
 
   afterAll(async () => {
-    await dataSource.destroy();
-    await scratch.drop();
+    await close();
   });
 
   beforeEach(async () => {

@@ -2,9 +2,7 @@ import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseConfig } from '../../../src/config/app-config';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
-import { MigrationRunner } from '../../../src/database/migration-runner';
 import { parseDelivery } from '../../../src/webhook/delivery-parser';
 import { type DeliveryToStore, WebhookRepository } from '../../../src/webhook/webhook.repository';
 import { ScratchDatabase } from '../../support/scratch-database';
@@ -177,23 +175,16 @@ describe('WebhookRepository.storeDeliveries against Postgres', () => {
 });
 
 describe('the ingest-path migrations (match counts, provenance without foreign keys, lighter writes)', () => {
-  let scratch: ScratchDatabase;
   let dataSource: DataSource;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    scratch = await ScratchDatabase.create('event_counts');
-    dataSource = connect(scratch.url);
-    await dataSource.initialize();
-    await new MigrationRunner(
-      dataSource,
-      parseConfig({ DATABASE_URL: scratch.url, KAFKA_BROKERS: '127.0.0.1:1', WEBHOOK_SECRETS: 'x' }),
-    ).runPendingMigrations();
+    ({ dataSource, close } = await ScratchDatabase.migrated('event_counts'));
   });
 
   afterAll(async () => {
-    await dataSource.destroy();
-    await scratch.drop();
+    await close();
   });
 
   it('restores each event payload from the raw body on the way down and recomputes the counts on the way up', async () => {

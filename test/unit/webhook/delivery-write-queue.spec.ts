@@ -1,4 +1,8 @@
-import { DeliveryWriteBatcher, isContentError } from '../../../src/webhook/delivery-write-queue';
+import {
+  DeliveryWriteBatcher,
+  isContentError,
+  type WriteQueueLimits,
+} from '../../../src/webhook/delivery-write-queue';
 import { type DeliveryToStore, type StoreOutcome } from '../../../src/webhook/webhook.repository';
 
 function delivery(key: string, bytes = 10): DeliveryToStore {
@@ -79,14 +83,18 @@ function sqlError(code: string): Error {
   return Object.assign(new Error(`sqlstate ${code}`), { code });
 }
 
+/** A batcher over a store the test controls. */
+function batcherWith(
+  limits: WriteQueueLimits,
+  onBatch?: (size: number) => void,
+): { store: ControlledStore; batcher: DeliveryWriteBatcher } {
+  const store = new ControlledStore();
+  return { store, batcher: new DeliveryWriteBatcher(store.store, limits, onBatch) };
+}
+
 describe('DeliveryWriteBatcher', () => {
   it('writes a delivery alone and at once when nothing else is running', async () => {
-    const store = new ControlledStore();
-    const batcher = new DeliveryWriteBatcher(store.store, {
-      concurrency: 2,
-      maxDeliveries: 10,
-      maxBytes: 1_000,
-    });
+    const { store, batcher } = batcherWith({ concurrency: 2, maxDeliveries: 10, maxBytes: 1_000 });
     const answer = batcher.write(delivery('a'));
     expect(store.calls).toEqual([['a']]);
     await store.finishAll();
@@ -94,12 +102,9 @@ describe('DeliveryWriteBatcher', () => {
   });
 
   it('gathers what arrives while statements run into the next statement, up to the concurrency', async () => {
-    const store = new ControlledStore();
     const sizes: number[] = [];
-    const batcher = new DeliveryWriteBatcher(
-      store.store,
-      { concurrency: 2, maxDeliveries: 10, maxBytes: 1_000 },
-      (size) => sizes.push(size),
+    const { store, batcher } = batcherWith({ concurrency: 2, maxDeliveries: 10, maxBytes: 1_000 }, (size) =>
+      sizes.push(size),
     );
     const answers = ['a', 'b', 'c', 'd', 'e'].map((key) => batcher.write(delivery(key)));
     // Two statements run (one delivery each); the other three wait.
@@ -114,12 +119,7 @@ describe('DeliveryWriteBatcher', () => {
   });
 
   it('caps a statement by delivery count and by raw-body bytes, but never leaves a large delivery behind', async () => {
-    const store = new ControlledStore();
-    const batcher = new DeliveryWriteBatcher(store.store, {
-      concurrency: 1,
-      maxDeliveries: 2,
-      maxBytes: 100,
-    });
+    const { store, batcher } = batcherWith({ concurrency: 1, maxDeliveries: 2, maxBytes: 100 });
     const answers = [
       batcher.write(delivery('first', 10)),
       batcher.write(delivery('a', 10)),
@@ -134,14 +134,10 @@ describe('DeliveryWriteBatcher', () => {
   });
 
   it('retries a statement that failed on its content one delivery at a time, so only the bad one fails', async () => {
-    const store = new ControlledStore();
+    const { store, batcher } = batcherWith({ concurrency: 1, maxDeliveries: 10, maxBytes: 1_000 });
     store.failWith = (batch) =>
       batch.some((item) => item.deliveryKey === 'bad') ? sqlError('22P02') : undefined;
-    const batcher = new DeliveryWriteBatcher(store.store, {
-      concurrency: 1,
-      maxDeliveries: 10,
-      maxBytes: 1_000,
-    });
+
     const first = settle(batcher.write(delivery('first')));
     const good = settle(batcher.write(delivery('good')));
     const bad = settle(batcher.write(delivery('bad')));
@@ -157,14 +153,10 @@ describe('DeliveryWriteBatcher', () => {
   });
 
   it('fails the whole statement at once when Postgres itself is unreachable', async () => {
-    const store = new ControlledStore();
+    const { store, batcher } = batcherWith({ concurrency: 1, maxDeliveries: 10, maxBytes: 1_000 });
     store.failWith = () =>
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const batcher = new DeliveryWriteBatcher(store.store, {
-      concurrency: 1,
-      maxDeliveries: 10,
-      maxBytes: 1_000,
-    });
+
     const first = settle(batcher.write(delivery('first')));
     const rest = [settle(batcher.write(delivery('a'))), settle(batcher.write(delivery('b')))];
     await store.finishOne();
@@ -178,12 +170,7 @@ describe('DeliveryWriteBatcher', () => {
   });
 
   it('reports when everything waiting has been written', async () => {
-    const store = new ControlledStore();
-    const batcher = new DeliveryWriteBatcher(store.store, {
-      concurrency: 1,
-      maxDeliveries: 10,
-      maxBytes: 1_000,
-    });
+    const { store, batcher } = batcherWith({ concurrency: 1, maxDeliveries: 10, maxBytes: 1_000 });
     await expect(batcher.drained()).resolves.toBeUndefined();
     const answers = [batcher.write(delivery('a')), batcher.write(delivery('b'))];
     let drained = false;
