@@ -1,14 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { fullShape } from '../fetcher/full-shapes';
 import { MirrorRepository } from '../mirror/mirror.repository';
+import { RecordFetcher } from '../tango/record-fetcher';
 import { TangoRequestBudget } from '../tango/request-budget';
-import { parseListPage } from '../tango/list-page';
-import { pathFor, TangoClient } from '../tango/tango-client';
+import { windowQueries } from '../tango/tango-requests';
 import { BackfillRepository } from './backfill.repository';
 
-const PAGE_SIZE = 100;
 const QUOTA_EVERY_PAGES = 10;
 
 export interface BackfillOptions {
@@ -39,24 +38,36 @@ export interface BackfillSummary extends BackfillProgress {
   readonly pagesThisRun: number;
 }
 
-/** The list filter that starts a family's window on `since` (null: the family has no date filter). */
-export function sinceFilter(family: ResourceFamily, since: string): Record<string, string> | null {
-  switch (family) {
-    case 'contracts':
-    case 'idvs':
-    case 'otas':
-    case 'otidvs':
-      return { award_date_gte: since };
-    case 'opportunities':
-      return { last_notice_date_after: since };
-    case 'notices':
-    case 'grants':
-      return { posted_date_after: since };
-    case 'forecasts':
-      return { modified_after: since };
-    case 'entities':
+/** One list query a backfill reads to its end, with its own checkpoint. */
+export interface BackfillSegment {
+  /** The checkpoint key: `full` or `since:<day>`, with `|<variant>` for a window's extra queries. */
+  readonly windowKey: string;
+  readonly filters: Readonly<Record<string, string>>;
+}
+
+/**
+ * The list queries that load a family: its whole list (or its date window from `since`), plus the window's extra
+ * queries (opportunities: the inactive ones, which Tango's list leaves out by default). Null when `since` is asked
+ * of a family without a date filter.
+ */
+export function backfillSegments(family: ResourceFamily, since: string | null): BackfillSegment[] | null {
+  const window = FAMILIES[family].window;
+  if (since !== null) {
+    if (window === null) {
       return null;
+    }
+    return windowQueries(family, new Date(`${since}T00:00:00Z`), null).map((query, index) => ({
+      windowKey: index === 0 ? `since:${since}` : `since:${since}|${query.label}`,
+      filters: query.filters,
+    }));
   }
+  return [
+    { windowKey: 'full', filters: {} },
+    ...(window?.variants ?? []).map((variant) => ({
+      windowKey: `full|${variant.label}`,
+      filters: variant.filters,
+    })),
+  ];
 }
 
 /**
@@ -70,7 +81,7 @@ export class BackfillService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly tango: TangoClient,
+    private readonly fetcher: RecordFetcher,
     private readonly budget: TangoRequestBudget,
     private readonly mirror: MirrorRepository,
     private readonly checkpoints: BackfillRepository,
@@ -78,70 +89,114 @@ export class BackfillService {
 
   async run(family: ResourceFamily, options: BackfillOptions = {}): Promise<BackfillSummary> {
     const since = options.since ?? null;
-    const windowKey = since === null ? 'full' : `since:${since}`;
-    const filter = since === null ? {} : sinceFilter(family, since);
-    if (filter === null) {
+    const segments = backfillSegments(family, since);
+    if (segments === null) {
       throw new Error(`${family} has no date filter: backfill it without --since`);
     }
+    const totals = { pages: 0, records: 0, changes: 0, pagesThisRun: 0 };
+    let total: number | null = null;
+    let dailyRemaining: number | null = null;
+    let resumed = false;
+    let done = true;
+    const progress = (finished: boolean): BackfillProgress => ({
+      family,
+      pages: totals.pages,
+      records: totals.records,
+      changes: totals.changes,
+      total,
+      dailyRemaining,
+      rssBytes: process.memoryUsage().rss,
+      done: finished,
+    });
+    for (const segment of segments) {
+      const pagesLeft =
+        options.maxPages === undefined ? undefined : Math.max(0, options.maxPages - totals.pagesThisRun);
+      const outcome = await this.runSegment(family, since, segment, {
+        ...options,
+        ...(pagesLeft === undefined ? {} : { maxPages: pagesLeft }),
+        onPage: (page) => {
+          totals.pages += page.pages;
+          totals.records += page.records;
+          totals.changes += page.changes;
+          totals.pagesThisRun += page.pagesThisRun;
+          total = page.total ?? total;
+          dailyRemaining = page.dailyRemaining ?? dailyRemaining;
+          options.onProgress?.(progress(false));
+        },
+      });
+      resumed ||= outcome.resumed;
+      if (!outcome.done) {
+        done = false;
+        break;
+      }
+    }
+    const summary: BackfillSummary = { ...progress(done), resumed, pagesThisRun: totals.pagesThisRun };
+    options.onProgress?.(summary);
+    this.logger.log({ ...summary }, summary.done ? 'backfill complete' : 'backfill stopped before the end');
+    return summary;
+  }
+
+  /**
+   * Reads one segment page by page with the family's current shape and writes each page through the mirror (change
+   * events included) in one transaction with the checkpoint, so memory stays flat and a crashed run resumes at the
+   * first uncommitted page without re-fetching committed ones.
+   */
+  private async runSegment(
+    family: ResourceFamily,
+    since: string | null,
+    segment: BackfillSegment,
+    options: BackfillOptions & {
+      onPage: (page: {
+        pages: number;
+        records: number;
+        changes: number;
+        pagesThisRun: number;
+        total: number | null;
+        dailyRemaining: number | null;
+      }) => void;
+    },
+  ): Promise<{ resumed: boolean; done: boolean }> {
+    const { windowKey } = segment;
     if (options.restart === true) {
       await this.checkpoints.reset(family, windowKey);
     }
     const checkpoint = await this.checkpoints.load(family, windowKey);
-    let pages = checkpoint?.pages ?? 0;
-    let records = checkpoint?.records ?? 0;
-    let changes = checkpoint?.changes ?? 0;
-    let total: number | null = null;
-    let dailyRemaining: number | null = null;
-    let pagesThisRun = 0;
-    const resumed = checkpoint !== null;
-    let query: Record<string, string> | null =
+    if (checkpoint !== null) {
+      options.onPage({
+        pages: checkpoint.pages,
+        records: checkpoint.records,
+        changes: checkpoint.changes,
+        pagesThisRun: 0,
+        total: null,
+        dailyRemaining: null,
+      });
+    }
+    let query: Readonly<Record<string, string>> | null =
       checkpoint === null
-        ? { ...filter, limit: String(PAGE_SIZE), shape: fullShape(family) }
+        ? segment.filters
         : checkpoint.completedAt === null
           ? { ...checkpoint.nextQuery }
           : null;
     this.logger.log(
-      { family, windowKey, resumed, pages, records, complete: query === null },
-      resumed ? 'backfill resuming from checkpoint' : 'backfill starting',
+      { family, windowKey, resumed: checkpoint !== null, complete: query === null },
+      checkpoint !== null ? 'backfill resuming from checkpoint' : 'backfill starting',
     );
-    const progress = (done: boolean): BackfillProgress => ({
-      family,
-      pages,
-      records,
-      changes,
-      total,
-      dailyRemaining,
-      rssBytes: process.memoryUsage().rss,
-      done,
-    });
+    let pagesThisRun = 0;
     while (query !== null) {
       if (options.maxPages !== undefined && pagesThisRun >= options.maxPages) {
-        break;
+        return { resumed: checkpoint !== null, done: false };
       }
       options.signal?.throwIfAborted();
-      const answer = await this.tango.get({
-        path: pathFor(family),
-        query,
-        priority: 'backfill',
-        route: `${family}.backfill`,
-      });
-      const page = parseListPage(family, answer);
-      total = page.count ?? total;
-      const next = page.next ?? null;
-      const nextQuery =
-        next === null || page.results.length === 0
-          ? null
-          : Object.fromEntries(
-              new URL(this.tango.sameOriginPath(next), 'http://tango.invalid').searchParams.entries(),
-            );
-      const pageRecords = page.results;
+      const page = await this.fetcher.listPage(family, query, 'backfill', `${family}.backfill`);
+      const nextQuery = page.next;
       const pageChanges = await this.dataSource.transaction(async (manager) => {
         const upserted = await this.mirror.upsert(
           family,
-          pageRecords.map((record) => ({
-            record,
-            fetchedAt: answer.sentAt,
+          page.records.map((record) => ({
+            record: record.record,
+            fetchedAt: record.sentAt,
             provenance: { deliveryIds: [], eventTypes: [], alertIds: [], reasons: [`backfill:${windowKey}`] },
+            missingFields: record.missingFields,
           })),
           manager,
         );
@@ -151,7 +206,7 @@ export class BackfillService {
             windowKey,
             since,
             nextQuery,
-            records: pageRecords.length,
+            records: page.records.length,
             changes: upserted.changes.length,
           },
           manager,
@@ -163,18 +218,18 @@ export class BackfillService {
         );
         return upserted.changes.length;
       });
-      pages += 1;
       pagesThisRun += 1;
-      records += pageRecords.length;
-      changes += pageChanges;
       query = nextQuery;
-      if (pagesThisRun % QUOTA_EVERY_PAGES === 1) {
-        dailyRemaining = (await this.budget.state()).dailyRemaining;
-      }
-      options.onProgress?.(progress(query === null));
+      options.onPage({
+        pages: 1,
+        records: page.records.length,
+        changes: pageChanges,
+        pagesThisRun: 1,
+        total: page.count,
+        dailyRemaining:
+          pagesThisRun % QUOTA_EVERY_PAGES === 1 ? (await this.budget.state()).dailyRemaining : null,
+      });
     }
-    const summary: BackfillSummary = { ...progress(query === null), resumed, pagesThisRun };
-    this.logger.log({ ...summary }, summary.done ? 'backfill complete' : 'backfill stopped before the end');
-    return summary;
+    return { resumed: checkpoint !== null, done: true };
   }
 }

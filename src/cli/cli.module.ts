@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
 import { MetricsModule } from '../metrics/metrics.module';
+import { TangoModule } from '../tango/tango.module';
 import { WebhookModule } from '../webhook/webhook.module';
 
 /** What the command-line tools need: the database and the services they drive, no HTTP server. */
@@ -22,6 +23,7 @@ export class CliModule {
         WebhookModule,
         EventReplayModule,
         BackfillModule,
+        TangoModule,
       ],
     };
   }

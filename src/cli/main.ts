@@ -9,6 +9,7 @@ import { BackfillService } from '../backfill/backfill.service';
 import { isResourceFamily } from '../common/tango/resource-family';
 import { SnapshotReplayService } from '../events/snapshot-replay.service';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
+import { FamilyShapes } from '../tango/family-shapes';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
 import { CliModule } from './cli.module';
 
@@ -21,6 +22,8 @@ commands:
                                      initial full or windowed load of a family, page by page, resumable
   redrive [<family>] [--all-open]    put dead-lettered records (or, with --all-open, every open fetch failure) back
                                      in the fetch outbox as live targets
+  shapes [--restore <family>]        show each family's shape state (full, reduced after Tango refused items, or
+                                     unshaped for the tier); --restore puts a family back on its full shape
   replay-events <family> [--since ISO-time] [--replay-id ID]
                                      re-emit the mirror's current state of a family as snapshot change events
                                      (without calling Tango), for consumers that rebuild
@@ -104,6 +107,21 @@ async function main(argv: string[]): Promise<number> {
           includeOpen: values['all-open'],
         });
         process.stdout.write(`${JSON.stringify({ command, family: family ?? 'all', enqueued })}\n`);
+        return 0;
+      }
+      case 'shapes': {
+        const { values } = parseArgs({ args: rest, options: { restore: { type: 'string' } } });
+        const shapes = app.get(FamilyShapes);
+        if (values.restore !== undefined) {
+          if (!isResourceFamily(values.restore)) {
+            process.stderr.write(`unknown family "${values.restore}"\n${USAGE}`);
+            return 2;
+          }
+          await shapes.restore(values.restore, 'restored by an operator (cli shapes --restore)');
+        }
+        for (const state of await shapes.allStates()) {
+          process.stdout.write(`${JSON.stringify({ command, ...state })}\n`);
+        }
         return 0;
       }
       case 'replay-events': {

@@ -59,6 +59,7 @@ export interface AppConfig {
     readonly overlapSeconds: number;
     readonly sweepMaxPages: number;
     readonly driftSampleSize: number;
+    readonly shapeProbeIntervalMs: number;
   };
 }
 
@@ -204,6 +205,7 @@ function toAppConfig(env: Env): AppConfig {
       overlapSeconds: env.HEALTH_OVERLAP_SECONDS,
       sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
       driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
+      shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
     },
   };
 }

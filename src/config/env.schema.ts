@@ -93,6 +93,7 @@ export const envSchema = z.object({
   HEALTH_OVERLAP_SECONDS: nonNegativeInt.default(3_600),
   HEALTH_SWEEP_MAX_PAGES: positiveInt.max(10_000).default(50),
   HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
+  HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

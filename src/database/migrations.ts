@@ -6,6 +6,9 @@ import { CreateHealthGaps1795336200000 } from '../../migrations/1795336200000-cr
 import { WebhookEventsMatchCounts1795337000000 } from '../../migrations/1795337000000-webhook-events-match-counts';
 import { FetchTargetProvenanceWithoutFk1795337100000 } from '../../migrations/1795337100000-fetch-target-provenance-without-fk';
 import { WebhookIngestLighterWrites1795337200000 } from '../../migrations/1795337200000-webhook-ingest-lighter-writes';
+import { TypedColumnsFromTangoContract1795338000000 } from '../../migrations/1795338000000-typed-columns-from-tango-contract';
+import { FamilyShapesAndFetchRejections1795338100000 } from '../../migrations/1795338100000-family-shapes-and-fetch-rejections';
+import { TangoEventTypes1795338200000 } from '../../migrations/1795338200000-tango-event-types';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -18,4 +21,7 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   WebhookEventsMatchCounts1795337000000,
   FetchTargetProvenanceWithoutFk1795337100000,
   WebhookIngestLighterWrites1795337200000,
+  TypedColumnsFromTangoContract1795338000000,
+  FamilyShapesAndFetchRejections1795338100000,
+  TangoEventTypes1795338200000,
 ];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { MIRROR_FAMILIES } from '../mirror/mirror-families';
+import { FAMILIES } from '../common/tango/families';
 import { CHANGE_EVENT_LANES, changeEventLaneSql } from '../mirror/mirror.repository';
 import { buildChangeEvent, type ChangeEventRow, ChangeEventRowError } from './change-event.envelope';
 import { type ChangeEvent } from './change-event.schema';
@@ -165,7 +165,7 @@ export class ChangeEventRepository {
     family: ResourceFamily,
     options: { afterId: string | null; since: Date | null; limit: number; replayId: string },
   ): Promise<SnapshotBatch> {
-    const spec = MIRROR_FAMILIES[family];
+    const spec = FAMILIES[family];
     const provenance = {
       deliveryIds: [],
       eventTypes: [],
@@ -215,7 +215,7 @@ export class ChangeEventRepository {
 
   /** Tombstoned rows a replay skips (changed since `since`, when given). */
   async countDeleted(family: ResourceFamily, since: Date | null): Promise<number> {
-    const spec = MIRROR_FAMILIES[family];
+    const spec = FAMILIES[family];
     const [row] = await this.dataSource.query<{ count: number }[]>(
       `SELECT count(*)::int AS count FROM ${spec.table}
         WHERE deleted_at IS NOT NULL AND ($1::timestamptz IS NULL OR changed_at >= $1::timestamptz)`,

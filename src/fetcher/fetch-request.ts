@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { FAMILIES } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
-import { ID_LIST_PARAM } from './full-shapes';
 
 export const FETCH_REQUEST_TOPIC = 'fetch.requests.v1';
 export const FETCH_DEAD_LETTER_TOPIC = 'fetch.dead-letter.v1';
@@ -39,14 +39,6 @@ export function priorityName(priority: number): FetchRequest['priority'] {
 }
 
 /**
- * The id-list families in the order they get partition slots: the largest first, so that with the default six
- * partitions each of them has a partition of its own and only the smallest (OTIDVs) shares one.
- */
-const LIST_FAMILY_SLOTS: readonly ResourceFamily[] = (
-  ['contracts', 'idvs', 'grants', 'opportunities', 'forecasts', 'otas', 'otidvs'] as const
-).filter((family) => ID_LIST_PARAM[family] !== undefined);
-
-/**
  * What places a fetch request on a partition of the fetch topic (its key stays `resource:id`). Families fetched
  * through id-list filters keep all their requests on one partition (slot `n` is partition `n % partitions`, not a
  * hash, so two large families never collide): a burst's ids then reach one consumer batch and cost as few list
@@ -55,6 +47,5 @@ const LIST_FAMILY_SLOTS: readonly ResourceFamily[] = (
  * partition, so its requests are handled in order.
  */
 export function fetchRequestPartitionSlot(resource: ResourceFamily): number | undefined {
-  const slot = LIST_FAMILY_SLOTS.indexOf(resource);
-  return slot === -1 ? undefined : slot;
+  return FAMILIES[resource].partitionSlot;
 }

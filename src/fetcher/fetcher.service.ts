@@ -2,31 +2,36 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { withCorrelationId } from '../common/logging/correlation';
+import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { MetricsService } from '../metrics/metrics.service';
-import { type JsonRecord, MIRROR_FAMILIES } from '../mirror/mirror-families';
-import { type FetchedRecord, MirrorRepository, type Provenance } from '../mirror/mirror.repository';
+import {
+  type FetchedRecord,
+  MirrorRepository,
+  type Provenance,
+  type UpsertOutcome,
+} from '../mirror/mirror.repository';
 import { recordIdOf } from '../mirror/typed-columns';
+import { GapRepository, type GapToOpen } from '../reconcile/gap.repository';
+import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
 import { type RequestPriority } from '../tango/request-budget';
-import { TangoQuotaExhaustedError, type TangoRequestError } from '../tango/tango-errors';
+import { AlertSweepRunner } from './alert-sweep-runner';
+import {
+  batchPriority,
+  coalesce,
+  mergeProvenance,
+  provenanceOf,
+  staleRecords,
+  sweepProvenance,
+  type WantedRecord,
+} from './fetch-batch';
+import { decideFailure, type FetchFailure, type RetrySettings, splitNotFound } from './fetch-policy';
 import { FETCH_DEAD_LETTER_TOPIC, type FetchRequest } from './fetch-request';
 import { type FailureRecord, FetchTargetRepository, type RetryTarget } from './fetch-target.repository';
-import { type FetchedOk, RecordFetcher } from './record-fetcher';
-
-/** Everything asked about one record in one batch (duplicates coalesced). */
-interface WantedRecord {
-  readonly recordId: string;
-  readonly idKind: FetchRequest['idKind'];
-  hintedAt: Date;
-  priority: RequestPriority;
-  attempt: number;
-  readonly deliveryIds: Set<string>;
-  readonly reasons: Set<string>;
-  readonly alertIds: Set<string>;
-}
+import { IndirectResolver } from './indirect-resolver';
 
 export interface BatchOutcome {
   readonly requested: number;
@@ -39,28 +44,76 @@ export interface BatchOutcome {
   readonly tangoRequests: number;
 }
 
-const PRIORITY_RANK: Readonly<Record<RequestPriority, number>> = { live: 0, sweep: 1, backfill: 2 };
-const SWEEP_MAX_PAGES = 50;
+/** What fetching a family's records produced, before any decision is written. */
+interface FetchedRecords {
+  readonly found: Map<string, { readonly fetched: FetchedOk; readonly item: WantedRecord | undefined }>;
+  readonly notFound: Map<string, Date>;
+  readonly mirrored: ReadonlySet<string>;
+  readonly failures: { readonly item: WantedRecord; readonly failure: FetchFailure }[];
+  readonly skipped: number;
+  readonly requests: number;
+}
+
+/** What the alert re-runs of a batch produced. */
+interface SweptRecords {
+  readonly records: FetchedRecord[];
+  /** Sweep targets (`alert:<id>`) that ran to the end: their open failures are resolved. */
+  readonly succeeded: string[];
+  readonly gaps: GapToOpen[];
+  readonly failures: { readonly sweep: FetchRequest; readonly failure: FetchFailure }[];
+  readonly requests: number;
+}
+
+interface DeadLetter {
+  readonly recordId: string;
+  readonly idKind: FetchRequest['idKind'];
+  readonly attempts: number;
+  readonly status: number | null;
+  readonly error: string;
+}
+
+/** Everything one family batch writes, in one transaction, and what it sends to Kafka after the commit. */
+interface CommitPlan {
+  readonly upserts: FetchedRecord[];
+  readonly tombstones: readonly string[];
+  readonly tombstonedAt: Date;
+  readonly tombstoneProvenance: Provenance;
+  readonly resolved: readonly string[];
+  readonly failureRows: FailureRecord[];
+  readonly retries: RetryTarget[];
+  readonly gaps: GapToOpen[];
+  readonly deadLetters: DeadLetter[];
+  readonly firstError: string | null;
+}
+
+const EMPTY_SWEEPS: SweptRecords = { records: [], succeeded: [], gaps: [], failures: [], requests: 0 };
 
 /**
- * Turns a batch of fetch requests into mirror rows: coalesces duplicates, skips records already fetched after
- * their hint, fetches the rest from Tango, and commits upserts, tombstones, change events, failures and retries
- * in one transaction per family. Only then does the caller commit the Kafka offsets.
+ * Turns a batch of fetch requests into mirror rows, one family at a time, in named steps: coalesce the requests,
+ * fetch what is stale (resolving PIIDs and forecast subjects first), re-run alerts that came without ids, decide
+ * what each failure means (retry, dead letter, tombstone), then commit upserts, tombstones, change events,
+ * failures, retries and gaps in one transaction. Dead letters go to Kafka after that commit, and only then does
+ * the caller commit the Kafka offsets.
  */
 @Injectable()
 export class FetcherService {
   private readonly logger = new Logger(FetcherService.name);
   private readonly outcomes: Counter<'resource' | 'outcome'>;
+  private readonly retrySettings: RetrySettings;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly mirror: MirrorRepository,
     private readonly targets: FetchTargetRepository,
+    private readonly gaps: GapRepository,
     private readonly fetcher: RecordFetcher,
+    private readonly resolver: IndirectResolver,
+    private readonly alertSweeps: AlertSweepRunner,
     private readonly kafka: KafkaAdapter,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     metrics: MetricsService,
   ) {
+    this.retrySettings = config.fetcher;
     this.outcomes = metrics.counter(
       'tango_sync_fetch_records_total',
       'Fetch requests by family and outcome',
@@ -69,7 +122,7 @@ export class FetcherService {
   }
 
   async processBatch(requests: readonly FetchRequest[]): Promise<BatchOutcome> {
-    const total: BatchOutcome = {
+    const total: Record<keyof BatchOutcome, number> = {
       requested: 0,
       skipped: 0,
       fetched: 0,
@@ -88,7 +141,7 @@ export class FetcherService {
         this.processFamily(family, familyRequests),
       );
       for (const key of Object.keys(total) as (keyof BatchOutcome)[]) {
-        (total as Record<keyof BatchOutcome, number>)[key] += outcome[key];
+        total[key] += outcome[key];
       }
     }
     return total;
@@ -100,65 +153,78 @@ export class FetcherService {
   ): Promise<BatchOutcome> {
     const wanted = coalesce(requests.filter((request) => request.kind === 'record'));
     const sweeps = requests.filter((request) => request.kind === 'sweep');
-    const priority = [...wanted.values()].reduce<RequestPriority>(
-      (best, item) => (PRIORITY_RANK[item.priority] < PRIORITY_RANK[best] ? item.priority : best),
-      sweeps.length > 0 ? 'sweep' : 'backfill',
-    );
-    const found = new Map<string, FetchedOk>();
-    const notFound = new Map<string, Date>();
-    const failures: {
-      item: WantedRecord;
-      error: TangoRequestError | null;
-      kind: FailureRecord['kind'];
-      message: string;
-    }[] = [];
-    let tangoRequests = 0;
+    const priority = batchPriority(wanted.values(), sweeps.length > 0);
+    const fetched = await this.fetchWanted(family, wanted, priority);
+    const swept = sweeps.length === 0 ? EMPTY_SWEEPS : await this.runAlertSweeps(family, sweeps);
+    const plan = this.planCommit(family, wanted, fetched, swept, new Date());
+    const upserted = await this.commit(family, plan, priority);
+    await this.publishDeadLetters(family, plan.deadLetters);
+    const outcome: BatchOutcome = {
+      requested: wanted.size + sweeps.length,
+      skipped: fetched.skipped,
+      fetched: fetched.found.size + swept.records.length,
+      changed: upserted.upserted.changes.length,
+      deleted: upserted.deleted,
+      retried: plan.retries.length,
+      deadLettered: plan.deadLetters.length,
+      tangoRequests: fetched.requests + swept.requests,
+    };
+    this.report(family, outcome, upserted.upserted);
+    return outcome;
+  }
 
-    // Ids that are not the family's own key (bare PIIDs, forecast subjects) are resolved by a checked lookup.
+  /** Step: resolve indirect ids, skip what is already fresh, fetch the rest. */
+  private async fetchWanted(
+    family: ResourceFamily,
+    wanted: ReadonlyMap<string, WantedRecord>,
+    priority: RequestPriority,
+  ): Promise<FetchedRecords> {
+    const found = new Map<string, { fetched: FetchedOk; item: WantedRecord | undefined }>();
+    const failures: FetchedRecords['failures'] = [];
+    let requests = 0;
     const direct: WantedRecord[] = [];
     for (const item of wanted.values()) {
-      if (item.idKind === 'piid' || item.idKind === 'forecast_subject') {
-        const resolved = await this.resolveIndirect(family, item);
-        tangoRequests += resolved.requests;
-        if (resolved.records.length === 0) {
-          failures.push({
-            item,
-            error: resolved.error,
-            kind: resolved.error ? 'error' : 'unresolvable',
-            message: resolved.message,
-          });
-        }
-        for (const record of resolved.records) {
-          const id = recordIdOf(MIRROR_FAMILIES[family], record.record);
-          if (id !== null) {
-            found.set(id, record);
-          }
-        }
-      } else {
+      if (item.idKind !== 'piid' && item.idKind !== 'forecast_subject') {
         direct.push(item);
+        continue;
+      }
+      const resolution = await this.resolver.resolve(family, item);
+      requests += resolution.requests;
+      if (resolution.records.length === 0) {
+        failures.push({
+          item,
+          failure: {
+            attempt: item.attempt,
+            error: resolution.error,
+            kind: resolution.error === null ? 'unresolvable' : 'error',
+            message: resolution.message,
+          },
+        });
+      }
+      for (const record of resolution.records) {
+        const id = recordIdOf(FAMILIES[family], record.record);
+        if (id !== null) {
+          found.set(id, { fetched: record, item });
+        }
       }
     }
-
-    // Skip what was already fetched after the hint was created (the newest change is already mirrored).
     const fetchTimes = await this.mirror.fetchTimes(
       family,
       direct.map((item) => item.recordId),
     );
-    const toFetch = direct.filter((item) => {
-      const fetchedAt = fetchTimes.get(item.recordId);
-      return fetchedAt === undefined || fetchedAt < item.hintedAt;
-    });
-    const skipped = direct.length - toFetch.length;
-
+    const mirrored = new Set(fetchTimes.keys());
+    const toFetch = staleRecords(direct, fetchTimes);
+    const notFound = new Map<string, Date>();
     if (toFetch.length > 0) {
       const result = await this.fetcher.fetchRecords(
         family,
         toFetch.map((item) => item.recordId),
         priority,
+        mirrored,
       );
-      tangoRequests += result.requests;
+      requests += result.requests;
       for (const [id, record] of result.found) {
-        found.set(id, record);
+        found.set(id, { fetched: record, item: wanted.get(id) });
       }
       for (const [id, at] of result.notFound) {
         notFound.set(id, at);
@@ -166,184 +232,253 @@ export class FetcherService {
       for (const item of toFetch) {
         const error = result.failed.get(item.recordId);
         if (error !== undefined) {
-          failures.push({ item, error, kind: 'error', message: error.message });
-        }
-      }
-    }
-
-    const sweepRecords: FetchedRecord[] = [];
-    const failedSweeps: FetchRequest[] = [];
-    for (const sweep of sweeps) {
-      try {
-        const result = await this.fetcher.sweep(
-          family,
-          stringFilters(sweep.sweep?.filters ?? {}),
-          'sweep',
-          SWEEP_MAX_PAGES,
-        );
-        tangoRequests += result.requests;
-        if (!result.complete) {
-          this.logger.warn(
-            { resource: family, alertId: sweep.sweep?.alertId, pages: SWEEP_MAX_PAGES },
-            'sweep stopped at its page limit',
-          );
-        }
-        sweepRecords.push(
-          ...result.records.map((record) => ({
-            record: record.record,
-            fetchedAt: record.sentAt,
-            provenance: sweepProvenance(sweep),
-          })),
-        );
-      } catch (error) {
-        this.logger.warn(
-          { resource: family, alertId: sweep.sweep?.alertId, err: error },
-          'sweep failed; it will be retried',
-        );
-        failedSweeps.push(sweep);
-      }
-    }
-
-    // Tombstones only for records the mirror holds; a 404 for an id never mirrored is a failure, not a deletion.
-    const mirrored = await this.mirror.fetchTimes(family, [...notFound.keys()]);
-    const tombstones = [...notFound.keys()].filter((id) => mirrored.has(id));
-    for (const id of notFound.keys()) {
-      if (!mirrored.has(id)) {
-        const item = wanted.get(id);
-        if (item !== undefined) {
           failures.push({
             item,
-            error: null,
-            kind: 'not_found',
-            message: 'Tango answered 404 twice for a record never mirrored',
+            failure: { attempt: item.attempt, error, kind: 'error', message: error.message },
           });
         }
       }
     }
+    return { found, notFound, mirrored, failures, skipped: direct.length - toFetch.length, requests };
+  }
 
+  /** Step: re-run the alerts of counts-only events (see AlertSweepRunner). */
+  private async runAlertSweeps(
+    family: ResourceFamily,
+    sweeps: readonly FetchRequest[],
+  ): Promise<SweptRecords> {
+    const records: FetchedRecord[] = [];
+    const succeeded: string[] = [];
+    const gaps: GapToOpen[] = [];
+    const failures: SweptRecords['failures'] = [];
+    let requests = 0;
+    for (const sweep of sweeps) {
+      const outcome = await this.alertSweeps.run(family, sweep);
+      requests += outcome.requests;
+      switch (outcome.kind) {
+        case 'swept':
+          records.push(
+            ...outcome.records.map((record) => ({
+              record: record.record,
+              fetchedAt: record.sentAt,
+              provenance: sweepProvenance(sweep),
+              missingFields: record.missingFields,
+            })),
+          );
+          if (outcome.gap === null) {
+            succeeded.push(sweep.recordId);
+          } else {
+            gaps.push(outcome.gap);
+          }
+          break;
+        case 'unsupported':
+          gaps.push(outcome.gap);
+          break;
+        case 'failed':
+          failures.push({
+            sweep,
+            failure: {
+              attempt: sweep.attempt,
+              error: outcome.error,
+              kind: 'error',
+              message: outcome.error.message,
+            },
+          });
+          break;
+      }
+    }
+    return { records, succeeded, gaps, failures, requests };
+  }
+
+  /** Step: decide, for everything fetched or not, what the batch writes. No I/O. */
+  private planCommit(
+    family: ResourceFamily,
+    wanted: ReadonlyMap<string, WantedRecord>,
+    fetched: FetchedRecords,
+    swept: SweptRecords,
+    now: Date,
+  ): CommitPlan {
+    const { tombstones, neverMirrored } = splitNotFound(fetched.notFound, fetched.mirrored);
+    const failures = [...fetched.failures];
+    for (const id of neverMirrored) {
+      const item = wanted.get(id);
+      if (item !== undefined) {
+        failures.push({
+          item,
+          failure: {
+            attempt: item.attempt,
+            error: null,
+            kind: 'not_found',
+            message: 'Tango answered 404 for a record the mirror never held',
+          },
+        });
+      }
+    }
     const retries: RetryTarget[] = [];
     const failureRows: FailureRecord[] = [];
-    const deadLetters: { item: WantedRecord; message: string }[] = [];
-    for (const failure of failures) {
-      const quota = failure.error instanceof TangoQuotaExhaustedError;
-      const retryable = quota || (failure.error?.retryable ?? false);
-      const attempt = failure.item.attempt + (quota ? 0 : 1);
-      const dead = retryable && attempt >= this.config.fetcher.maxAttempts;
-      if (retryable && !dead) {
+    const deadLetters: DeadLetter[] = [];
+    for (const { item, failure } of failures) {
+      const decision = decideFailure(failure, this.retrySettings, now);
+      if (decision.retryAt !== null) {
         retries.push({
           resource: family,
-          recordId: failure.item.recordId,
-          idKind: failure.item.idKind,
+          recordId: item.recordId,
+          idKind: item.idKind,
           kind: 'record',
           reason: 'retry',
-          priority: failure.item.priority,
+          priority: item.priority,
           sweep: null,
-          attempt,
-          notBefore: quota
-            ? (failure.error as TangoQuotaExhaustedError).until
-            : new Date(
-                Date.now() +
-                  Math.min(this.config.fetcher.retryMaxMs, this.config.fetcher.retryBaseMs * 2 ** attempt),
-              ),
+          attempt: decision.attempt,
+          notBefore: decision.retryAt,
         });
       }
-      if (dead) {
-        deadLetters.push({ item: failure.item, message: failure.message });
-      }
-      if (!quota) {
+      if (decision.record !== null) {
         failureRows.push({
           resource: family,
-          recordId: failure.item.recordId,
-          idKind: failure.item.idKind,
-          kind: failure.kind,
-          status: failure.error?.status ?? (failure.kind === 'not_found' ? 404 : null),
+          recordId: item.recordId,
+          idKind: item.idKind,
+          kind: decision.record.kind,
+          status: decision.record.status,
           error: failure.message,
-          deadLettered: dead,
+          deadLettered: decision.deadLetter,
+          sweep: null,
+        });
+      }
+      if (decision.deadLetter) {
+        deadLetters.push({
+          recordId: item.recordId,
+          idKind: item.idKind,
+          attempts: decision.attempt,
+          status: decision.record?.status ?? null,
+          error: failure.message,
         });
       }
     }
-    for (const sweep of failedSweeps) {
-      retries.push({
-        resource: family,
-        recordId: sweep.recordId,
-        idKind: 'alert',
-        kind: 'sweep',
-        reason: sweep.reason,
-        priority: 'sweep',
-        sweep: sweep.sweep,
-        attempt: sweep.attempt + 1,
-        notBefore: new Date(
-          Date.now() +
-            Math.min(
-              this.config.fetcher.retryMaxMs,
-              this.config.fetcher.retryBaseMs * 2 ** (sweep.attempt + 1),
-            ),
-        ),
-      });
+    for (const { sweep, failure } of swept.failures) {
+      const decision = decideFailure(failure, this.retrySettings, now);
+      if (decision.retryAt !== null) {
+        retries.push({
+          resource: family,
+          recordId: sweep.recordId,
+          idKind: 'alert',
+          kind: 'sweep',
+          reason: sweep.reason,
+          priority: 'sweep',
+          sweep: sweep.sweep,
+          attempt: decision.attempt,
+          notBefore: decision.retryAt,
+        });
+      }
+      if (decision.record !== null) {
+        failureRows.push({
+          resource: family,
+          recordId: sweep.recordId,
+          idKind: 'alert',
+          kind: decision.record.kind,
+          status: decision.record.status,
+          error: failure.message,
+          deadLettered: decision.deadLetter,
+          sweep: sweep.sweep,
+        });
+      }
+      if (decision.deadLetter) {
+        deadLetters.push({
+          recordId: sweep.recordId,
+          idKind: 'alert',
+          attempts: decision.attempt,
+          status: decision.record?.status ?? null,
+          error: failure.message,
+        });
+      }
     }
-
     const upserts: FetchedRecord[] = [
-      ...[...found.entries()].map(([id, record]) => ({
+      ...[...fetched.found.values()].map(({ fetched: record, item }) => ({
         record: record.record,
         fetchedAt: record.sentAt,
-        provenance: provenanceOf(wanted.get(id)),
+        provenance: provenanceOf(item),
+        missingFields: record.missingFields,
       })),
-      ...sweepRecords,
+      ...swept.records,
     ];
-    const committed = await this.dataSource.transaction(async (manager) => {
-      const upserted = await this.mirror.upsert(family, upserts, manager);
+    return {
+      upserts,
+      tombstones,
+      tombstonedAt: new Date(
+        Math.max(0, ...tombstones.map((id) => fetched.notFound.get(id)?.getTime() ?? 0)),
+      ),
+      tombstoneProvenance: mergeProvenance(tombstones.map((id) => provenanceOf(wanted.get(id)))),
+      resolved: [...fetched.found.keys(), ...tombstones, ...swept.succeeded],
+      failureRows,
+      retries,
+      gaps: swept.gaps,
+      deadLetters,
+      firstError: failureRows[0]?.error ?? null,
+    };
+  }
+
+  /** Step: one transaction for everything the batch decided (no network call inside). */
+  private async commit(
+    family: ResourceFamily,
+    plan: CommitPlan,
+    priority: RequestPriority,
+  ): Promise<{ upserted: UpsertOutcome; deleted: number }> {
+    return this.dataSource.transaction(async (manager) => {
+      const upserted = await this.mirror.upsert(family, plan.upserts, manager);
       const deleted = await this.mirror.markDeleted(
         family,
-        tombstones,
-        new Date(Math.max(...tombstones.map((id) => notFound.get(id)?.getTime() ?? 0), 0)),
-        mergeProvenance(tombstones.map((id) => provenanceOf(wanted.get(id)))),
+        plan.tombstones,
+        plan.tombstonedAt,
+        plan.tombstoneProvenance,
         manager,
       );
-      await this.targets.resolveFailures(family, [...found.keys(), ...tombstones], manager);
-      await this.targets.recordFailures(failureRows, manager);
+      await this.targets.resolveFailures(family, plan.resolved, manager);
+      await this.targets.recordFailures(plan.failureRows, manager);
       await this.targets.requeue(
-        [...retries, ...(await this.followUps(family, upserts, upserted.changes, priority))],
+        [...plan.retries, ...(await this.noticeFollowUps(family, plan.upserts, upserted.changes, priority))],
         manager,
       );
+      for (const gap of plan.gaps) {
+        await this.gaps.openOrWiden(gap, manager);
+      }
       await this.mirror.touchFetchState(
         family,
         {
-          succeeded: found.size + tombstones.length + sweepRecords.length > 0,
+          succeeded: plan.upserts.length + plan.tombstones.length + plan.resolved.length > 0,
           changes: upserted.changes.length + deleted.length,
-          error: failureRows.length > 0 ? (failureRows[0]?.error ?? null) : null,
+          error: plan.firstError,
         },
         manager,
       );
-      return { upserted, deleted };
+      return { upserted, deleted: deleted.length };
     });
+  }
 
-    if (deadLetters.length > 0) {
-      await this.kafka.send(
-        this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC),
-        deadLetters.map(({ item, message }) => ({
-          key: `${family}:${item.recordId}`,
-          value: JSON.stringify({
-            resource: family,
-            recordId: item.recordId,
-            idKind: item.idKind,
-            attempts: item.attempt + 1,
-            error: message,
-          }),
-          headers: { 'content-type': 'application/json' },
-        })),
-      );
+  /** Step (after the commit): dead letters to Kafka. */
+  private async publishDeadLetters(
+    family: ResourceFamily,
+    deadLetters: readonly DeadLetter[],
+  ): Promise<void> {
+    if (deadLetters.length === 0) {
+      return;
     }
+    await this.kafka.send(
+      this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC),
+      deadLetters.map((letter) => ({
+        key: `${family}:${letter.recordId}`,
+        value: JSON.stringify({
+          resource: family,
+          recordId: letter.recordId,
+          idKind: letter.idKind,
+          attempts: letter.attempts,
+          status: letter.status,
+          error: letter.error,
+        }),
+        headers: { 'content-type': 'application/json' },
+      })),
+    );
+  }
 
-    const outcome: BatchOutcome = {
-      requested: wanted.size + sweeps.length,
-      skipped,
-      fetched: found.size + sweepRecords.length,
-      changed: committed.upserted.changes.length,
-      deleted: committed.deleted.length,
-      retried: retries.length,
-      deadLettered: deadLetters.length,
-      tangoRequests,
-    };
+  private report(family: ResourceFamily, outcome: BatchOutcome, upserted: UpsertOutcome): void {
     this.outcomes.inc({ resource: family, outcome: 'fetched' }, outcome.fetched);
     this.outcomes.inc({ resource: family, outcome: 'skipped' }, outcome.skipped);
     this.outcomes.inc({ resource: family, outcome: 'changed' }, outcome.changed);
@@ -351,15 +486,9 @@ export class FetcherService {
     this.outcomes.inc({ resource: family, outcome: 'retried' }, outcome.retried);
     this.outcomes.inc({ resource: family, outcome: 'dead_lettered' }, outcome.deadLettered);
     this.logger.log(
-      {
-        resource: family,
-        ...outcome,
-        unchanged: committed.upserted.unchanged,
-        stale: committed.upserted.stale,
-      },
+      { resource: family, ...outcome, unchanged: upserted.unchanged, stale: upserted.stale },
       'fetch batch committed',
     );
-    return outcome;
   }
 
   /**
@@ -367,7 +496,7 @@ export class FetcherService {
    * `latest_notice_id`). Its latest notice and every listed notice the mirror does not hold yet are fetched too,
    * so the notices mirror follows without notice alerts.
    */
-  private async followUps(
+  private async noticeFollowUps(
     family: ResourceFamily,
     upserts: readonly FetchedRecord[],
     changes: readonly { recordId: string }[],
@@ -380,7 +509,7 @@ export class FetcherService {
     const latest = new Set<string>();
     const listed = new Set<string>();
     for (const item of upserts) {
-      const id = recordIdOf(MIRROR_FAMILIES.opportunities, item.record);
+      const id = recordIdOf(FAMILIES.opportunities, item.record);
       if (id === null || !changed.has(id)) {
         continue;
       }
@@ -412,133 +541,4 @@ export class FetcherService {
       notBefore: new Date(),
     }));
   }
-
-  /** A bare PIID or a `<source_system>:<external_id>` forecast subject becomes the record(s) it names. */
-  private async resolveIndirect(
-    family: ResourceFamily,
-    item: WantedRecord,
-  ): Promise<{ records: FetchedOk[]; requests: number; error: TangoRequestError | null; message: string }> {
-    let filters: Record<string, string>;
-    let matches: (record: JsonRecord) => boolean;
-    if (item.idKind === 'piid') {
-      filters = { piid: item.recordId };
-      matches = (record) =>
-        typeof record.piid === 'string' && record.piid.toUpperCase() === item.recordId.toUpperCase();
-    } else {
-      const separator = item.recordId.indexOf(':');
-      const sourceSystem = item.recordId.slice(0, separator);
-      const externalId = item.recordId.slice(separator + 1);
-      const known = await this.mirror.forecastIdForSubject(sourceSystem, externalId);
-      if (known !== null) {
-        const result = await this.fetcher.fetchRecords('forecasts', [known], item.priority);
-        const record = result.found.get(known);
-        const error = result.failed.get(known) ?? null;
-        return {
-          records: record ? [record] : [],
-          requests: result.requests,
-          error,
-          message: error?.message ?? 'forecast not found',
-        };
-      }
-      filters = { source_system: sourceSystem, external_id: externalId };
-      matches = (record) => {
-        const external = record.external_id;
-        return (
-          record.source_system === sourceSystem &&
-          (typeof external === 'string' || typeof external === 'number') &&
-          String(external) === externalId
-        );
-      };
-    }
-    try {
-      const result = await this.fetcher.findBy(family, filters, matches, item.priority);
-      const message =
-        result.records.length === 0
-          ? `no ${family} record matches ${item.idKind} "${item.recordId}"${result.filterIgnored ? ' (Tango ignored the filter)' : ''}`
-          : '';
-      return { records: result.records, requests: 1, error: null, message };
-    } catch (error) {
-      const failure = error as TangoRequestError;
-      return { records: [], requests: 1, error: failure, message: failure.message };
-    }
-  }
-}
-
-function coalesce(requests: readonly FetchRequest[]): Map<string, WantedRecord> {
-  const wanted = new Map<string, WantedRecord>();
-  for (const request of requests) {
-    const hintedAt = new Date(request.hintedAt);
-    const existing = wanted.get(request.recordId);
-    if (existing === undefined) {
-      wanted.set(request.recordId, {
-        recordId: request.recordId,
-        idKind: request.idKind,
-        hintedAt,
-        priority: request.priority,
-        attempt: request.attempt,
-        deliveryIds: new Set(request.deliveryIds),
-        reasons: new Set([request.reason]),
-        alertIds: new Set(request.sweep?.alertId ? [request.sweep.alertId] : []),
-      });
-      continue;
-    }
-    existing.hintedAt = hintedAt > existing.hintedAt ? hintedAt : existing.hintedAt;
-    existing.priority =
-      PRIORITY_RANK[request.priority] < PRIORITY_RANK[existing.priority]
-        ? request.priority
-        : existing.priority;
-    existing.attempt = Math.max(existing.attempt, request.attempt);
-    request.deliveryIds.forEach((id) => existing.deliveryIds.add(id));
-    existing.reasons.add(request.reason);
-  }
-  return wanted;
-}
-
-function provenanceOf(item: WantedRecord | undefined): Provenance {
-  if (item === undefined) {
-    return { deliveryIds: [], eventTypes: [], alertIds: [], reasons: [] };
-  }
-  const reasons = [...item.reasons].sort();
-  return {
-    deliveryIds: [...item.deliveryIds].sort(),
-    eventTypes: [...new Set(reasons.map((reason) => reason.split(':')[0] ?? reason))].sort(),
-    alertIds: [...item.alertIds].sort(),
-    reasons,
-  };
-}
-
-function sweepProvenance(sweep: FetchRequest): Provenance {
-  return {
-    deliveryIds: [...sweep.deliveryIds].sort(),
-    eventTypes: [sweep.reason.split(':')[0] ?? sweep.reason],
-    alertIds: sweep.sweep?.alertId ? [sweep.sweep.alertId] : [],
-    reasons: [sweep.reason],
-  };
-}
-
-function mergeProvenance(items: readonly Provenance[]): Provenance {
-  const merge = (pick: (item: Provenance) => readonly string[]): string[] =>
-    [...new Set(items.flatMap(pick))].sort();
-  return {
-    deliveryIds: merge((item) => item.deliveryIds),
-    eventTypes: merge((item) => item.eventTypes),
-    alertIds: merge((item) => item.alertIds),
-    reasons: merge((item) => item.reasons),
-  };
-}
-
-/** Alert filters as list query parameters (arrays joined with `|`, as Tango's multi-value filters take them). */
-function stringFilters(filters: Readonly<Record<string, unknown>>): Record<string, string> {
-  const scalar = (value: unknown): string =>
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? String(value)
-      : JSON.stringify(value);
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(filters)) {
-    if (value === null || value === undefined) {
-      continue;
-    }
-    out[name] = Array.isArray(value) ? value.map(scalar).join('|') : scalar(value);
-  }
-  return out;
 }

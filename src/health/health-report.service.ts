@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { familyForQueryType, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { familyForQueryType } from '../common/tango/families';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
 import { GapRepository, type SyncGap } from '../reconcile/gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
 import { quotaAllowance, Reconciler, type ReconcileRunOutcome } from '../reconcile/reconciler.service';
-import { COVERAGE, type FamilyCoverage } from '../reconcile/sweep-plan';
+import { FAMILIES, type FamilyCoverage } from '../common/tango/families';
+import { JobRunRepository, type JobRun, jobFailing } from '../reconcile/job-runs.repository';
+import { FamilyShapes, type FamilyShapeState, fullShapeState } from '../tango/family-shapes';
 import { TangoRequestBudget } from '../tango/request-budget';
+import { classifyEventType } from '../webhook/delivery-parser';
 import { HealthRepository, type SyncStateRow } from './health.repository';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type HealthStatus, worst } from './health-status';
 
@@ -39,7 +43,37 @@ export interface FamilyReport {
   readonly openGaps: readonly GapView[];
   readonly backlog: { readonly pending: number; readonly oldestAgeSeconds: number | null };
   readonly deadLetters: number;
+  /** Fetches Tango refused for good, not yet resolved (the family is failing while there are any). */
+  readonly rejectedFetches: {
+    readonly count: number;
+    readonly lastStatus: number | null;
+    readonly lastError: string | null;
+    readonly lastFailedAt: string | null;
+  };
+  /** What the family asks Tango for: its full shape, or less after contract drift (see FamilyShapes). */
+  readonly shape: {
+    readonly status: 'full' | 'reduced' | 'unshaped';
+    readonly dropped: readonly { readonly path: string; readonly reason: string; readonly since: string }[];
+    readonly unshapedReason: string | null;
+    readonly degradedSince: string | null;
+    readonly driftEvents: number;
+    readonly lastProbeAt: string | null;
+    readonly lastProbeOutcome: string | null;
+    readonly restoredAt: string | null;
+  };
+  /** Ids that name no record Tango has (bare PIIDs, forecast subjects). */
+  readonly unresolvedIds: number;
   readonly coverage: FamilyCoverage;
+}
+
+export interface JobReport {
+  readonly job: string;
+  readonly status: HealthStatus;
+  readonly runs: number;
+  readonly lastStartedAt: string | null;
+  readonly lastSucceededAt: string | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
 }
 
 export interface AlertReport {
@@ -80,6 +114,12 @@ export interface HealthReport {
     readonly sweepsPausedReason: string | null;
   };
   readonly reconcile: ReconcileRunOutcome | null;
+  /** The scheduled jobs' last runs (shared by every replica). */
+  readonly jobs: readonly JobReport[];
+  /** Webhook event types Tango lists, and those the delivery parser does not know. */
+  readonly eventTypes: { readonly listed: readonly string[]; readonly unknown: readonly string[] };
+  /** Problems that are not one family's (unknown event types). */
+  readonly problems: readonly string[];
 }
 
 const STATUS_VALUE: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, failing: 2 };
@@ -105,6 +145,18 @@ function gapView(gap: SyncGap): GapView {
   };
 }
 
+function jobReport(run: JobRun): JobReport {
+  return {
+    job: run.job,
+    status: jobFailing(run) ? 'degraded' : 'ok',
+    runs: run.runs,
+    lastStartedAt: iso(run.lastStartedAt),
+    lastSucceededAt: iso(run.lastSucceededAt),
+    lastError: run.lastError,
+    lastErrorAt: iso(run.lastErrorAt),
+  };
+}
+
 /**
  * Whether the mirror can be trusted, per family: the last successful timestamps, open gaps, fetch backlog,
  * dead letters, alert health and quota, folded into ok | degraded | failing with the reasons. The same figures are
@@ -119,6 +171,8 @@ export class HealthReportService {
     private readonly gaps: GapRepository,
     private readonly budget: TangoRequestBudget,
     private readonly reconciler: Reconciler,
+    private readonly shapes: FamilyShapes,
+    private readonly jobRuns: JobRunRepository,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
     metrics: MetricsService,
   ) {
@@ -137,6 +191,26 @@ export class HealthReportService {
         this.budget.state(),
         this.repository.changeEventLag(),
       ],
+    );
+    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes] = await Promise.all([
+      this.repository.rejectedFetches(),
+      this.repository.unresolvedIds(),
+      this.shapes.allStates(),
+      this.jobRuns.all(),
+      this.repository.listedEventTypes(),
+    ]);
+    const shapeByFamily = new Map(shapeStates.map((state) => [state.family, state]));
+    const jobs = jobRuns.map(jobReport);
+    const alertPoll = jobRuns.find((run) => run.job === 'alert-poll');
+    const jobProblems =
+      alertPoll !== undefined && jobFailing(alertPoll)
+        ? [
+            `alert poll failing since ${iso(alertPoll.lastErrorAt) ?? '?'} (gap detection is blind): ${alertPoll.lastError ?? ''}`,
+          ]
+        : [];
+    const unknownEventTypes = listedEventTypes.filter((type) => classifyEventType(type) === 'unknown');
+    const problems = unknownEventTypes.map(
+      (type) => `Tango lists webhook event type ${type}, which the delivery parser does not know`,
     );
     const allowance = quotaAllowance(budget, this.settings.maxQuotaShare, now);
     const quotaProblems: string[] = [];
@@ -166,6 +240,8 @@ export class HealthReportService {
     const families = {} as Record<ResourceFamily, FamilyReport>;
     for (const family of RESOURCE_FAMILIES) {
       const state: SyncStateRow | undefined = resourceStates.get(family);
+      const shape: FamilyShapeState = shapeByFamily.get(family) ?? fullShapeState(family);
+      const familyRejected = rejected.get(family);
       const familyGaps = openGaps.filter((gap) => gap.resource === family || gap.resource === null);
       const familyBacklog = backlog.find((row) => row.resource === family);
       const verdict = familyStatus(
@@ -180,6 +256,14 @@ export class HealthReportService {
             .filter((alert) => alert.resource === family && alert.reason !== null)
             .map((alert) => ({ alertId: alert.alertId, why: alert.reason ?? '' })),
           quotaProblems,
+          rejected: rejected.get(family) ?? null,
+          shape: {
+            status: shape.status,
+            dropped: shape.dropped,
+            unshapedReason: shape.unshapedReason,
+          },
+          unresolvedIds: unresolved.get(family) ?? 0,
+          jobProblems,
         },
         { lagDegradedSeconds: this.settings.lagDegradedSeconds, ...DEFAULT_FAILING },
       );
@@ -199,11 +283,31 @@ export class HealthReportService {
           oldestAgeSeconds: familyBacklog?.oldestAgeSeconds ?? null,
         },
         deadLetters: deadLetters.get(family) ?? 0,
-        coverage: COVERAGE[family],
+        rejectedFetches: {
+          count: familyRejected?.count ?? 0,
+          lastStatus: familyRejected?.lastStatus ?? null,
+          lastError: familyRejected?.lastError ?? null,
+          lastFailedAt: iso(familyRejected?.lastFailedAt),
+        },
+        shape: {
+          status: shape.status,
+          dropped: shape.dropped,
+          unshapedReason: shape.unshapedReason,
+          degradedSince: iso(shape.degradedSince),
+          driftEvents: shape.driftEvents,
+          lastProbeAt: iso(shape.lastProbeAt),
+          lastProbeOutcome: shape.lastProbeOutcome,
+          restoredAt: iso(shape.restoredAt),
+        },
+        unresolvedIds: unresolved.get(family) ?? 0,
+        coverage: FAMILIES[family].coverage,
       };
     }
     return {
-      status: worst(Object.values(families).map((f) => f.status)),
+      status: worst([
+        ...Object.values(families).map((f) => f.status),
+        problems.length > 0 ? 'degraded' : 'ok',
+      ]),
       generatedAt: now.toISOString(),
       families,
       alerts,
@@ -222,6 +326,9 @@ export class HealthReportService {
         sweepsPausedReason: allowance.pausedReason,
       },
       reconcile: this.reconciler.lastRun,
+      jobs,
+      eventTypes: { listed: listedEventTypes, unknown: unknownEventTypes },
+      problems,
     };
   }
 

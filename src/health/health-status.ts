@@ -16,6 +16,22 @@ export interface FamilySignals {
   readonly degradedAlerts: readonly { readonly alertId: string; readonly why: string }[];
   /** Account-wide quota problems (sweeps paused, requests parked). */
   readonly quotaProblems: readonly string[];
+  /** Fetches Tango refused for good (a 4xx other than 404/429, a 200 carrying an error), not yet resolved. */
+  readonly rejected: {
+    readonly count: number;
+    readonly lastStatus: number | null;
+    readonly lastError: string | null;
+  } | null;
+  /** The family's shape, when Tango refused part of it (or all of it, for the tier). */
+  readonly shape: {
+    readonly status: 'full' | 'reduced' | 'unshaped';
+    readonly dropped: readonly { readonly path: string; readonly reason: string }[];
+    readonly unshapedReason: string | null;
+  };
+  /** Ids (bare PIIDs, forecast subjects) that name no record Tango has. */
+  readonly unresolvedIds: number;
+  /** Problems of jobs every family depends on (the alert poll). */
+  readonly jobProblems: readonly string[];
 }
 
 export interface StatusThresholds {
@@ -51,6 +67,12 @@ export function familyStatus(signals: FamilySignals, thresholds: StatusThreshold
   } else if (age !== null && age > thresholds.lagDegradedSeconds) {
     degraded.push(`fetch backlog ${Math.round(age)}s old (${signals.backlogPending} pending)`);
   }
+  if (signals.rejected !== null && signals.rejected.count > 0) {
+    failing.push(
+      `Tango refused ${signals.rejected.count} fetch(es) for good (dead-lettered): ` +
+        `${signals.rejected.lastStatus ?? '?'} ${signals.rejected.lastError ?? ''}`.trim(),
+    );
+  }
   if (
     signals.backlogPending > 0 &&
     signals.lastErrorAt !== null &&
@@ -73,6 +95,23 @@ export function familyStatus(signals: FamilySignals, thresholds: StatusThreshold
   for (const alert of signals.degradedAlerts) {
     degraded.push(`alert ${alert.alertId}: ${alert.why}`);
   }
+  if (signals.shape.status === 'reduced') {
+    degraded.push(
+      `shape reduced (contract drift): Tango refused ${signals.shape.dropped
+        .map((item) => `${item.path} (${item.reason})`)
+        .join(', ')}; mirrored without them until Tango accepts them again`,
+    );
+  } else if (signals.shape.status === 'unshaped') {
+    degraded.push(
+      `fetched without a shape (Tango refuses shapes for this tier): ${signals.shape.unshapedReason ?? ''}`,
+    );
+  }
+  if (signals.unresolvedIds > 0) {
+    degraded.push(
+      `${signals.unresolvedIds} id(s) that name no record (unresolved PIIDs or forecast subjects)`,
+    );
+  }
+  degraded.push(...signals.jobProblems);
   degraded.push(...signals.quotaProblems);
   if (failing.length > 0) {
     return { status: 'failing', reasons: [...failing, ...degraded] };

@@ -92,4 +92,61 @@ export class HealthRepository {
     );
     return new Map(rows.map((row) => [row.resource, Number(row.dead)]));
   }
+
+  /**
+   * Per family, the fetches Tango refused for good and not yet resolved (`rejected` failures): how many, and the
+   * newest one's status and Tango's message.
+   */
+  async rejectedFetches(): Promise<Map<string, RejectedFetches>> {
+    const rows = await this.dataSource.query<
+      {
+        resource: string;
+        count: string;
+        last_status: number | null;
+        last_error: string | null;
+        last_failed_at: Date;
+      }[]
+    >(
+      `SELECT DISTINCT ON (resource) resource, count(*) OVER (PARTITION BY resource)::text AS count,
+              last_status, last_error, last_failed_at
+         FROM fetch_failures
+        WHERE kind = 'rejected' AND resolved_at IS NULL
+        ORDER BY resource, last_failed_at DESC`,
+    );
+    return new Map(
+      rows.map((row) => [
+        row.resource,
+        {
+          count: Number(row.count),
+          lastStatus: row.last_status,
+          lastError: row.last_error,
+          lastFailedAt: row.last_failed_at,
+        },
+      ]),
+    );
+  }
+
+  /** Per family, ids that name no record and stay unresolved (bare PIIDs, forecast subjects). */
+  async unresolvedIds(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.query<{ resource: string; count: string }[]>(
+      `SELECT resource, count(*)::text AS count FROM fetch_failures
+        WHERE kind = 'unresolvable' AND resolved_at IS NULL GROUP BY resource`,
+    );
+    return new Map(rows.map((row) => [row.resource, Number(row.count)]));
+  }
+
+  /** Event types Tango lists (and has not stopped listing), for the parser to compare with what it knows. */
+  async listedEventTypes(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ event_type: string }[]>(
+      `SELECT event_type FROM tango_event_types WHERE delisted_at IS NULL ORDER BY event_type`,
+    );
+    return rows.map((row) => row.event_type);
+  }
+}
+
+export interface RejectedFetches {
+  readonly count: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly lastFailedAt: Date;
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { type JsonRecord, type JsonValue } from '../common/json';
+import { type ColumnType, FAMILIES, type FamilyDescriptor } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { contentHash } from './content-hash';
-import { type ColumnType, type JsonRecord, MIRROR_FAMILIES, type MirrorFamily } from './mirror-families';
 import { recordIdOf, sourceModifiedAt, typedColumnValues } from './typed-columns';
 
 /** Why a record was fetched: carried into its change event so consumers can trace it to a delivery. */
@@ -19,6 +20,11 @@ export interface FetchedRecord {
   /** When the request that returned it was sent: an older fetch never overwrites a newer one. */
   readonly fetchedAt: Date;
   readonly provenance: Provenance;
+  /**
+   * Top-level fields of the full shape this fetch could not ask for (contract drift, or an unshaped answer): the
+   * mirrored record keeps their last known values, so a field leaving the shape is not reported as a change.
+   */
+  readonly missingFields?: readonly string[];
 }
 
 export interface MirrorChange {
@@ -72,7 +78,7 @@ export class MirrorRepository {
     fetched: readonly FetchedRecord[],
     manager?: EntityManager,
   ): Promise<UpsertOutcome> {
-    const spec = MIRROR_FAMILIES[family];
+    const spec = FAMILIES[family];
     const byId = new Map<string, FetchedRecord & { id: string }>();
     let withoutId = 0;
     for (const item of fetched) {
@@ -87,10 +93,11 @@ export class MirrorRepository {
         byId.set(id, { ...item, id });
       }
     }
-    const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (rows.length === 0) {
+    const sorted = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (sorted.length === 0) {
       return { changes: [], unchanged: 0, stale: 0, withoutId };
     }
+    const rows = await this.carryForwardMissingFields(spec, sorted, manager);
     const columnValues = rows.map((row) => typedColumnValues(spec, row.record));
     const params: unknown[] = [
       rows.map((row) => row.id),
@@ -138,7 +145,7 @@ export class MirrorRepository {
     if (ids.length === 0) {
       return [];
     }
-    const spec = MIRROR_FAMILIES[family];
+    const spec = FAMILIES[family];
     const rows = await (manager ?? this.dataSource.manager).query<{ id: string; version: number }[]>(
       `WITH deleted AS (
          UPDATE ${spec.table} m
@@ -183,6 +190,40 @@ export class MirrorRepository {
     );
   }
 
+  /**
+   * Records fetched without some full-shape fields take those fields from the mirrored version (when it has them),
+   * so their hash compares like with like. Read in the caller's transaction, right before the upsert.
+   */
+  private async carryForwardMissingFields(
+    spec: FamilyDescriptor,
+    rows: readonly (FetchedRecord & { id: string })[],
+    manager?: EntityManager,
+  ): Promise<(FetchedRecord & { id: string })[]> {
+    const incomplete = rows.filter((row) => (row.missingFields ?? []).length > 0);
+    if (incomplete.length === 0) {
+      return [...rows];
+    }
+    const previous = await (manager ?? this.dataSource.manager).query<{ id: string; record: JsonRecord }[]>(
+      `SELECT ${spec.idField}::text AS id, record FROM ${spec.table} WHERE ${spec.idField} = ANY($1::${spec.idType}[])`,
+      [incomplete.map((row) => row.id)],
+    );
+    const byId = new Map(previous.map((row) => [row.id, row.record]));
+    return rows.map((row) => {
+      const old = byId.get(row.id);
+      if (old === undefined || (row.missingFields ?? []).length === 0) {
+        return row;
+      }
+      const carried: Record<string, JsonValue> = {};
+      for (const field of row.missingFields ?? []) {
+        const value = old[field];
+        if (value !== undefined && row.record[field] === undefined) {
+          carried[field] = value;
+        }
+      }
+      return { ...row, record: { ...row.record, ...carried } };
+    });
+  }
+
   /** The integer id of a mirrored forecast by its `<source_system>:<external_id>` subject. */
   async forecastIdForSubject(sourceSystem: string, externalId: string): Promise<string | null> {
     const rows = await this.dataSource.query<{ id: string }[]>(
@@ -198,7 +239,7 @@ export class MirrorRepository {
     ids: readonly string[],
     manager?: EntityManager,
   ): Promise<Map<string, Date>> {
-    const spec = MIRROR_FAMILIES[family];
+    const spec = FAMILIES[family];
     const rows = await (manager ?? this.dataSource.manager).query<{ id: string; fetched_at: Date }[]>(
       `SELECT ${spec.idField}::text AS id, fetched_at FROM ${spec.table} WHERE ${spec.idField} = ANY($1::${spec.idType}[])`,
       [ids],
@@ -211,7 +252,7 @@ export class MirrorRepository {
  * One statement: the old rows (for diffs), the upsert gated on fetch time and source modification time, and the
  * change events of the rows whose content changed. Unchanged records only move `fetched_at`.
  */
-function upsertSql(spec: MirrorFamily): string {
+function upsertSql(spec: FamilyDescriptor): string {
   const typed = spec.columns.map((column) => column.name);
   const inputColumns = [
     'id',

@@ -1,11 +1,13 @@
-import { type JsonRecord, type JsonValue, type MirrorFamily, type TypedColumn } from './mirror-families';
+import { type JsonRecord, type JsonValue } from '../common/json';
+import { type FamilyDescriptor, type TypedColumn } from '../common/tango/families';
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
 
-function atPath(record: JsonRecord, path: string): JsonValue | undefined {
+/** The value at a dotted path of a record (undefined when a step is missing or not an object). */
+export function atPath(record: JsonRecord, path: string): JsonValue | undefined {
   let current: JsonValue | undefined = record;
   for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object' || Array.isArray(current)) {
+    if (current === null || current === undefined || typeof current !== 'object' || Array.isArray(current)) {
       return undefined;
     }
     current = current[part];
@@ -13,8 +15,17 @@ function atPath(record: JsonRecord, path: string): JsonValue | undefined {
   return current;
 }
 
+/** A code column's value: the `code` of an expanded code object, or the bare code of a plain field. */
+function codeOf(value: JsonValue | undefined): JsonValue | undefined {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return value.code;
+  }
+  return value;
+}
+
 /** The value as the column's SQL type expects it (as text), or null when absent or not of that type. */
-function coerce(column: TypedColumn, value: JsonValue | undefined): string | null {
+export function coerceColumnValue(column: TypedColumn, raw: JsonValue | undefined): string | null {
+  const value = column.code === true ? codeOf(raw) : raw;
   if (value === undefined || value === null) {
     return null;
   }
@@ -65,19 +76,11 @@ function coerce(column: TypedColumn, value: JsonValue | undefined): string | nul
 }
 
 /** Typed column values for one record, in the family's column order. */
-export function typedColumnValues(family: MirrorFamily, record: JsonRecord): (string | null)[] {
-  return family.columns.map((column) => {
-    for (const path of column.paths) {
-      const value = coerce(column, atPath(record, path));
-      if (value !== null) {
-        return value;
-      }
-    }
-    return null;
-  });
+export function typedColumnValues(family: FamilyDescriptor, record: JsonRecord): (string | null)[] {
+  return family.columns.map((column) => coerceColumnValue(column, atPath(record, column.path)));
 }
 
-export function sourceModifiedAt(family: MirrorFamily, record: JsonRecord): string | null {
+export function sourceModifiedAt(family: FamilyDescriptor, record: JsonRecord): string | null {
   if (family.sourceModifiedPath === undefined) {
     return null;
   }
@@ -89,21 +92,28 @@ export function sourceModifiedAt(family: MirrorFamily, record: JsonRecord): stri
   return Number.isNaN(millis) ? null : new Date(millis).toISOString();
 }
 
-/** The record's id as text, in the form the mirror keys it by. */
-export function recordIdOf(family: MirrorFamily, record: JsonRecord): string | null {
-  const value = record[family.idField];
+/** An id as the mirror keys it: UUIDs lower case, UEIs upper case, integers as Postgres prints a bigint. */
+export function normalizeRecordId(family: FamilyDescriptor, value: JsonValue | undefined): string | null {
   if (typeof value === 'number' && Number.isInteger(value)) {
     return String(value);
   }
   if (typeof value !== 'string' || value.trim() === '') {
     return null;
   }
-  if (family.idType === 'uuid') {
-    return value.toLowerCase();
+  switch (family.idKind) {
+    case 'uuid':
+      return value.toLowerCase();
+    case 'integer':
+      // "00123" and 123 are the same record.
+      return /^\d{1,18}$/.test(value.trim()) ? String(BigInt(value.trim())) : null;
+    case 'uei':
+      return value.toUpperCase();
+    case 'key':
+      return value;
   }
-  if (family.idType === 'bigint') {
-    // "00123" and 123 are the same record: key it the way Postgres prints the bigint.
-    return /^\d{1,18}$/.test(value.trim()) ? String(BigInt(value.trim())) : null;
-  }
-  return family.family === 'entities' ? value.toUpperCase() : value;
+}
+
+/** The record's id as text, in the form the mirror keys it by. */
+export function recordIdOf(family: FamilyDescriptor, record: JsonRecord): string | null {
+  return normalizeRecordId(family, record[family.idField]);
 }

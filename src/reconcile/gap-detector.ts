@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { familyForQueryType } from '../common/tango/resource-family';
+import { familyForQueryType } from '../common/tango/families';
 import { TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
 import { type AlertObservation, GapRepository } from './gap.repository';

@@ -8,7 +8,14 @@ export type GapCause =
   /** An alert's match_count grew by more than the deliveries received for it. */
   | 'alert_match_count'
   /** The webhook module answered non-2xx: a delivery Tango may have dropped after its retries. */
-  | 'webhook_rejected';
+  | 'webhook_rejected'
+  /**
+   * A counts-only alert event whose filters Tango's list endpoint would not honour (keys its contract lacks): the
+   * alert cannot be re-run faithfully, so the family's date window is swept instead.
+   */
+  | 'alert_filters_unsupported'
+  /** An alert re-run stopped before its last page (page limit or a failure Tango will not retry). */
+  | 'alert_sweep_incomplete';
 
 export interface GapToOpen {
   readonly scope: GapScope;

@@ -20,6 +20,8 @@ export interface ReconcileSettings {
   readonly maxQuotaShare: number;
   /** Fetch backlog age that marks a family degraded (HEALTH_LAG_DEGRADED_SECONDS). */
   readonly lagDegradedSeconds: number;
+  /** Probe families whose shape Tango refused for the full shape this often (ms); 0 turns the probe off. */
+  readonly shapeProbeIntervalMs: number;
   /** A non-paused alert not checked for this many times its frequency is degraded. */
   readonly alertStaleFactor: number;
 }
@@ -34,6 +36,7 @@ export function reconcileSettingsFrom(config: AppConfig): ReconcileSettings {
     overlapSeconds: health.overlapSeconds,
     sweepMaxPages: health.sweepMaxPages,
     driftSampleSize: health.driftSampleSize,
+    shapeProbeIntervalMs: health.shapeProbeIntervalMs,
     maxQuotaShare: health.reconcileMaxQuotaShare,
     lagDegradedSeconds: health.lagDegradedSeconds,
     alertStaleFactor: 3,

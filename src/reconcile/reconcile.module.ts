@@ -4,8 +4,10 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FetcherModule } from '../fetcher/fetcher.module';
 import { TangoModule } from '../tango/tango.module';
+import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
 import { GapRepository } from './gap.repository';
+import { JobRunRepository } from './job-runs.repository';
 import { ReconcileScheduler } from './reconcile.scheduler';
 import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
@@ -21,9 +23,19 @@ import { Reconciler } from './reconciler.service';
     },
     GapRepository,
     GapDetector,
+    JobRunRepository,
+    EventTypeCatalog,
     Reconciler,
     ReconcileScheduler,
   ],
-  exports: [GapRepository, GapDetector, Reconciler, ReconcileScheduler, RECONCILE_SETTINGS],
+  exports: [
+    GapRepository,
+    GapDetector,
+    JobRunRepository,
+    EventTypeCatalog,
+    Reconciler,
+    ReconcileScheduler,
+    RECONCILE_SETTINGS,
+  ],
 })
 export class ReconcileModule {}

@@ -7,38 +7,58 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { FamilyShapes } from '../tango/family-shapes';
+import { RecordFetcher } from '../tango/record-fetcher';
+import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
+import { type JobName, JobRunRepository } from './job-runs.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
 
 const POLL_JOB = 'health.alert-poll';
 const RECONCILE_JOB = 'health.reconcile';
+const SHAPE_PROBE_JOB = 'health.shape-probe';
 
 /**
- * Registers the two periodic jobs with @nestjs/schedule at the configured intervals (0 turns a job off): the alert
- * poll (rule a, then an immediate reconciliation when it opened a gap) and the regular reconciliation run
- * (rule b, sweeps of open gaps, drift sampling). A tick never overlaps the previous one, and none starts while
- * shutting down. Tests call `pollTick()` and `reconcileTick()` directly.
+ * Registers the periodic jobs with @nestjs/schedule at the configured intervals (0 turns a job off): the alert
+ * poll (Tango's event types, then rule a, then an immediate reconciliation when it opened a gap), the regular
+ * reconciliation run (rule b, sweeps of open gaps, drift sampling), and the shape probe (families whose shape
+ * Tango refused go back to the full shape once Tango accepts it). A tick never overlaps the previous one, and none
+ * starts while shutting down; each run and its outcome is recorded in `job_runs` for /health. Tests call the
+ * `…Tick()` methods directly.
  */
 @Injectable()
 export class ReconcileScheduler
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger(ReconcileScheduler.name);
-  private pollRunning = false;
-  private reconcileRunning = false;
+  private readonly running = new Set<JobName>();
   private draining = false;
 
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly detector: GapDetector,
     private readonly reconciler: Reconciler,
+    private readonly eventTypes: EventTypeCatalog,
+    private readonly shapes: FamilyShapes,
+    private readonly fetcher: RecordFetcher,
+    private readonly jobRuns: JobRunRepository,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
   ) {}
 
   onApplicationBootstrap(): void {
     this.schedule(POLL_JOB, this.settings.alertPollIntervalMs, () => this.pollTick());
     this.schedule(RECONCILE_JOB, this.settings.reconcileIntervalMs, () => this.reconcileTick());
+    this.schedule(SHAPE_PROBE_JOB, this.settings.shapeProbeIntervalMs, () => this.shapeProbeTick());
+    if (this.settings.alertPollIntervalMs > 0) {
+      // Tango's event types at start, not only after the first poll interval.
+      void this.eventTypes.refresh().catch((error: unknown) => {
+        this.logger.warn(
+          { err: error },
+          'reading Tango event types at start failed; retried on the next poll',
+        );
+      });
+    }
   }
 
   beforeApplicationShutdown(): void {
@@ -46,44 +66,74 @@ export class ReconcileScheduler
   }
 
   onApplicationShutdown(): void {
-    for (const name of [POLL_JOB, RECONCILE_JOB]) {
+    for (const name of [POLL_JOB, RECONCILE_JOB, SHAPE_PROBE_JOB]) {
       if (this.registry.doesExist('interval', name)) {
         this.registry.deleteInterval(name);
       }
     }
   }
 
-  /** Polls the alerts; a gap found is reconciled right away. */
+  /** Reads Tango's event types and polls the alerts; a gap found is reconciled right away. */
   async pollTick(): Promise<void> {
-    if (this.pollRunning || this.draining) {
-      return;
-    }
-    this.pollRunning = true;
-    try {
+    await this.run('alert-poll', async () => {
       const outcome = await this.detector.pollAlerts();
       if (outcome.gapsOpened > 0) {
         await this.reconciler.reconcile({ drift: false });
       }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'alert poll failed; retried at the next tick');
-    } finally {
-      this.pollRunning = false;
-    }
+      // After the alerts, so a failing event-types endpoint never holds up gap detection (it still fails the run).
+      const eventTypes = await this.eventTypes.refresh();
+      return { ...outcome, eventTypes: eventTypes.length };
+    });
   }
 
   /** Turns new webhook rejections into gaps and sweeps every open gap (plus drift sampling). */
   async reconcileTick(): Promise<void> {
-    if (this.reconcileRunning || this.draining) {
+    await this.run('reconcile', async () => {
+      const rejections = await this.detector.detectRejections();
+      const outcome = await this.reconciler.reconcile({ drift: true });
+      return {
+        rejections,
+        gaps: outcome.gaps.length,
+        closed: outcome.gaps.filter((gap) => gap.closed).length,
+        driftSampled: outcome.driftSampled,
+        pausedReason: outcome.pausedReason,
+      };
+    });
+  }
+
+  /** Asks Tango whether it accepts the full shape of each family whose shape it refused; restores those it does. */
+  async shapeProbeTick(): Promise<void> {
+    await this.run('shape-probe', async () => {
+      const probed: Record<string, string> = {};
+      for (const family of await this.shapes.degradedFamilies()) {
+        const probe = await this.fetcher.probeFullShape(family);
+        probed[family] = probe.outcome;
+        if (probe.accepted) {
+          await this.shapes.restore(family, 'probe: Tango accepts the full shape again');
+        } else {
+          await this.shapes.noteProbe(family, `probe: ${probe.outcome}`);
+        }
+      }
+      return { probed };
+    });
+  }
+
+  /** One run of a job: never two at once, none while draining, its outcome recorded for /health. */
+  private async run(job: JobName, work: () => Promise<Record<string, unknown>>): Promise<void> {
+    if (this.running.has(job) || this.draining) {
       return;
     }
-    this.reconcileRunning = true;
+    this.running.add(job);
     try {
-      await this.detector.detectRejections();
-      await this.reconciler.reconcile({ drift: true });
+      await this.jobRuns.started(job);
+      const outcome = await work();
+      await this.jobRuns.succeeded(job, outcome);
     } catch (error) {
-      this.logger.warn({ err: error }, 'reconciliation run failed; retried at the next tick');
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ err: error, job }, `${job} failed; retried at the next tick`);
+      await this.jobRuns.failed(job, message).catch(() => undefined);
     } finally {
-      this.reconcileRunning = false;
+      this.running.delete(job);
     }
   }
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { familyForQueryType, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { FAMILIES, familyForQueryType } from '../common/tango/families';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { FetchTargetRepository, type RetryTarget } from '../fetcher/fetch-target.repository';
-import { RecordFetcher } from '../fetcher/record-fetcher';
 import { MetricsService } from '../metrics/metrics.service';
-import { MIRROR_FAMILIES } from '../mirror/mirror-families';
 import { type FetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
+import { RecordFetcher } from '../tango/record-fetcher';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
 import { GapRepository, type SyncGap } from './gap.repository';
@@ -166,37 +166,44 @@ export class Reconciler {
     budget: number,
   ): Promise<GapSweepOutcome> {
     const sweeps: PlannedSweep[] = [];
+    const skipped: string[] = [];
     if (gap.resource === null) {
       // Unknown content (a rejected delivery): re-run every known alert, then every family's window.
       for (const observation of await this.gaps.latestObservations()) {
-        sweeps.push(
-          ...planSweeps(
-            {
-              resource: familyOf(observation.queryType),
-              rangeStart: gap.rangeStart,
-              rangeEnd: gap.rangeEnd,
-              alertFilters: observation.status === 'active' ? observation.filters : null,
-            },
-            this.settings.overlapSeconds,
-          ).filter((sweep) => sweep.label === 'alert filters'),
+        const plan = planSweeps(
+          {
+            resource: familyOf(observation.queryType),
+            rangeStart: gap.rangeStart,
+            rangeEnd: gap.rangeEnd,
+            alertFilters: observation.status === 'active' ? observation.filters : null,
+          },
+          this.settings.overlapSeconds,
         );
+        sweeps.push(...plan.sweeps.filter((sweep) => sweep.label === 'alert filters'));
       }
     }
-    sweeps.push(
-      ...planSweeps(
-        {
-          resource: gap.resource,
-          rangeStart: gap.rangeStart,
-          rangeEnd: gap.rangeEnd,
-          alertFilters: gap.alertId === null ? null : (alertFilters.get(gap.alertId) ?? null),
-        },
-        this.settings.overlapSeconds,
-      ),
+    const plan = planSweeps(
+      {
+        resource: gap.resource,
+        rangeStart: gap.rangeStart,
+        rangeEnd: gap.rangeEnd,
+        alertFilters: gap.alertId === null ? null : (alertFilters.get(gap.alertId) ?? null),
+      },
+      this.settings.overlapSeconds,
     );
+    sweeps.push(...plan.sweeps);
+    if (plan.alertSkipped !== null) {
+      skipped.push(plan.alertSkipped);
+    }
     const byFamily = new Map<ResourceFamily, FetchedRecord[]>();
     let requests = 0;
-    let why: string | null = null;
-    for (const sweep of sweeps) {
+    let why: string | null =
+      sweeps.length === 0
+        ? `nothing can sweep it: ${gap.resource ?? 'the family'} has no date filter in Tango's contract${
+            skipped.length > 0 ? ` and ${skipped.join('; ')}` : ''
+          } (a backfill repairs it)`
+        : null;
+    for (const sweep of why === null ? sweeps : []) {
       const pages = Math.min(this.settings.sweepMaxPages, budget - requests);
       if (pages <= 0) {
         why = 'sweep quota share used up';
@@ -216,6 +223,7 @@ export class Reconciler {
               alertIds: gap.alertId === null ? [] : [gap.alertId],
               reasons: [`reconcile:${gap.cause}:${sweep.label}`],
             },
+            missingFields: item.missingFields,
           });
         }
         byFamily.set(sweep.family, list);
@@ -278,12 +286,12 @@ export class Reconciler {
     const perFamily = Math.max(1, Math.floor(size / RESOURCE_FAMILIES.length));
     const targets: RetryTarget[] = [];
     for (const family of RESOURCE_FAMILIES) {
-      const spec = MIRROR_FAMILIES[family];
+      const spec = FAMILIES[family];
       for (const id of await this.gaps.driftSample(spec.table, spec.idField, perFamily)) {
         targets.push({
           resource: family,
           recordId: id,
-          idKind: ID_KIND[family],
+          idKind: FAMILIES[family].idKind,
           kind: 'record',
           reason: 'drift-sample',
           priority: 'sweep',
@@ -297,18 +305,6 @@ export class Reconciler {
     return targets.length;
   }
 }
-
-const ID_KIND: Readonly<Record<ResourceFamily, RetryTarget['idKind']>> = {
-  contracts: 'key',
-  idvs: 'key',
-  otas: 'key',
-  otidvs: 'key',
-  opportunities: 'uuid',
-  notices: 'uuid',
-  entities: 'uei',
-  grants: 'integer',
-  forecasts: 'integer',
-};
 
 function familyOf(queryType: string): ResourceFamily | null {
   return familyForQueryType(queryType) ?? null;

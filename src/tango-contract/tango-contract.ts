@@ -109,7 +109,10 @@ export class ResourceContract {
   readonly shapeTierRequired: string | null;
   /** Every path a shape can reach (`recipient`, `recipient.uei`, …). */
   readonly flatPaths: ReadonlySet<string>;
-  private readonly filterTypes: ReadonlyMap<string, string | null>;
+  private readonly filterDetails: ReadonlyMap<
+    string,
+    { readonly type: string | null; readonly filterClass: string | null }
+  >;
 
   constructor(
     readonly name: string,
@@ -121,8 +124,11 @@ export class ResourceContract {
     this.fields = new Set(runtime.shape.fields);
     this.expands = toExpands(runtime.shape.expands);
     this.filterParams = new Set(runtime.filter_params.filter((param) => param !== 'ordering'));
-    this.filterTypes = new Map(
-      Object.entries(runtime.filter_params_detail).map(([param, detail]) => [param, detail.type ?? null]),
+    this.filterDetails = new Map(
+      Object.entries(runtime.filter_params_detail).map(([param, detail]) => [
+        param,
+        { type: detail.type ?? null, filterClass: detail.filter_class ?? null },
+      ]),
     );
     const orderingChoices = runtime.filter_params_detail.ordering?.choices;
     const orderingFields = [...runtime.ordering_fields, ...runtime.ordering_aliases];
@@ -149,7 +155,12 @@ export class ResourceContract {
 
   /** The declared type of a list filter (`date`, `string`, `number`, …), or undefined when it is not one. */
   filterType(param: string): string | null | undefined {
-    return this.filterParams.has(param) ? (this.filterTypes.get(param) ?? null) : undefined;
+    return this.filterParams.has(param) ? (this.filterDetails.get(param)?.type ?? null) : undefined;
+  }
+
+  /** The server-side filter class of a list filter (`IdListFilter`, `DateFilter`, …), or undefined. */
+  filterClass(param: string): string | null | undefined {
+    return this.filterParams.has(param) ? (this.filterDetails.get(param)?.filterClass ?? null) : undefined;
   }
 
   /**

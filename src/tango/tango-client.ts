@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { backoffDelayMs, parseRateLimitHeaders, parseRetryAfter } from './rate-limit-headers';
 import { type RequestPriority, TangoRequestBudget } from './request-budget';
-import { TangoQuotaExhaustedError, TangoRequestError } from './tango-errors';
+import { TangoQuotaExhaustedError, TangoRequestError, tangoMessage } from './tango-errors';
 
 export interface TangoGet {
   /** Path under the base URL, e.g. `/api/contracts/`; ids in it must already be URL-encoded (see `pathFor`). */
@@ -207,14 +207,6 @@ export class TangoClient implements OnApplicationShutdown {
     if (status === 404) {
       return { status, body: safeJson(text), sentAt, attempts: attempt };
     }
-    if (status === 401 || status === 403) {
-      throw new TangoRequestError(
-        'unauthorized',
-        `Tango answered ${status}: check TANGO_API_KEY and tier`,
-        status,
-        false,
-      );
-    }
     if (status === 408 || status >= 500) {
       throw new TangoRequestError(
         status === 408 ? 'timeout' : 'server_error',
@@ -225,11 +217,16 @@ export class TangoClient implements OnApplicationShutdown {
       );
     }
     if (status >= 400) {
+      // Every other 4xx is Tango refusing this request: retrying it unchanged cannot help.
+      const body = safeJson(text);
+      const detail = tangoMessage(body) ?? (text.trim() === '' ? null : text.trim().slice(0, 300));
       throw new TangoRequestError(
-        'client_error',
-        `Tango answered ${status}: ${text.slice(0, 300)}`,
+        status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'client_error',
+        `Tango answered ${status}${detail === null ? '' : `: ${detail.slice(0, 300)}`}`,
         status,
         false,
+        null,
+        { body, detail },
       );
     }
     const body = safeJson(text);
@@ -244,11 +241,15 @@ export class TangoClient implements OnApplicationShutdown {
     }
     const flagged = errorInBody.safeParse(body);
     if (flagged.success && !('results' in flagged.data) && Object.keys(flagged.data).length <= 2) {
+      // "The API occasionally signals errors in a 200 payload": Tango's SDKs treat it as final, and so do we.
+      const detail = tangoMessage(body) ?? JSON.stringify(flagged.data.error).slice(0, 300);
       throw new TangoRequestError(
         'error_in_body',
-        `Tango answered ${status} with an error: ${JSON.stringify(flagged.data.error).slice(0, 300)}`,
+        `Tango answered ${status} with an error: ${detail.slice(0, 300)}`,
         status,
-        true,
+        false,
+        null,
+        { body, detail },
       );
     }
     this.logger.verbose({ route: request.route, status, attempt }, 'Tango answer');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { awardFamilyForKey, familyForQueryType, type ResourceFamily } from '../common/tango/resource-family';
+import { awardFamilyForKey, FAMILIES, familyForQueryType, isAwardFamily } from '../common/tango/families';
+import { type ResourceFamily } from '../common/tango/resource-family';
 
 /**
  * Turns the raw bytes of a Tango delivery into events and fetch targets. Tolerant by design: it accepts the
@@ -37,7 +38,12 @@ export interface SweepTarget {
 
 export type FetchTarget = RecordTarget | SweepTarget;
 
-export type EventStatus = 'recognized' | 'unrecognized' | 'malformed';
+/**
+ * `recognized`: understood and turned into fetch targets; `not_mirrored`: a well-formed event about a family the
+ * mirror does not cover (`alerts.exclusion.match`), stored and never re-parsed; `unrecognized`: an event type the
+ * parser does not know (kept for `reprocess-deliveries` once it does); `malformed`: unusable content.
+ */
+export type EventStatus = 'recognized' | 'unrecognized' | 'malformed' | 'not_mirrored';
 
 export interface ParsedEvent {
   readonly index: number;
@@ -47,6 +53,8 @@ export interface ParsedEvent {
   readonly alertId: string | null;
   readonly queryType: string | null;
   readonly resource: ResourceFamily | null;
+  /** Every family this event is a delivery for (its own and those it names records of), for the health module. */
+  readonly deliveredFor: readonly ResourceFamily[];
   readonly checkedAt: string | null;
   readonly createdAt: string | null;
   /**
@@ -61,7 +69,7 @@ export interface ParsedEvent {
 }
 
 export type DeliveryFormat = 'alerts' | 'legacy' | 'mixed' | 'single_event' | 'empty' | 'unknown';
-export type DeliveryStatus = 'processed' | 'unrecognized' | 'malformed';
+export type DeliveryStatus = 'processed' | 'unrecognized' | 'malformed' | 'not_mirrored';
 
 export interface ParsedDelivery {
   readonly format: DeliveryFormat;
@@ -99,18 +107,25 @@ const AWARD_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const INTEGER = /^\d{1,18}$/;
 const FORECAST_SUBJECT = /^([A-Za-z0-9_.-]{1,64}):(.{1,200})$/;
 
-/** Where an alert match summary keeps the record's id, by query type. */
-const SUMMARY_ID_FIELDS: Readonly<Record<ResourceFamily, readonly string[]>> = {
-  contracts: ['key', 'award_key'],
-  idvs: ['key', 'award_key'],
-  otas: ['key', 'award_key'],
-  otidvs: ['key', 'award_key'],
-  opportunities: ['opportunity_id'],
-  notices: ['notice_id'],
-  entities: ['uei'],
-  grants: ['grant_id'],
-  forecasts: ['id', 'forecast_id'],
-};
+/** What the parser makes of an event type: used here, covered elsewhere in Tango, or unknown to it. */
+export type EventTypeClass = 'mirrored' | 'not_mirrored' | 'unknown';
+
+/** Legacy (subject-based) event families the parser reads. */
+const LEGACY_FAMILIES = new Set(['awards', 'opportunities', 'entities', 'grants', 'forecasts']);
+
+/**
+ * How the parser treats an event type Tango lists: `alerts.<query_type>.match` of a mirrored family, or a legacy
+ * type it reads, is `mirrored`; an alert type of a family tango-sync does not cover (`alerts.exclusion.match`,
+ * `alerts.dibbs_rfq.match`) is `not_mirrored`; anything else is `unknown` (the health report shows it).
+ */
+export function classifyEventType(eventType: string): EventTypeClass {
+  const alert = /^alerts\.([a-z_]+)\.match$/i.exec(eventType.trim());
+  if (alert) {
+    return familyForQueryType(alert[1] ?? '') === undefined ? 'not_mirrored' : 'mirrored';
+  }
+  const legacyFamily = eventType.trim().split('.')[0]?.toLowerCase() ?? '';
+  return LEGACY_FAMILIES.has(legacyFamily) && eventType.includes('.') ? 'mirrored' : 'unknown';
+}
 
 export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): ParsedDelivery {
   let json: unknown;
@@ -164,7 +179,9 @@ export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): Parse
     ? 'malformed'
     : events.some((event) => event.status === 'unrecognized')
       ? 'unrecognized'
-      : 'processed';
+      : events.length > 0 && events.every((event) => event.status === 'not_mirrored')
+        ? 'not_mirrored'
+        : 'processed';
   return { format, status, deliveryId, tangoTimestamp, events, problems };
 }
 
@@ -190,6 +207,7 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
     alertId: null,
     queryType: null,
     resource: null,
+    deliveredFor: [],
     checkedAt: null,
     createdAt: null,
     newCount: null,
@@ -240,11 +258,20 @@ function parseAlertEvent(
   const alertId = textId(event.alert_id);
   const checkedAt = isoTimestamp(event.checked_at, 'checked_at', problems);
   const resource = familyForQueryType(queryType) ?? null;
-  const common = { ...base, eventType, alertId, queryType, resource, checkedAt };
+  const common = {
+    ...base,
+    eventType,
+    alertId,
+    queryType,
+    resource,
+    deliveredFor: resource === null ? [] : [resource],
+    checkedAt,
+  };
   if (resource === null) {
+    // A well-formed alert of a family tango-sync does not cover: stored, counted, never re-parsed.
     return {
       ...common,
-      status: 'unrecognized',
+      status: 'not_mirrored',
       problems: [...problems, `alert query type "${queryType}" is not mirrored`],
     };
   }
@@ -312,7 +339,7 @@ function idFromSummary(summary: unknown, resource: ResourceFamily): unknown {
   if (!object.success) {
     return summary;
   }
-  for (const field of SUMMARY_ID_FIELDS[resource]) {
+  for (const field of FAMILIES[resource].summaryIdFields) {
     if (object.data[field] !== undefined && object.data[field] !== null) {
       return object.data[field];
     }
@@ -393,15 +420,24 @@ function parseLegacyEvent(
         problems: [...problems, `event type "${eventType}" is not known`],
       };
   }
+  // A legacy `opportunities.new_notice` is a delivery for notices too, even when it names only the opportunity.
+  const deliveredFor = [
+    ...new Set([
+      ...(resource === null ? [] : [resource]),
+      ...targets.map((target) => target.resource),
+      ...(/notice/i.test(eventType) && family === 'opportunities' ? (['notices'] as const) : []),
+    ]),
+  ];
   if (targets.length === 0) {
     return {
       ...common,
       resource,
+      deliveredFor,
       status: 'malformed',
       problems: [...problems, 'event names no record to fetch'],
     };
   }
-  return { ...common, resource, status: 'recognized', problems, targets };
+  return { ...common, resource, deliveredFor, status: 'recognized', problems, targets };
 }
 
 /** `subject_type`/`subject_id` pairs (legacy subject vocabulary), as a map from subject type to id. */
@@ -418,9 +454,7 @@ function awardFamilyForType(value: unknown): ResourceFamily | undefined {
     return undefined;
   }
   const family = familyForQueryType(value);
-  return family === 'contracts' || family === 'idvs' || family === 'otas' || family === 'otidvs'
-    ? family
-    : undefined;
+  return family !== undefined && isAwardFamily(family) ? family : undefined;
 }
 
 /** Validates one id for its family; an unusable id is a problem, never a guess. */
@@ -442,17 +476,18 @@ function recordTarget(
     problems.push(`${resource}: id ${JSON.stringify(text)} ${why}`);
     return null;
   };
-  switch (resource) {
-    case 'contracts':
-    case 'idvs':
-    case 'otas':
-    case 'otidvs': {
+  const descriptor = FAMILIES[resource];
+  switch (descriptor.idKind) {
+    case 'key': {
       if (!AWARD_ID.test(text)) {
         return reject('is not an award key or PIID');
       }
       const keyFamily = awardFamilyForKey(text);
       if (keyFamily !== undefined && keyFamily !== resource) {
         return reject(`has the key prefix of ${keyFamily}`);
+      }
+      if (keyFamily === undefined && !descriptor.alternateIdKinds.includes('piid')) {
+        return reject('is not a key of this family');
       }
       return {
         kind: 'record',
@@ -462,26 +497,26 @@ function recordTarget(
         reason,
       };
     }
-    case 'opportunities':
-    case 'notices':
+    case 'uuid':
       return UUID.test(text)
         ? { kind: 'record', resource, recordId: text.toLowerCase(), idKind: 'uuid', reason }
         : reject('is not a UUID');
-    case 'entities':
+    case 'uei':
       return UEI.test(text)
         ? { kind: 'record', resource, recordId: text.toUpperCase(), idKind: 'uei', reason }
         : reject('is not a UEI');
-    case 'grants':
-      return INTEGER.test(text)
-        ? { kind: 'record', resource, recordId: String(Number(text)), idKind: 'integer', reason }
-        : reject('is not an integer id');
-    case 'forecasts':
+    case 'integer':
       if (INTEGER.test(text)) {
         return { kind: 'record', resource, recordId: String(Number(text)), idKind: 'integer', reason };
       }
-      return FORECAST_SUBJECT.test(text)
-        ? { kind: 'record', resource, recordId: text, idKind: 'forecast_subject', reason }
-        : reject('is neither an integer id nor a <source_system>:<external_id> subject');
+      if (descriptor.alternateIdKinds.includes('forecast_subject') && FORECAST_SUBJECT.test(text)) {
+        return { kind: 'record', resource, recordId: text, idKind: 'forecast_subject', reason };
+      }
+      return reject(
+        descriptor.alternateIdKinds.includes('forecast_subject')
+          ? 'is neither an integer id nor a <source_system>:<external_id> subject'
+          : 'is not an integer id',
+      );
   }
 }
 

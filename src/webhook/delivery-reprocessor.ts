@@ -5,6 +5,8 @@ import { WebhookRepository } from './webhook.repository';
 export interface ReprocessSummary {
   readonly examined: number;
   readonly nowProcessed: number;
+  /** Now known as events of families the mirror does not cover: never re-parsed again. */
+  readonly nowNotMirrored: number;
   readonly stillUnrecognized: number;
   readonly stillMalformed: number;
   readonly targetsEnqueued: number;
@@ -13,7 +15,7 @@ export interface ReprocessSummary {
 const PAGE_SIZE = 200;
 
 /**
- * Re-parses stored deliveries that were `unrecognized` or `malformed` with the current parser and enqueues their
+ * Re-parses stored deliveries that were `unrecognized` or `malformed` (never `not_mirrored` ones) with the current parser and enqueues their
  * targets, so a parser fix recovers what arrived before it. Safe to run repeatedly: targets coalesce.
  */
 @Injectable()
@@ -27,6 +29,7 @@ export class DeliveryReprocessor {
     const summary = {
       examined: 0,
       nowProcessed: 0,
+      nowNotMirrored: 0,
       stillUnrecognized: 0,
       stillMalformed: 0,
       targetsEnqueued: 0,
@@ -42,6 +45,8 @@ export class DeliveryReprocessor {
         const parsed = parseDelivery(stored.rawBody, stored.headerDeliveryId ?? undefined);
         if (parsed.status === 'processed') {
           summary.nowProcessed += 1;
+        } else if (parsed.status === 'not_mirrored') {
+          summary.nowNotMirrored += 1;
         } else if (parsed.status === 'unrecognized') {
           summary.stillUnrecognized += 1;
         } else {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type ResourceFamily } from '../common/tango/resource-family';
 import { type ParsedDelivery, type ParsedEvent, type FetchTarget } from './delivery-parser';
 import { queryPrepared } from '../database/prepared-statement';
 import { pgJson } from './pg-json';
@@ -214,7 +213,7 @@ export class WebhookRepository {
     >(
       `SELECT id::text AS id, raw_body, headers->>'x-tango-delivery-id' AS header_delivery_id, status
          FROM webhook_deliveries
-        WHERE status <> 'processed' AND id > $1
+        WHERE status IN ('unrecognized', 'malformed') AND id > $1
         ORDER BY id
         LIMIT $2`,
       [afterPk, limit],
@@ -351,9 +350,10 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
  */
 function familyStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
   const pairs = rows.flatMap((row) =>
-    [...new Set(row.events.map((e) => e.resource).filter((r): r is ResourceFamily => r !== null))].map(
-      (family) => ({ position: row.position, family }),
-    ),
+    [...new Set(row.events.flatMap((e) => e.deliveredFor))].map((family) => ({
+      position: row.position,
+      family,
+    })),
   );
   return `UPDATE sync_state AS s
              SET last_delivery_received_at = x.received_at, last_delivery_id = x.delivery_id,

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
-import { MIRROR_FAMILIES } from '../../src/mirror/mirror-families';
+import { FAMILIES } from '../../src/common/tango/families';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
 import { requireEnv, testConfig } from './test-config';
 import { startTestApp, type RunningTestApp } from './test-app';
@@ -85,7 +85,7 @@ export async function mirrorHashes(
   family: ResourceFamily,
   ids: readonly string[],
 ): Promise<Map<string, string>> {
-  const spec = MIRROR_FAMILIES[family];
+  const spec = FAMILIES[family];
   const rows = await db.query<{ id: string; content_hash: string; deleted: boolean }>(
     `SELECT ${spec.idField}::text AS id, content_hash, deleted_at IS NOT NULL AS deleted
        FROM ${spec.table} WHERE ${spec.idField}::text = ANY($1::text[])`,

@@ -67,3 +67,16 @@ async function withAdmin(work: (client: Client) => Promise<void>): Promise<void>
     await client.end();
   }
 }
+
+/** Undoes, newest first, every applied migration newer than `name` (so a test can step back to that one). */
+export async function undoMigrationsNewerThan(dataSource: DataSource, name: string): Promise<void> {
+  for (;;) {
+    const rows = await dataSource.query<{ name: string }[]>(
+      'SELECT name FROM typeorm_migrations ORDER BY id DESC LIMIT 1',
+    );
+    if (rows[0] === undefined || rows[0].name === name) {
+      return;
+    }
+    await dataSource.undoLastMigration({ transaction: 'each' });
+  }
+}

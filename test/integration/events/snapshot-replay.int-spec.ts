@@ -6,7 +6,7 @@ import { ChangeEventRelay } from '../../../src/events/change-event-relay';
 import { ChangeEventRepository } from '../../../src/events/change-event.repository';
 import { SnapshotReplayService } from '../../../src/events/snapshot-replay.service';
 import { contentHash } from '../../../src/mirror/content-hash';
-import { type JsonRecord } from '../../../src/mirror/mirror-families';
+import { type JsonRecord } from '../../../src/common/json';
 import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';
 import { ScratchDatabase } from '../../support/scratch-database';
 import { uniqueSuffix } from '../../support/test-config';

@@ -133,6 +133,7 @@ describe('FetchTargetRepository against Postgres', () => {
         status: 503,
         error: 'gave up',
         deadLettered: true,
+        sweep: null,
       },
     ]);
     expect(await repository.redrive({ resource: 'contracts', includeOpen: false })).toBe(1);

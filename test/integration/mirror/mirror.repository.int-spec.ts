@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { contentHash } from '../../../src/mirror/content-hash';
-import { type JsonRecord } from '../../../src/mirror/mirror-families';
+import { type JsonRecord } from '../../../src/common/json';
 import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';
 import { requireEnv } from '../../support/test-config';
 

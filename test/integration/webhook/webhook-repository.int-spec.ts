@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { parseDelivery } from '../../../src/webhook/delivery-parser';
 import { type DeliveryToStore, WebhookRepository } from '../../../src/webhook/webhook.repository';
-import { ScratchDatabase } from '../../support/scratch-database';
+import { ScratchDatabase, undoMigrationsNewerThan } from '../../support/scratch-database';
 import { requireEnv } from '../../support/test-config';
 
 function connect(url: string): DataSource {
@@ -200,6 +200,7 @@ describe('the ingest-path migrations (match counts, provenance without foreign k
 
     await dataSource.query(`INSERT INTO webhook_events (delivery_pk, event_index, status, target_count)
                             VALUES (999999999, 0, 'recognized', 0)`);
+    await undoMigrationsNewerThan(dataSource, 'WebhookIngestLighterWrites1795337200000');
     await dataSource.undoLastMigration({ transaction: 'each' });
     const compression = await dataSource.query<{ attcompression: string }[]>(
       `SELECT attcompression FROM pg_attribute WHERE attrelid = 'webhook_deliveries'::regclass AND attname = 'raw_body'`,

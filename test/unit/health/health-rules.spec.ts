@@ -13,6 +13,10 @@ const CLEAN: FamilySignals = {
   lastErrorAt: null,
   degradedAlerts: [],
   quotaProblems: [],
+  rejected: null,
+  shape: { status: 'full', dropped: [], unshapedReason: null },
+  unresolvedIds: 0,
+  jobProblems: [],
 };
 const THRESHOLDS = { lagDegradedSeconds: 300, lagFailingFactor: 4, failingSweepAttempts: 3 };
 
@@ -98,34 +102,83 @@ describe('gap rules', () => {
   });
 
   it('plans the alert filters first, then the family windows widened by the overlap', () => {
-    const sweeps = planSweeps(
+    const plan = planSweeps(
       {
         resource: 'opportunities',
         rangeStart: new Date('2026-03-10T00:30:00Z'),
         rangeEnd: new Date('2026-03-10T02:00:00Z'),
-        alertFilters: { naics: ['541511', '541512'], sim_match_all: true },
+        alertFilters: { naics: ['541511', '541512'], active: true },
       },
       3600,
     );
-    expect(sweeps).toEqual([
-      {
-        family: 'opportunities',
-        filters: { naics: '541511|541512', sim_match_all: 'true' },
-        label: 'alert filters',
-      },
-      {
-        family: 'opportunities',
-        filters: { last_notice_date_after: '2026-03-09' },
-        label: 'last_notice_date window',
-      },
-      {
-        family: 'opportunities',
-        filters: { last_notice_date_after: '2026-03-09', active: 'false' },
-        label: 'last_notice_date window (inactive)',
-      },
-    ]);
+    expect(plan).toEqual({
+      alertSkipped: null,
+      sweeps: [
+        {
+          family: 'opportunities',
+          filters: { naics: '541511|541512', active: 'true' },
+          label: 'alert filters',
+        },
+        {
+          family: 'opportunities',
+          filters: { last_notice_date_after: '2026-03-09', last_notice_date_before: '2026-03-10' },
+          label: 'last_notice_date window',
+        },
+        {
+          family: 'opportunities',
+          filters: {
+            last_notice_date_after: '2026-03-09',
+            last_notice_date_before: '2026-03-10',
+            active: 'false',
+          },
+          label: 'last_notice_date window (inactive)',
+        },
+      ],
+    });
     expect(
-      planSweeps({ resource: 'entities', rangeStart: NOW, rangeEnd: NOW, alertFilters: null }, 0),
+      planSweeps({ resource: 'entities', rangeStart: NOW, rangeEnd: NOW, alertFilters: null }, 0).sweeps,
     ).toEqual([]);
+  });
+
+  it('never re-runs an alert whose filters Tango would partly ignore: the window alone repairs the gap', () => {
+    const plan = planSweeps(
+      {
+        resource: 'contracts',
+        rangeStart: new Date('2026-03-10T00:30:00Z'),
+        rangeEnd: new Date('2026-03-10T02:00:00Z'),
+        alertFilters: { naics: '541512', not_a_tango_filter: 'x' },
+      },
+      0,
+    );
+    expect(plan.sweeps.map((sweep) => sweep.label)).toEqual(['award_date window']);
+    expect(plan.alertSkipped).toMatch(/not_a_tango_filter/);
+  });
+
+  it('marks a family failing when Tango refused its fetches for good, and degraded while its shape is reduced', () => {
+    expect(
+      familyStatus(
+        { ...CLEAN, rejected: { count: 2, lastStatus: 400, lastError: 'Invalid shape' } },
+        THRESHOLDS,
+      ),
+    ).toEqual({
+      status: 'failing',
+      reasons: ['Tango refused 2 fetch(es) for good (dead-lettered): 400 Invalid shape'],
+    });
+    const reduced = familyStatus(
+      {
+        ...CLEAN,
+        shape: {
+          status: 'reduced',
+          dropped: [{ path: 'synopsis', reason: 'unknown_field' }],
+          unshapedReason: null,
+        },
+      },
+      THRESHOLDS,
+    );
+    expect(reduced.status).toBe('degraded');
+    expect(reduced.reasons[0]).toMatch(/synopsis \(unknown_field\)/);
+    expect(familyStatus({ ...CLEAN, jobProblems: ['alert poll failing'] }, THRESHOLDS).status).toBe(
+      'degraded',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { parseDelivery, type FetchTarget, type ParsedDelivery } from '../../../src/webhook/delivery-parser';
+import {
+  classifyEventType,
+  type FetchTarget,
+  type ParsedDelivery,
+  parseDelivery,
+} from '../../../src/webhook/delivery-parser';
 
 function parse(body: unknown, headerDeliveryId?: string): ParsedDelivery {
   return parseDelivery(Buffer.from(JSON.stringify(body)), headerDeliveryId);
@@ -201,18 +206,47 @@ describe('parseDelivery: current alerts envelope', () => {
     expect(implied.events[0]?.queryType).toBe('grant');
   });
 
-  it('stores alert types it does not mirror as unrecognized, without losing the rest of the delivery', () => {
+  it('stores alert types of families it does not mirror as not mirrored, without losing the rest of the delivery', () => {
     const parsed = parse({
       events: [
         { event_type: 'alerts.exclusion.match', matches: { new_count: 1 } },
         { event_type: 'alerts.entity.match', matches: { new_ids: ['ABC123'] } },
       ],
     });
-    expect(parsed.status).toBe('unrecognized');
-    expect(parsed.events.map((e) => e.status)).toEqual(['unrecognized', 'recognized']);
+    expect(parsed.status).toBe('processed');
+    expect(parsed.events.map((e) => e.status)).toEqual(['not_mirrored', 'recognized']);
     expect(targetsOf(parsed)).toEqual([
       expect.objectContaining({ resource: 'entities', recordId: 'ABC123' }),
     ]);
+    for (const type of ['alerts.exclusion.match', 'alerts.dibbs_rfq.match', 'alerts.dibbs_rfp.match']) {
+      const only = parse({
+        events: [{ event_type: type, query_type: type.split('.')[1], matches: { new_count: 2 } }],
+      });
+      expect([only.status, only.events[0]?.status]).toEqual(['not_mirrored', 'not_mirrored']);
+    }
+  });
+
+  it('keeps event types it does not know as unrecognized, for reprocessing once it does', () => {
+    const parsed = parse({ events: [{ event_type: 'contracts.awarded', key: 'CONT_AWD_X' }] });
+    expect([parsed.status, parsed.events[0]?.status]).toEqual(['unrecognized', 'unrecognized']);
+  });
+
+  it('classifies the event types Tango lists: mirrored, covered elsewhere, or unknown', () => {
+    expect(classifyEventType('alerts.contract.match')).toBe('mirrored');
+    expect(classifyEventType('alerts.otidv.match')).toBe('mirrored');
+    expect(classifyEventType('alerts.exclusion.match')).toBe('not_mirrored');
+    expect(classifyEventType('alerts.dibbs_rfq.match')).toBe('not_mirrored');
+    expect(classifyEventType('opportunities.new_notice')).toBe('mirrored');
+    expect(classifyEventType('protests.filed')).toBe('unknown');
+  });
+
+  it('counts a legacy opportunities.new_notice as a delivery for notices too', () => {
+    const parsed = parse({
+      events: [
+        { event_type: 'opportunities.new_notice', opportunity_id: 'a1b2c3d4-0000-1111-2222-333344445555' },
+      ],
+    });
+    expect(parsed.events[0]?.deliveredFor).toEqual(['opportunities', 'notices']);
   });
 
   it('reports ids that do not fit their family instead of guessing, and keeps the good ones', () => {

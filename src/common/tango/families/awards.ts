@@ -1,0 +1,182 @@
+import { type ResourceFamily } from '../resource-family';
+import {
+  column,
+  expanded,
+  type FamilyCoverage,
+  type FamilyDescriptor,
+  plain,
+  type ShapeItem,
+  type TypedColumn,
+} from './family-descriptor';
+
+/** What every award family's shape starts with (all four have these in Tango's contract). */
+const AWARD_CORE = plain(
+  'key',
+  'piid',
+  'award_date',
+  'fiscal_year',
+  'description',
+  'obligated',
+  'total_contract_value',
+);
+
+const AWARD_OBJECTS = expanded(
+  'recipient',
+  'awarding_office',
+  'funding_office',
+  'place_of_performance',
+  'period_of_performance',
+);
+
+/** Columns every award family has, in this order. */
+const CORE_COLUMNS: readonly TypedColumn[] = [
+  column('piid', 'text', 'piid', { indexed: true }),
+  column('award_date', 'date', 'award_date', { indexed: true }),
+  column('fiscal_year', 'integer', 'fiscal_year', { indexed: true }),
+  column('obligated', 'numeric', 'obligated'),
+  column('total_contract_value', 'numeric', 'total_contract_value'),
+];
+const RECIPIENT_AND_OFFICE_COLUMNS: readonly TypedColumn[] = [
+  column('description', 'text', 'description'),
+  column('recipient_uei', 'text', 'recipient.uei', { indexed: true }),
+  column('recipient_name', 'text', 'recipient.display_name'),
+  column('awarding_agency_code', 'text', 'awarding_office.agency_code', { indexed: true }),
+  column('awarding_department_code', 'text', 'awarding_office.department_code'),
+  column('funding_agency_code', 'text', 'funding_office.agency_code', { indexed: true }),
+];
+const OPTIONS_VALUE = column(
+  'base_and_exercised_options_value',
+  'numeric',
+  'base_and_exercised_options_value',
+);
+const NAICS_PSC = [
+  column('naics_code', 'text', 'naics_code', { indexed: true }),
+  column('psc_code', 'text', 'psc_code', { indexed: true }),
+];
+const PSC = column('psc_code', 'text', 'psc_code', { indexed: true });
+const PARENT_KEY = column('parent_key', 'text', 'parent_award.key', { indexed: true });
+
+const AWARD_COVERAGE: FamilyCoverage = {
+  detects: ['new'],
+  onlyBySampling: ['modified', 'deleted'],
+  sweepBy: 'award_date window (new awards only; modifications keep their award_date)',
+};
+
+function award(
+  family: ResourceFamily,
+  parts: {
+    queryType: string;
+    modelName: string;
+    keyPrefix: string;
+    shape: readonly ShapeItem[];
+    columns: readonly TypedColumn[];
+    partitionSlot: number;
+  },
+): FamilyDescriptor {
+  return {
+    family,
+    collection: family,
+    queryType: parts.queryType,
+    modelName: parts.modelName,
+    idField: 'key',
+    idType: 'text',
+    idKind: 'key',
+    alternateIdKinds: ['piid'],
+    keyPrefix: parts.keyPrefix,
+    idListFilter: 'key',
+    piidFilter: 'piid',
+    summaryIdFields: ['key', 'award_key'],
+    shape: parts.shape,
+    columns: parts.columns,
+    table: family,
+    window: { after: 'award_date_gte', before: 'award_date_lte', label: 'award_date window' },
+    coverage: AWARD_COVERAGE,
+    partitionSlot: parts.partitionSlot,
+  };
+}
+
+export const CONTRACTS = award('contracts', {
+  queryType: 'contract',
+  modelName: 'Contract',
+  keyPrefix: 'CONT_AWD_',
+  shape: [
+    ...AWARD_CORE,
+    ...plain('base_and_exercised_options_value', 'naics_code', 'psc_code', 'solicitation_identifier'),
+    ...expanded('award_type', 'set_aside'),
+    ...AWARD_OBJECTS,
+    ...expanded('parent_award', 'competition', 'transactions', 'subawards_summary'),
+  ],
+  columns: [...CORE_COLUMNS, OPTIONS_VALUE, ...NAICS_PSC, ...RECIPIENT_AND_OFFICE_COLUMNS, PARENT_KEY],
+  partitionSlot: 0,
+});
+
+export const IDVS = award('idvs', {
+  queryType: 'idv',
+  modelName: 'IDV',
+  keyPrefix: 'CONT_IDV_',
+  shape: [
+    ...AWARD_CORE,
+    ...plain('total_estimated_order_value', 'naics_code', 'psc_code', 'solicitation_identifier'),
+    ...expanded('idv_type', 'multiple_or_single_award_idv', 'type_of_idc', 'set_aside'),
+    ...AWARD_OBJECTS,
+    ...expanded('parent_award', 'competition', 'transactions', 'subawards_summary'),
+  ],
+  columns: [
+    ...CORE_COLUMNS,
+    ...NAICS_PSC,
+    ...RECIPIENT_AND_OFFICE_COLUMNS,
+    PARENT_KEY,
+    column('idv_type', 'text', 'idv_type', { code: true }),
+    column('last_date_to_order', 'date', 'period_of_performance.last_date_to_order'),
+  ],
+  partitionSlot: 1,
+});
+
+/** Fields of other transaction agreements (OTAs and OTIDVs) in Tango's contract. */
+const OT_FIELDS = plain(
+  'base_and_exercised_options_value',
+  'psc_code',
+  'consortia',
+  'consortia_uei',
+  'dod_acquisition_program',
+  'non_governmental_dollars',
+  'non_traditional_government_contractor_participation',
+);
+
+export const OTAS = award('otas', {
+  queryType: 'ota',
+  modelName: 'OTA',
+  keyPrefix: 'OT_AWD_',
+  shape: [
+    ...AWARD_CORE,
+    ...OT_FIELDS,
+    ...plain('parent_award_modification_number'),
+    ...expanded('award_type', 'extent_competed', 'type_of_ot_agreement'),
+    ...AWARD_OBJECTS,
+    ...expanded('parent_award', 'transactions'),
+  ],
+  columns: [...CORE_COLUMNS, OPTIONS_VALUE, PSC, ...RECIPIENT_AND_OFFICE_COLUMNS, PARENT_KEY],
+  partitionSlot: 5,
+});
+
+export const OTIDVS = award('otidvs', {
+  queryType: 'otidv',
+  modelName: 'OTIDV',
+  keyPrefix: 'OT_IDV_',
+  shape: [
+    ...AWARD_CORE,
+    ...OT_FIELDS,
+    ...plain('idv_type'),
+    ...expanded('extent_competed', 'type_of_ot_agreement'),
+    ...AWARD_OBJECTS,
+    ...expanded('transactions'),
+  ],
+  columns: [
+    ...CORE_COLUMNS,
+    OPTIONS_VALUE,
+    PSC,
+    ...RECIPIENT_AND_OFFICE_COLUMNS,
+    column('idv_type', 'text', 'idv_type', { code: true }),
+  ],
+  partitionSlot: 6,
+});

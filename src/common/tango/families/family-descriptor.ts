@@ -1,0 +1,110 @@
+import { type ResourceFamily } from '../resource-family';
+
+/** How a webhook or fetch target names a record: the family's own key, or something to resolve first. */
+export type IdKind = 'key' | 'piid' | 'uuid' | 'uei' | 'integer' | 'forecast_subject';
+
+/** One item of a `shape`: a plain field, or an expand with `*` or the listed children. */
+export interface ShapeItem {
+  readonly field: string;
+  readonly expand?: '*' | readonly string[];
+}
+
+export type ColumnType = 'text' | 'date' | 'timestamptz' | 'numeric' | 'integer' | 'bigint' | 'boolean';
+
+/** A typed, indexed column that analysts query, extracted from the full record at one JSON path. */
+export interface TypedColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** Dotted path into the record; every segment but the last is an expand of the family's full shape. */
+  readonly path: string;
+  readonly indexed: boolean;
+  /**
+   * The path is a Tango code object: `{code, description}` when expanded, its bare code as a plain field. The
+   * column holds the code either way.
+   */
+  readonly code?: boolean;
+}
+
+/** The kinds of change a mirror can miss. */
+export type ChangeKind = 'new' | 'modified' | 'deleted';
+
+export interface FamilyCoverage {
+  /** Change kinds the windowed sweeps (and alert re-runs) can see. */
+  readonly detects: readonly ChangeKind[];
+  /** Change kinds only drift sampling can see (statistically, a rotating sample at a time). */
+  readonly onlyBySampling: readonly ChangeKind[];
+  /** How the windowed sweep of this family filters. */
+  readonly sweepBy: string;
+}
+
+/** A list query over a day window: its start filter, its end filter (sent only when set), and variants. */
+export interface DateWindow {
+  /** Inclusive first day, `YYYY-MM-DD` (e.g. `award_date_gte`). */
+  readonly after: string;
+  /** Inclusive last day; sweeps send it when set (without it a window also sees later records, harmlessly). */
+  readonly before?: string;
+  readonly label: string;
+  /** More list queries of the same window, each with extra filters (opportunities' inactive ones). */
+  readonly variants?: readonly {
+    readonly label: string;
+    readonly filters: Readonly<Record<string, string>>;
+  }[];
+}
+
+/**
+ * Everything tango-sync knows about one Tango resource family, in one place: how Tango names and serves it (read
+ * and checked against Tango's published contract by a unit test), how the mirror stores it, and what the
+ * reconciliation sweeps can see of it. Every other module reads this; none keeps its own copy.
+ */
+export interface FamilyDescriptor {
+  readonly family: ResourceFamily;
+  /** The REST collection, `/api/<collection>/`, and the resource's name in Tango's contract. */
+  readonly collection: string;
+  /** Tango's alert `query_type` (singular). */
+  readonly queryType: string;
+  /** Model name in Tango's 404 (`No Contract matches the given query.`). */
+  readonly modelName: string;
+  /** The record's id field in Tango's JSON, which is also the mirror table's primary key column. */
+  readonly idField: string;
+  readonly idType: 'text' | 'uuid' | 'bigint';
+  /** The id kind of the family's own key. */
+  readonly idKind: Exclude<IdKind, 'piid' | 'forecast_subject'>;
+  /**
+   * Other ids legacy events name records by, resolved before fetching: a bare PIID (awards), a
+   * `<source_system>:<external_id>` subject (forecasts).
+   */
+  readonly alternateIdKinds: readonly Exclude<IdKind, FamilyDescriptor['idKind']>[];
+  /** Award families: the prefix of their Tango key (`CONT_AWD_`). */
+  readonly keyPrefix?: string;
+  /** The list filter that takes a `|`-separated id list, where Tango has one. */
+  readonly idListFilter: string | null;
+  /** The list filter that finds an award by PIID (bare-PIID legacy events). */
+  readonly piidFilter?: string;
+  /** Fields of an alert match summary (`matches.new[]`) that hold the record's id, in order of preference. */
+  readonly summaryIdFields: readonly string[];
+  /** The full record: the explicit shape every fetch path asks for (list, detail, sweep, backfill, drift). */
+  readonly shape: readonly ShapeItem[];
+  readonly columns: readonly TypedColumn[];
+  /** The mirror table. */
+  readonly table: string;
+  /** Tango's own modification time for the record, where the family has one. */
+  readonly sourceModifiedPath?: string;
+  /** The day window that sweeps and backfills filter by, or null (no date filter: entities). */
+  readonly window: DateWindow | null;
+  readonly coverage: FamilyCoverage;
+  /** Partition slot on the fetch topic (families fetched by id lists keep all their requests together). */
+  readonly partitionSlot?: number;
+}
+
+/** Plain shape items. */
+export const plain = (...fields: string[]): ShapeItem[] => fields.map((field) => ({ field }));
+
+/** Expanded shape items with every child (`field(*)`). */
+export const expanded = (...fields: string[]): ShapeItem[] => fields.map((field) => ({ field, expand: '*' }));
+
+export const column = (
+  name: string,
+  type: ColumnType,
+  path: string,
+  options: { indexed?: boolean; code?: boolean } = {},
+): TypedColumn => ({ name, type, path, indexed: options.indexed ?? false, code: options.code ?? false });

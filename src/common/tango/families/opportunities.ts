@@ -1,0 +1,128 @@
+import { column, expanded, type FamilyDescriptor, plain, type TypedColumn } from './family-descriptor';
+
+/** Classification columns opportunities and their notices share (the same fields in Tango's contract). */
+const CLASSIFICATION: readonly TypedColumn[] = [
+  column('naics_code', 'text', 'naics_code', { indexed: true }),
+  column('psc_code', 'text', 'psc_code', { indexed: true }),
+  column('set_aside_code', 'text', 'set_aside', { code: true }),
+  column('agency_code', 'text', 'office.agency_code', { indexed: true }),
+];
+
+export const OPPORTUNITIES: FamilyDescriptor = {
+  family: 'opportunities',
+  collection: 'opportunities',
+  queryType: 'opportunity',
+  modelName: 'Opportunity',
+  idField: 'opportunity_id',
+  idType: 'uuid',
+  idKind: 'uuid',
+  alternateIdKinds: [],
+  idListFilter: 'opportunity_id',
+  summaryIdFields: ['opportunity_id'],
+  shape: [
+    ...plain(
+      'opportunity_id',
+      'title',
+      'description',
+      'solicitation_number',
+      'active',
+      'award_number',
+      'first_notice_date',
+      'last_notice_date',
+      'latest_notice_id',
+      'response_deadline',
+      'archive_date',
+      'naics_code',
+      'psc_code',
+    ),
+    ...expanded('set_aside'),
+    ...plain('sam_url'),
+    ...expanded('office', 'place_of_performance', 'notice_history', 'meta'),
+  ],
+  columns: [
+    column('title', 'text', 'title'),
+    column('solicitation_number', 'text', 'solicitation_number', { indexed: true }),
+    column('active', 'boolean', 'active', { indexed: true }),
+    column('first_notice_date', 'timestamptz', 'first_notice_date', { indexed: true }),
+    column('last_notice_date', 'timestamptz', 'last_notice_date', { indexed: true }),
+    column('response_deadline', 'timestamptz', 'response_deadline', { indexed: true }),
+    ...CLASSIFICATION,
+    column('department_code', 'text', 'office.department_code'),
+    column('latest_notice_id', 'text', 'latest_notice_id'),
+  ],
+  table: 'opportunities',
+  window: {
+    after: 'last_notice_date_after',
+    before: 'last_notice_date_before',
+    label: 'last_notice_date window',
+    // Tango's opportunity list shows active ones unless told otherwise.
+    variants: [{ label: 'last_notice_date window (inactive)', filters: { active: 'false' } }],
+  },
+  coverage: {
+    detects: ['new', 'modified'],
+    onlyBySampling: ['deleted'],
+    sweepBy: 'last_notice_date window, active and inactive (a new notice modifies its opportunity)',
+  },
+  partitionSlot: 3,
+};
+
+/** Notices have no alerts of their own: they follow their opportunity (see the fetcher's follow-ups). */
+export const NOTICES: FamilyDescriptor = {
+  family: 'notices',
+  collection: 'notices',
+  queryType: 'notice',
+  modelName: 'Notice',
+  idField: 'notice_id',
+  idType: 'uuid',
+  idKind: 'uuid',
+  alternateIdKinds: [],
+  // Tango's contract has no notice id filter: notices are fetched one by one.
+  idListFilter: null,
+  summaryIdFields: ['notice_id'],
+  shape: [
+    ...plain(
+      'notice_id',
+      'opportunity_id',
+      'title',
+      'description',
+      'solicitation_number',
+      'active',
+      'award_number',
+      'posted_date',
+      'last_updated',
+      'response_deadline',
+      'naics_code',
+      'psc_code',
+    ),
+    ...expanded('set_aside'),
+    ...plain('sam_url', 'attachment_count'),
+    ...expanded(
+      'address',
+      'office',
+      'place_of_performance',
+      'meta',
+      'opportunity',
+      'archive',
+      'primary_contact',
+      'secondary_contact',
+    ),
+  ],
+  columns: [
+    column('opportunity_id', 'text', 'opportunity_id', { indexed: true }),
+    column('title', 'text', 'title'),
+    column('solicitation_number', 'text', 'solicitation_number', { indexed: true }),
+    column('active', 'boolean', 'active'),
+    column('posted_date', 'timestamptz', 'posted_date', { indexed: true }),
+    column('last_updated', 'timestamptz', 'last_updated', { indexed: true }),
+    column('response_deadline', 'timestamptz', 'response_deadline', { indexed: true }),
+    ...CLASSIFICATION,
+  ],
+  table: 'notices',
+  sourceModifiedPath: 'last_updated',
+  window: { after: 'posted_date_after', before: 'posted_date_before', label: 'posted_date window' },
+  coverage: {
+    detects: ['new'],
+    onlyBySampling: ['modified', 'deleted'],
+    sweepBy: 'posted_date window (new notices)',
+  },
+};

@@ -1,0 +1,359 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type Counter } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { FAMILIES, type ShapeItem } from '../common/tango/families';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { MetricsService } from '../metrics/metrics.service';
+import { familyContract, type RequestShape } from './tango-requests';
+import { type TangoRequestError } from './tango-errors';
+
+/** A shape item Tango refused, dropped from the family's requests until a probe or an operator restores it. */
+export interface DroppedShapeItem {
+  /** The path Tango named (`synopsis`, `recipient.uei`). */
+  readonly path: string;
+  readonly reason: string;
+  readonly since: string;
+}
+
+export interface FamilyShapeState {
+  readonly family: ResourceFamily;
+  /** `full`: the descriptor's shape; `reduced`: some items dropped; `unshaped`: the tier refuses any shape. */
+  readonly status: 'full' | 'reduced' | 'unshaped';
+  readonly dropped: readonly DroppedShapeItem[];
+  readonly unshapedSince: Date | null;
+  readonly unshapedReason: string | null;
+  readonly degradedSince: Date | null;
+  readonly driftEvents: number;
+  readonly lastProbeAt: Date | null;
+  readonly lastProbeOutcome: string | null;
+  readonly restoredAt: Date | null;
+}
+
+/** How Tango refused a request's shape, read from its answer. */
+export type ShapeRefusal =
+  | { readonly kind: 'items'; readonly issues: readonly { readonly path: string; readonly reason: string }[] }
+  | { readonly kind: 'tier'; readonly message: string };
+
+const issuesSchema = z.looseObject({
+  issues: z
+    .array(z.looseObject({ path: z.string().min(1), reason: z.string().default('unknown_field') }))
+    .min(1),
+});
+
+const TIER_MESSAGE = /\b(tier|plan|upgrade|subscription|pro)\b/i;
+
+/**
+ * Whether a failed request was Tango refusing its `shape`, and how: `400 {"issues": [{path, reason}]}` names the
+ * items it does not have; a refusal for the account's tier (families whose shapes need `pro`) is told by its
+ * message, or by a 403, whatever the status code.
+ */
+export function classifyShapeRefusal(family: ResourceFamily, error: TangoRequestError): ShapeRefusal | null {
+  if (error.status === null || error.status === 404 || error.status === 429 || error.status >= 500) {
+    return null;
+  }
+  const issues = issuesSchema.safeParse(error.body);
+  if (issues.success) {
+    return { kind: 'items', issues: issues.data.issues.map(({ path, reason }) => ({ path, reason })) };
+  }
+  if (familyContract(family).shapeTierRequired === null) {
+    return null;
+  }
+  const message = error.detail ?? error.message;
+  if (TIER_MESSAGE.test(message) && /shap/i.test(message)) {
+    return { kind: 'tier', message };
+  }
+  if (error.status === 403) {
+    return { kind: 'tier', message };
+  }
+  return null;
+}
+
+/** The family's full shape without the dropped paths (a top-level path drops its item, a nested one a child). */
+export function reducedShape(items: readonly ShapeItem[], droppedPaths: readonly string[]): ShapeItem[] {
+  const dropped = new Set(droppedPaths);
+  const out: ShapeItem[] = [];
+  for (const item of items) {
+    if (dropped.has(item.field)) {
+      continue;
+    }
+    if (Array.isArray(item.expand)) {
+      const children = (item.expand as readonly string[]).filter(
+        (child) => !dropped.has(`${item.field}.${child}`),
+      );
+      if (children.length === 0) {
+        continue;
+      }
+      out.push({ field: item.field, expand: children });
+      continue;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+/**
+ * What dropping can heal in a refusal: each issue naming an item of the full shape (or a child of an item with an
+ * explicit child list) becomes the path to drop; issues naming anything else, or the record's id, cannot be healed.
+ */
+export function droppableIssues(
+  family: ResourceFamily,
+  issues: readonly { readonly path: string; readonly reason: string }[],
+): { droppable: { path: string; reason: string }[]; unhealable: string[] } {
+  const descriptor = FAMILIES[family];
+  const droppable = new Map<string, string>();
+  const unhealable: string[] = [];
+  for (const { path, reason } of issues) {
+    const [top = '', child] = path.split('.');
+    const item = descriptor.shape.find((candidate) => candidate.field === top);
+    if (item === undefined || top === descriptor.idField) {
+      unhealable.push(path);
+    } else if (child === undefined || !Array.isArray(item.expand)) {
+      droppable.set(top, reason);
+    } else if ((item.expand as readonly string[]).includes(child)) {
+      droppable.set(`${top}.${child}`, reason);
+    } else {
+      unhealable.push(path);
+    }
+  }
+  return { droppable: [...droppable].map(([path, reason]) => ({ path, reason })), unhealable };
+}
+
+const rowSchema = z.object({
+  resource: z.enum(RESOURCE_FAMILIES),
+  dropped: z.array(z.object({ path: z.string(), reason: z.string(), since: z.string() })).catch([]),
+  unshaped_since: z.date().nullable(),
+  unshaped_reason: z.string().nullable(),
+  degraded_since: z.date().nullable(),
+  drift_events: z.number().int(),
+  last_probe_at: z.date().nullable(),
+  last_probe_outcome: z.string().nullable(),
+  restored_at: z.date().nullable(),
+});
+
+const SELECT_COLUMNS = `resource, dropped, unshaped_since, unshaped_reason, degraded_since, drift_events, last_probe_at,
+  last_probe_outcome, restored_at`;
+
+/** States are re-read this often, so every replica follows a drift another replica noticed. */
+const REFRESH_MS = 5_000;
+
+/** The state of a family nothing was refused for. */
+export function fullShapeState(family: ResourceFamily): FamilyShapeState {
+  return {
+    family,
+    status: 'full',
+    dropped: [],
+    unshapedSince: null,
+    unshapedReason: null,
+    degradedSince: null,
+    driftEvents: 0,
+    lastProbeAt: null,
+    lastProbeOutcome: null,
+    restoredAt: null,
+  };
+}
+
+function stateOf(row: z.infer<typeof rowSchema>): FamilyShapeState {
+  return {
+    family: row.resource,
+    status: row.unshaped_since !== null ? 'unshaped' : row.dropped.length > 0 ? 'reduced' : 'full',
+    dropped: row.dropped,
+    unshapedSince: row.unshaped_since,
+    unshapedReason: row.unshaped_reason,
+    degradedSince: row.degraded_since,
+    driftEvents: row.drift_events,
+    lastProbeAt: row.last_probe_at,
+    lastProbeOutcome: row.last_probe_outcome,
+    restoredAt: row.restored_at,
+  };
+}
+
+/**
+ * The shape each family asks Tango for, kept in step with what Tango accepts. When Tango refuses shape items
+ * (`400 Invalid shape` with `issues`), they are dropped and the family keeps mirroring with what is left; when the
+ * account's tier refuses shapes, the family is fetched without one. The state is in Postgres (`family_shapes`), so
+ * every replica and restart uses it, until a probe finds Tango accepts the full shape again or an operator
+ * restores it. While reduced, /health shows the family degraded with the dropped items.
+ */
+@Injectable()
+export class FamilyShapes {
+  private readonly logger = new Logger(FamilyShapes.name);
+  private states = new Map<ResourceFamily, FamilyShapeState>();
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+  private readonly driftEvents: Counter<'resource' | 'kind'>;
+  private readonly restores: Counter<'resource'>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    metrics: MetricsService,
+  ) {
+    this.driftEvents = metrics.counter(
+      'tango_sync_shape_drift_events_total',
+      'Times Tango refused a family shape (items dropped, or shapes refused for the tier)',
+      ['resource', 'kind'],
+    );
+    this.restores = metrics.counter(
+      'tango_sync_shape_restored_total',
+      'Times a family went back to its full shape',
+      ['resource'],
+    );
+  }
+
+  /** The shape to send for the family now: the full one, a reduced one, or null (send none). */
+  async requestShape(family: ResourceFamily): Promise<RequestShape> {
+    const state = await this.state(family);
+    if (state.status === 'unshaped') {
+      return null;
+    }
+    return state.status === 'full'
+      ? FAMILIES[family].shape
+      : reducedShape(
+          FAMILIES[family].shape,
+          state.dropped.map((item) => item.path),
+        );
+  }
+
+  async state(family: ResourceFamily): Promise<FamilyShapeState> {
+    await this.refresh();
+    return this.states.get(family) ?? fullShapeState(family);
+  }
+
+  async allStates(): Promise<FamilyShapeState[]> {
+    await this.refresh(true);
+    return RESOURCE_FAMILIES.map((family) => this.states.get(family) ?? fullShapeState(family));
+  }
+
+  /**
+   * Drops the items Tango named. Returns false when nothing could be dropped (Tango named paths the shape does not
+   * ask for, or the record's id): dropping cannot heal that, and the caller treats the answer as final.
+   */
+  async dropRefusedItems(
+    family: ResourceFamily,
+    issues: readonly { readonly path: string; readonly reason: string }[],
+  ): Promise<boolean> {
+    const { droppable } = droppableIssues(family, issues);
+    const current = await this.state(family);
+    const already = new Set(current.dropped.map((item) => item.path));
+    const fresh = droppable.filter((issue) => !already.has(issue.path));
+    if (fresh.length === 0) {
+      // Another request (or replica) already dropped them: retrying with the current state is enough.
+      return droppable.length > 0;
+    }
+    const since = new Date().toISOString();
+    const items: DroppedShapeItem[] = fresh.map((issue) => ({ ...issue, since }));
+    await this.write(
+      `INSERT INTO family_shapes AS s (resource, dropped, degraded_since, drift_events)
+       VALUES ($1, $2::jsonb, clock_timestamp(), 1)
+       ON CONFLICT (resource) DO UPDATE SET
+         dropped = (SELECT COALESCE(jsonb_agg(item ORDER BY item ->> 'path'), '[]'::jsonb)
+                      FROM (SELECT DISTINCT ON (item ->> 'path') item
+                              FROM jsonb_array_elements(s.dropped || EXCLUDED.dropped) AS item
+                             ORDER BY item ->> 'path', item ->> 'since') AS merged),
+         degraded_since = COALESCE(s.degraded_since, clock_timestamp()),
+         drift_events = s.drift_events + 1,
+         updated_at = clock_timestamp()
+       RETURNING ${SELECT_COLUMNS}`,
+      [family, JSON.stringify(items)],
+    );
+    this.driftEvents.inc({ resource: family, kind: 'items' });
+    this.logger.warn(
+      { resource: family, dropped: fresh.map((issue) => issue.path) },
+      'Tango refused shape items: dropped from the family shape until Tango accepts them again',
+    );
+    return true;
+  }
+
+  /** The account's tier refuses shapes on this family: fetch it without one. */
+  async noteTierRefusal(family: ResourceFamily, message: string): Promise<void> {
+    const current = await this.state(family);
+    if (current.status === 'unshaped') {
+      return;
+    }
+    await this.write(
+      `INSERT INTO family_shapes AS s (resource, unshaped_since, unshaped_reason, degraded_since, drift_events)
+       VALUES ($1, clock_timestamp(), $2, clock_timestamp(), 1)
+       ON CONFLICT (resource) DO UPDATE SET
+         unshaped_since = COALESCE(s.unshaped_since, clock_timestamp()),
+         unshaped_reason = EXCLUDED.unshaped_reason,
+         degraded_since = COALESCE(s.degraded_since, clock_timestamp()),
+         drift_events = s.drift_events + 1,
+         updated_at = clock_timestamp()
+       RETURNING ${SELECT_COLUMNS}`,
+      [family, message.slice(0, 500)],
+    );
+    this.driftEvents.inc({ resource: family, kind: 'tier' });
+    this.logger.warn(
+      { resource: family, message },
+      "Tango refuses shapes on this family for the account's tier: fetching it without a shape",
+    );
+  }
+
+  /** Back to the full shape (a probe found Tango accepts it again, or an operator said so). */
+  async restore(family: ResourceFamily, outcome: string): Promise<void> {
+    const before = await this.state(family);
+    await this.write(
+      `INSERT INTO family_shapes AS s (resource, last_probe_at, last_probe_outcome, restored_at)
+       VALUES ($1, clock_timestamp(), $2, clock_timestamp())
+       ON CONFLICT (resource) DO UPDATE SET
+         dropped = '[]'::jsonb, unshaped_since = NULL, unshaped_reason = NULL, degraded_since = NULL,
+         last_probe_at = clock_timestamp(), last_probe_outcome = $2,
+         restored_at = CASE WHEN s.degraded_since IS NULL THEN s.restored_at ELSE clock_timestamp() END,
+         updated_at = clock_timestamp()
+       RETURNING ${SELECT_COLUMNS}`,
+      [family, outcome.slice(0, 500)],
+    );
+    if (before.status !== 'full') {
+      this.restores.inc({ resource: family });
+      this.logger.log({ resource: family, outcome }, 'family shape restored to the full shape');
+    }
+  }
+
+  /** Records a probe that did not restore the shape. */
+  async noteProbe(family: ResourceFamily, outcome: string): Promise<void> {
+    await this.write(
+      // A SELECT around the UPDATE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+      `WITH probed AS (
+         UPDATE family_shapes SET last_probe_at = clock_timestamp(), last_probe_outcome = $2, updated_at = clock_timestamp()
+          WHERE resource = $1
+         RETURNING ${SELECT_COLUMNS}
+       )
+       SELECT * FROM probed`,
+      [family, outcome.slice(0, 500)],
+    );
+  }
+
+  /** Families whose shape is not the full one. */
+  async degradedFamilies(): Promise<ResourceFamily[]> {
+    return (await this.allStates()).filter((state) => state.status !== 'full').map((state) => state.family);
+  }
+
+  private async write(sql: string, params: unknown[]): Promise<void> {
+    const rows = await this.dataSource.query<unknown[]>(sql, params);
+    for (const raw of rows) {
+      const row = rowSchema.parse(raw);
+      this.states.set(row.resource, stateOf(row));
+    }
+  }
+
+  private async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.loadedAt < REFRESH_MS) {
+      return;
+    }
+    this.loading ??= (async () => {
+      try {
+        const rows = await this.dataSource.query<unknown[]>(`SELECT ${SELECT_COLUMNS} FROM family_shapes`);
+        const states = new Map<ResourceFamily, FamilyShapeState>();
+        for (const raw of rows) {
+          const row = rowSchema.parse(raw);
+          states.set(row.resource, stateOf(row));
+        }
+        this.states = states;
+        this.loadedAt = Date.now();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    await this.loading;
+  }
+}
