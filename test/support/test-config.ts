@@ -35,6 +35,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     // Tests drive gap detection and reconciliation themselves: no background jobs counting requests.
     HEALTH_ALERT_POLL_INTERVAL_MS: '0',
     HEALTH_RECONCILE_INTERVAL_MS: '0',
+    HEALTH_SHAPE_PROBE_INTERVAL_MS: '0',
     ...overrides,
   });
 }
