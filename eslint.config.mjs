@@ -13,6 +13,7 @@ export default tseslint.config(
       '*.config.js',
       '*.config.mjs',
       'dist-bench/**',
+      'bench/results/**',
       'scripts/*.cjs',
     ],
   },

@@ -9,13 +9,35 @@
  * JavaScript, as `node dist/src/simulator/main.js` would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import ts from 'typescript';
 import { Pool, request } from 'undici';
+import { FULL_SHAPES } from '../../src/simulator/dataset/full-shapes';
 
-const ROOT = join(__dirname, '..', '..');
+/** The repository root (run.ts runs from bench/simulator/ with ts-node, or compiled from dist-bench/bench/simulator/). */
+function repositoryRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src', 'simulator'))) {
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(`no repository root above ${__dirname}`);
+    }
+    dir = parent;
+  }
+  return dir;
+}
+
+const ROOT = repositoryRoot();
 const BUILD = join(ROOT, 'bench', 'results', 'simulator-build');
 const API_KEY = 'bench-key';
 const RSS_BUDGET_MB = 50;
@@ -27,14 +49,23 @@ function flag(name: string, fallback: number): number {
   return Number.isFinite(value) ? value : fallback;
 }
 
+/** The simulator and the neutral contract module it reads (with its vendored JSON). */
 function transpileSimulator(): string {
-  const source = join(ROOT, 'src', 'simulator');
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
       const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
+      return statSync(path).isDirectory() ? walk(path) : [path];
     });
-  for (const file of walk(source)) {
+  const files = [join(ROOT, 'src', 'simulator'), join(ROOT, 'src', 'tango-contract')].flatMap(walk);
+  for (const file of files) {
+    if (!file.endsWith('.ts')) {
+      if (file.endsWith('.json')) {
+        const target = join(BUILD, relative(ROOT, file));
+        mkdirSync(dirname(target), { recursive: true });
+        copyFileSync(file, target);
+      }
+      continue;
+    }
     const output = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: {
         module: ts.ModuleKind.CommonJS,
@@ -168,6 +199,40 @@ async function detailRate(
   return { perSecond: total / seconds, errors };
 }
 
+/** Id-list pages as the worker fetches them: 100 keys per request with the full contracts shape. */
+async function idListRate(
+  baseUrl: string,
+  keys: readonly string[],
+  pages: number,
+  concurrency: number,
+): Promise<{ perSecond: number; errors: number }> {
+  const pool = new Pool(baseUrl, { connections: concurrency, pipelining: 1 });
+  const shape = encodeURIComponent(FULL_SHAPES.contracts);
+  let next = 0;
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < pages) {
+      const offset = (next * 100) % Math.max(1, keys.length - 100);
+      next += 1;
+      const ids = keys.slice(offset, offset + 100).join('|');
+      const response = await pool.request({
+        path: `/api/contracts/?limit=100&shape=${shape}&key=${encodeURIComponent(ids)}`,
+        method: 'GET',
+        headers: { 'x-api-key': API_KEY },
+      });
+      await response.body.text();
+      if (response.statusCode !== 200) {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await pool.close();
+  return { perSecond: pages / seconds, errors };
+}
+
 interface Figures {
   contracts: number;
   rssStartMb: number;
@@ -177,6 +242,8 @@ interface Figures {
   groundTruthSeconds: number;
   detailPerSecond: number;
   detailErrors: number;
+  idListPagesPerSecond: number;
+  idListErrors: number;
 }
 
 async function measure(
@@ -201,6 +268,7 @@ async function measure(
     const after = rssMb(pid);
     await detailRate(baseUrl, keys, Math.min(2000, requests), concurrency);
     const rate = await detailRate(baseUrl, keys, requests, concurrency);
+    const idList = await idListRate(baseUrl, keys, Math.max(50, Math.floor(requests / 100)), concurrency);
     return {
       contracts,
       rssStartMb: start.rss,
@@ -210,6 +278,8 @@ async function measure(
       groundTruthSeconds: truth.seconds,
       detailPerSecond: rate.perSecond,
       detailErrors: rate.errors,
+      idListPagesPerSecond: idList.perSecond,
+      idListErrors: idList.errors,
     };
   } finally {
     await stopChild(child);
@@ -231,6 +301,8 @@ async function main(): Promise<void> {
     'ground-truth seconds': f.groundTruthSeconds.toFixed(1),
     'detail req/s': Math.round(f.detailPerSecond),
     'detail errors': f.detailErrors,
+    'id-list pages/s (100 keys, full shape)': Math.round(f.idListPagesPerSecond),
+    'id-list errors': f.idListErrors,
   }));
   console.table(rows);
   const growth = large.rssAfterMb - small.rssAfterMb;

@@ -12,8 +12,8 @@ import {
   rateLimitSettingsSchema,
   webhookSettingsSchema,
 } from './options';
-import { ALERT_QUERY_TYPES } from './webhooks/envelopes';
-import { endpointView } from './webhooks/registry';
+import { ContractControlError } from './contract/sim-contract';
+import { RegistryError, alertCreateSchema, alertView, endpointView } from './webhooks/registry';
 
 const fieldsBodySchema = z.object({ fields: z.record(z.string(), z.json()).optional() }).optional();
 const registerSchema = z.object({
@@ -21,16 +21,37 @@ const registerSchema = z.object({
   secret: z.string().min(1).optional(),
   format: z.enum(['alerts', 'legacy']).optional(),
   name: z.string().min(1).optional(),
-  query_types: z.array(z.enum(ALERT_QUERY_TYPES)).optional(),
+  query_types: z.array(z.string().min(1)).optional(),
   frequency: z.enum(['realtime', 'daily', 'weekly', 'custom']).optional(),
   filters: z.record(z.string(), z.json()).optional(),
   counts_only: z.boolean().optional(),
 });
 const familyParamsSchema = z.object({ family: familySchema, id: z.string().optional() });
+const contractFieldParamsSchema = z.object({ family: familySchema, field: z.string().min(1) });
+const eventTypeSchema = z.object({
+  event_type: z.string().min(1),
+  description: z.string().optional(),
+  schema_version: z.number().int().positive().optional(),
+});
+const sendEventSchema = z.object({
+  event_type: z.string().min(1).optional(),
+  query_type: z.string().min(1).optional(),
+  endpoint: z.string().optional(),
+  alert_id: z.string().optional(),
+  filters: z.record(z.string(), z.json()).optional(),
+  new_ids: z.array(z.json()).optional(),
+  modified_ids: z.array(z.json()).optional(),
+  counts_only: z.boolean().optional(),
+  fields: z.record(z.string(), z.json()).optional(),
+});
 const stateQuerySchema = z.object({
   family: z.string().optional(),
   format: z.enum(['json', 'ndjson']).optional(),
 });
+
+function registryFailure(reply: FastifyReply, error: RegistryError): FastifyReply {
+  return reply.code(error.status).send(error.body);
+}
 
 function badRequest(reply: FastifyReply, error: unknown): FastifyReply {
   const message =
@@ -121,19 +142,125 @@ export function registerControlRoutes(
       return badRequest(reply, parsed.error);
     }
     const input = parsed.data;
-    const { endpoint, alerts } = control.registerWebhook({
-      url: input.url,
-      ...(input.secret === undefined ? {} : { secret: input.secret }),
-      ...(input.format === undefined ? {} : { format: input.format }),
-      ...(input.name === undefined ? {} : { name: input.name }),
-      ...(input.query_types === undefined ? {} : { queryTypes: input.query_types }),
-      ...(input.frequency === undefined ? {} : { frequency: input.frequency }),
-      ...(input.filters === undefined ? {} : { filters: input.filters }),
-      ...(input.counts_only === undefined ? {} : { countsOnly: input.counts_only }),
-    });
+    let registered: ReturnType<SimulatorControl['registerWebhook']>;
+    try {
+      registered = control.registerWebhook({
+        url: input.url,
+        ...(input.secret === undefined ? {} : { secret: input.secret }),
+        ...(input.format === undefined ? {} : { format: input.format }),
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.query_types === undefined ? {} : { queryTypes: input.query_types }),
+        ...(input.frequency === undefined ? {} : { frequency: input.frequency }),
+        ...(input.filters === undefined ? {} : { filters: input.filters }),
+        ...(input.counts_only === undefined ? {} : { countsOnly: input.counts_only }),
+      });
+    } catch (error) {
+      if (error instanceof RegistryError) {
+        return registryFailure(reply, error);
+      }
+      throw error;
+    }
+    const { endpoint, alerts } = registered;
     return reply
       .code(201)
       .send({ endpoint: endpointView(endpoint, true), alerts: alerts.map((alert) => alert.alert_id) });
+  });
+  app.post('/_sim/alerts', (request, reply) => {
+    const parsed = alertCreateSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      return badRequest(reply, parsed.error);
+    }
+    try {
+      return reply.code(201).send(alertView(control.createAlert(parsed.data)));
+    } catch (error) {
+      if (error instanceof RegistryError) {
+        return registryFailure(reply, error);
+      }
+      throw error;
+    }
+  });
+  app.post('/_sim/webhooks/send', async (request, reply) => {
+    const parsed = sendEventSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      return badRequest(reply, parsed.error);
+    }
+    const input = parsed.data;
+    try {
+      const deliveries = await control.sendEvent({
+        ...(input.event_type === undefined ? {} : { eventType: input.event_type }),
+        ...(input.query_type === undefined ? {} : { queryType: input.query_type }),
+        ...(input.endpoint === undefined ? {} : { endpointId: input.endpoint }),
+        ...(input.alert_id === undefined ? {} : { alertId: input.alert_id }),
+        ...(input.filters === undefined ? {} : { filters: input.filters }),
+        ...(input.new_ids === undefined ? {} : { newIds: input.new_ids }),
+        ...(input.modified_ids === undefined ? {} : { modifiedIds: input.modified_ids }),
+        ...(input.counts_only === undefined ? {} : { countsOnly: input.counts_only }),
+        ...(input.fields === undefined ? {} : { fields: input.fields }),
+      });
+      return {
+        deliveries: deliveries.map(({ body, ...rest }) => ({ ...rest, body: body.toString('utf8') })),
+      };
+    } catch (error) {
+      if (error instanceof RegistryError) {
+        return registryFailure(reply, error);
+      }
+      throw error;
+    }
+  });
+
+  app.get('/_sim/event-types', () => control.eventTypes());
+  app.post('/_sim/event-types', (request, reply) => {
+    const parsed = eventTypeSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      return badRequest(reply, parsed.error);
+    }
+    const info = control.addEventType(
+      parsed.data.event_type,
+      parsed.data.description,
+      parsed.data.schema_version,
+    );
+    return reply.code(201).send({
+      event_type: info.eventType,
+      description: info.description,
+      schema_version: info.schemaVersion,
+    });
+  });
+  app.delete('/_sim/event-types/:eventType', (request, reply) => {
+    const { eventType } = z.object({ eventType: z.string() }).parse(request.params);
+    return control.removeEventType(eventType)
+      ? reply.code(204).send()
+      : reply.code(404).send({ detail: 'not an event type added at run time' });
+  });
+
+  app.get('/_sim/contract', () => ({
+    api_version: control.dataset.contract.apiVersion,
+    removed: control.contractRemovals(),
+  }));
+  app.delete('/_sim/contract', () => {
+    control.restoreContract();
+    return { removed: control.contractRemovals() };
+  });
+  app.delete('/_sim/contract/:family/fields/:field', (request, reply) => {
+    const params = contractFieldParamsSchema.safeParse(request.params);
+    if (!params.success) {
+      return reply.code(404).send({ detail: 'no such family' });
+    }
+    try {
+      return { removed: control.removeContractField(params.data.family, params.data.field) };
+    } catch (error) {
+      if (error instanceof ContractControlError) {
+        return reply.code(404).send({ detail: error.message });
+      }
+      throw error;
+    }
+  });
+  app.put('/_sim/contract/:family/fields/:field', (request, reply) => {
+    const params = contractFieldParamsSchema.safeParse(request.params);
+    if (!params.success) {
+      return reply.code(404).send({ detail: 'no such family' });
+    }
+    const restored = control.restoreContractField(params.data.family, params.data.field);
+    return { restored, removed: control.contractRemovals() };
   });
 
   const settingsRoute = <T extends object>(

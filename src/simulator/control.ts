@@ -25,22 +25,25 @@ import {
   alertCreateSchema,
   endpointCreateSchema,
 } from './webhooks/registry';
-import { type WebhookService } from './webhooks/webhook-service';
+import { type EventTypeInfo, type SendEventInput, type WebhookService } from './webhooks/webhook-service';
 
 export interface RegisterWebhookInput {
   readonly url: string;
   readonly secret?: string;
   readonly format?: 'alerts' | 'legacy';
   readonly name?: string;
-  /** One alert per query type (default: all eight). */
-  readonly queryTypes?: readonly (typeof ALERT_QUERY_TYPES)[number][];
+  /** One alert per query type (default: the eight families the simulator serves). */
+  readonly queryTypes?: readonly string[];
   readonly frequency?: WebhookAlert['frequency'];
   /** Alert filters; the default matches every record. */
   readonly filters?: JsonObject;
   readonly countsOnly?: boolean;
 }
 
-/** Filter that matches every record (the simulator ignores filter keys no record has). */
+/**
+ * Filter that matches every record: `sim_match_all` is no filter of Tango's contract, so it is ignored, as Tango
+ * ignores unknown parameters.
+ */
 export const MATCH_ALL_FILTERS: JsonObject = { sim_match_all: true };
 
 /** Everything tests (in process) and `/_sim/` (standalone) may do to a running simulator. */
@@ -74,9 +77,57 @@ export class SimulatorControl {
     return this.dataset.delete(family, id);
   }
 
+  /** The record as `GET /api/<family>/<id>/` serves it (fields removed from the contract left out). */
   getRecord(family: Family, id: string): JsonObject | undefined {
     const index = this.dataset.resolve(family, id);
-    return index === undefined ? undefined : this.dataset.get(family, index);
+    return index === undefined ? undefined : this.dataset.served(family, index);
+  }
+
+  /**
+   * Removes a top-level field or expand from the family's contract (Tango dropping a field): shapes naming it
+   * answer 400 `unknown_field`, `available_fields` omits it, and records (details, lists, ground truth) lose it.
+   * Throws `ContractControlError` for a name the family's contract does not have.
+   */
+  removeContractField(family: Family, field: string): Record<string, string[]> {
+    this.dataset.contract.remove(family, field);
+    return this.contractRemovals();
+  }
+
+  /** Puts a removed field back (false when it was not removed). */
+  restoreContractField(family: Family, field: string): boolean {
+    return this.dataset.contract.restore(family, field);
+  }
+
+  /** Puts every removed field back. */
+  restoreContract(): void {
+    this.dataset.contract.restoreAll();
+  }
+
+  /** `{family: [removed fields]}`. */
+  contractRemovals(): Record<string, string[]> {
+    return this.dataset.contract.removals();
+  }
+
+  /** Lists an extra event type in `GET /api/webhooks/event-types/` (`alerts.<q>.match` also allows alerts of `q`). */
+  addEventType(eventType: string, description?: string, schemaVersion?: number): EventTypeInfo {
+    return this.webhooks.addEventType(eventType, description, schemaVersion);
+  }
+
+  removeEventType(eventType: string): boolean {
+    return this.webhooks.removeEventType(eventType);
+  }
+
+  /** The event types `GET /api/webhooks/event-types/` lists now. */
+  eventTypes(): JsonObject {
+    return this.webhooks.eventTypes();
+  }
+
+  /**
+   * Sends one signed delivery with one event of any type now (for example `alerts.exclusion.match`, or
+   * `{queryType: 'contract', countsOnly: true}`), to one endpoint or every active one; resolves when settled.
+   */
+  sendEvent(input: SendEventInput): Promise<DeliveryRecord[]> {
+    return this.webhooks.sendEvent(input);
   }
 
   /** Ids of live records in default list order (small datasets only: this materialises the list). */

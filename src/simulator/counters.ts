@@ -12,7 +12,18 @@ export interface CountersSnapshot {
   deliveriesDuplicated: number;
   eventsDispatched: number;
   alertEvaluations: number;
+  /**
+   * List query parameters Tango would silently ignore (not a filter, pagination or shaping parameter of the
+   * family's contract), per family and parameter name: `{"forecasts": {"external_id": 3}}`.
+   */
+  ignoredListParams: Record<string, Record<string, number>>;
+  /** List requests per family that carried no filter of the family's contract (only paging and shaping). */
+  unfilteredListRequests: Record<string, number>;
 }
+
+type ScalarCounter = {
+  [K in keyof CountersSnapshot]: CountersSnapshot[K] extends number ? K : never;
+}[keyof CountersSnapshot];
 
 export class Counters {
   private data: CountersSnapshot = Counters.empty();
@@ -31,6 +42,8 @@ export class Counters {
       deliveriesDuplicated: 0,
       eventsDispatched: 0,
       alertEvaluations: 0,
+      ignoredListParams: {},
+      unfilteredListRequests: {},
     };
   }
 
@@ -44,11 +57,17 @@ export class Counters {
     this.data.faultsInjected[kind] = (this.data.faultsInjected[kind] ?? 0) + 1;
   }
 
-  add(
-    key: Exclude<keyof CountersSnapshot, 'requestsByRoute' | 'responsesByStatus' | 'faultsInjected'>,
-    amount = 1,
-  ): void {
+  add(key: ScalarCounter, amount = 1): void {
     this.data[key] += amount;
+  }
+
+  ignoredListParam(family: string, param: string): void {
+    const perFamily = (this.data.ignoredListParams[family] ??= {});
+    perFamily[param] = (perFamily[param] ?? 0) + 1;
+  }
+
+  unfilteredListRequest(family: string): void {
+    this.data.unfilteredListRequests[family] = (this.data.unfilteredListRequests[family] ?? 0) + 1;
   }
 
   snapshot(): CountersSnapshot {

@@ -9,7 +9,8 @@ const CHUNK_RECORDS = 500;
 /**
  * The ground truth as a stream of JSON text chunks, never holding more than one chunk of records:
  * `{"counters":{...},"families":{"<family>":{"count":N,"records":{"<id>":"<sha256>",...}},...}}`.
- * Ids are strings (integer ids as decimal text); hashes follow `canonical-hash.ts`.
+ * Ids are strings (integer ids as decimal text); hashes follow `canonical-hash.ts` and are taken of the record as
+ * served (without fields removed from the contract at run time).
  */
 export async function* groundTruthChunks(
   dataset: Dataset,
@@ -29,7 +30,9 @@ export async function* groundTruthChunks(
       if (record === undefined) {
         continue;
       }
-      buffer.push(`${first ? '' : ','}${JSON.stringify(recordId(spec, record))}:"${contentHash(record)}"`);
+      buffer.push(
+        `${first ? '' : ','}${JSON.stringify(recordId(spec, record))}:"${contentHash(dataset.project(family, record))}"`,
+      );
       first = false;
       if (buffer.length >= CHUNK_RECORDS) {
         yield buffer.join('');
@@ -56,7 +59,9 @@ export async function* groundTruthNdjson(
       if (record === undefined) {
         continue;
       }
-      buffer.push(`${JSON.stringify({ family, id: recordId(spec, record), hash: contentHash(record) })}\n`);
+      buffer.push(
+        `${JSON.stringify({ family, id: recordId(spec, record), hash: contentHash(dataset.project(family, record)) })}\n`,
+      );
       if (buffer.length >= CHUNK_RECORDS) {
         yield buffer.join('');
         buffer = [];
@@ -75,7 +80,7 @@ export function groundTruthSnapshot(dataset: Dataset, family: Family): Map<strin
   for (const index of dataset.orderedIndices(family)) {
     const record = dataset.get(family, index);
     if (record !== undefined) {
-      out.set(recordId(spec, record), contentHash(record));
+      out.set(recordId(spec, record), contentHash(dataset.project(family, record)));
     }
   }
   return out;

@@ -2,6 +2,7 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import { SimClock } from './clock';
 import { SimulatorControl } from './control';
 import { registerControlRoutes } from './control-routes';
+import { SimContract } from './contract/sim-contract';
 import { Counters } from './counters';
 import { Dataset } from './dataset/store';
 import { FaultInjector } from './faults';
@@ -15,6 +16,11 @@ import { registerWebhookRoutes } from './webhooks/webhook-routes';
 import { WebhookService } from './webhooks/webhook-service';
 
 export { SimulatorControl, MATCH_ALL_FILTERS } from './control';
+export { SimContract, ContractControlError } from './contract/sim-contract';
+export { FULL_SHAPES, DEFAULT_LIST_SHAPES } from './dataset/full-shapes';
+export { contractConformanceIssues, type ConformanceIssue } from './contract/conformance';
+export type { CountersSnapshot } from './counters';
+export type { SendEventInput, EventTypeInfo } from './webhooks/webhook-service';
 export { canonicalJson, contentHash } from './canonical-hash';
 export { signBody, signatureHeaderValue, verifySignature } from './webhooks/signer';
 export type { SimulatorOptions, SimulatorOptionsInput, Family } from './options';
@@ -34,7 +40,13 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
   const options = simulatorOptionsSchema.parse(input);
   const clock = new SimClock(options.timeScale);
   const counters = new Counters();
-  const dataset = new Dataset(options.seed, options.sizes, options.anchorDate, () => clock.now());
+  const dataset = new Dataset(
+    options.seed,
+    options.sizes,
+    options.anchorDate,
+    () => clock.now(),
+    new SimContract(),
+  );
   const faults = new FaultInjector(options.faults, options.seed);
   const rateLimiter = new RateLimiter(options.rateLimits, clock);
   const shapeTier = { refuse: options.refuseProShapes };
@@ -70,7 +82,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     heldRequests,
     ...(options.linkBaseUrl === undefined ? {} : { linkBaseUrl: options.linkBaseUrl }),
   };
-  new RecordRoutes(dataset, new ListEngine(dataset), {
+  new RecordRoutes(dataset, new ListEngine(dataset), counters, {
     defaultPageSize: options.defaultPageSize,
     awardModifiedFilter: options.awardModifiedFilter,
     refuseProShapes: () => shapeTier.refuse,

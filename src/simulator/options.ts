@@ -101,11 +101,17 @@ export const simulatorOptionsSchema = z.object({
   webhooks: webhookSettingsSchema.prefault({}),
   /** Absolute base for `next`/`previous` links; default is `http://<Host header>`. */
   linkBaseUrl: z.url().optional(),
-  /** Refuse `shape` on entities, opportunities and notices (lower tiers), with this status. */
+  /**
+   * Refuse `shape` (lower tiers), with this status, on the families whose contract requires a shaping tier
+   * (`shape_tier_required`: entities, opportunities and notices in API 4.22.0).
+   */
   refuseProShapes: z.boolean().default(false),
   refuseProShapesStatus: z.number().int().min(400).max(499).default(403),
   defaultPageSize: z.number().int().min(1).max(100).default(10),
-  /** Honour `modified_after`/`modified_before` on award families too (UNCONFIRMED on real Tango). */
+  /**
+   * Honour `modified_after`/`modified_before` on award families too. Tango's contract has no such filter, so by
+   * default they are ignored (and counted in `ignoredListParams`, as they are with this option on).
+   */
   awardModifiedFilter: z.boolean().default(false),
   /** Keep creating/modifying random records: events per simulated second (0 = off). */
   trickleRatePerSecond: z.number().min(0).default(0),

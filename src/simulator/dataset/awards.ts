@@ -2,8 +2,24 @@ import { type Rng, recordRng } from '../prng';
 import { type Creation, type GenContext, money } from './context';
 import { addDays, fiscalYear, fromEpochDay } from './dates';
 import { encodeUei, encodeUuid } from './ids';
-import { type JsonObject, isJsonObject, scalarText } from './json';
-import { NAICS, OFFICES, PLACES, PSC, SET_ASIDES, WORDS, type Office } from './reference-data';
+import { type JsonObject, type JsonValue, isJsonObject, scalarText } from './json';
+import {
+  CONTRACT_AWARD_TYPES,
+  IDV_TYPES,
+  MULTIPLE_OR_SINGLE,
+  NAICS,
+  OFFICES,
+  OT_AGREEMENT_TYPES,
+  OT_AWARD_TYPES,
+  OT_EXTENT_COMPETED,
+  PLACES,
+  PSC,
+  SET_ASIDES,
+  TYPES_OF_IDC,
+  WORDS,
+  type CodeObject,
+  type Office,
+} from './reference-data';
 import { entityName } from './entities';
 
 export type AwardFamily = 'contracts' | 'idvs' | 'otas' | 'otidvs';
@@ -104,7 +120,7 @@ function officeJson(value: Office, organizationId: string): JsonObject {
   return { ...value, organization_id: organizationId };
 }
 
-/** Award record `index` of `family` in its full detail shape. */
+/** Award record `index` of `family` in its full detail shape (exactly the fields of `FULL_SHAPES[family]`). */
 export function generateAward(
   ctx: GenContext,
   family: AwardFamily,
@@ -140,59 +156,171 @@ export function generateAward(
   }
   const entityIndex = ctx.sizes.entities > 0 ? rng.int(0, ctx.sizes.entities - 1) : index;
   const organizationId = encodeUuid(ctx.seed, 'offices', OFFICES.indexOf(agency));
-  const record: JsonObject = {
-    key,
-    piid,
-    award_date: awardDate,
-    fiscal_year: fiscalYear(awardDate),
-    description,
-    obligated,
-    total_contract_value: total,
-    base_and_exercised_options_value: money(total * 0.8),
-    naics_code: naics.code,
-    psc_code: psc.code,
-    solicitation_identifier: rng.chance(0.5)
-      ? `${agency.office_code}${awardDate.slice(2, 4)}Q${rng.int(1000, 9999)}`
-      : null,
-    award_type: rng.pick([
-      { code: 'C', description: 'DELIVERY ORDER' },
-      { code: 'D', description: 'DEFINITIVE CONTRACT' },
-      { code: 'B', description: 'PURCHASE ORDER' },
-    ]),
-    set_aside: { ...rng.pick(SET_ASIDES) },
-    recipient: { uei: encodeUei(ctx.seed, entityIndex), display_name: entityName(ctx.seed, entityIndex) },
-    awarding_office: officeJson(agency, organizationId),
-    funding_office: {
-      office_code: agency.office_code,
-      agency_code: agency.agency_code,
-      department_code: agency.department_code,
-    },
-    place_of_performance: {
-      country_code: 'USA',
-      country_name: 'UNITED STATES',
-      state_code: place.state_code,
-      state_name: place.state_name,
-      city_name: place.city,
-      zip_code: place.zip,
-    },
-    period_of_performance: periodOfPerformance(family, awardDate, rng),
-    parent_award: parent === undefined ? null : { key: parent.key, piid: parent.piid },
-    competition: {
-      contract_type: { code: 'J', description: 'Firm Fixed Price' },
-      extent_competed: { code: 'A', description: 'Full and Open Competition' },
-      number_of_offers_received: rng.int(1, 9),
-      solicitation_identifier: `${agency.office_code}${awardDate.slice(2, 4)}Q${rng.int(1000, 9999)}`,
-      solicitation_procedures: { code: 'MAFO', description: 'Subject to Multiple Award Fair Opportunity' },
-    },
-    transactions,
-    subawards_summary: { count: 0, total_amount: 0 },
+  const solicitation = `${agency.office_code}${awardDate.slice(2, 4)}Q${rng.int(1000, 9999)}`;
+  const hasSolicitation = rng.chance(0.5);
+  const setAside = codeObject(rng.pick(SET_ASIDES));
+  const recipient: JsonObject = {
+    uei: encodeUei(ctx.seed, entityIndex),
+    display_name: entityName(ctx.seed, entityIndex),
   };
-  addFamilyFields(family, record, rng);
-  return record;
+  const awardingOffice = officeJson(agency, organizationId);
+  const fundingOffice: JsonObject = {
+    office_code: agency.office_code,
+    agency_code: agency.agency_code,
+    department_code: agency.department_code,
+  };
+  const placeOfPerformance: JsonObject = {
+    country_code: 'USA',
+    country_name: 'UNITED STATES',
+    state_code: place.state_code,
+    state_name: place.state_name,
+    city_name: place.city,
+    zip_code: place.zip,
+  };
+  const period = periodOfPerformance(family, awardDate, rng);
+  const parentAward: JsonValue = parent === undefined ? null : { key: parent.key, piid: parent.piid };
+  const numberOfOffers = rng.int(1, 9);
+  // Object literals without spreads: the generator runs for every detail request and ground-truth record.
+  const fiscal = fiscalYear(awardDate);
+  switch (family) {
+    case 'contracts':
+      return {
+        key,
+        piid,
+        award_date: awardDate,
+        fiscal_year: fiscal,
+        description,
+        obligated,
+        total_contract_value: total,
+        base_and_exercised_options_value: money(total * 0.8),
+        naics_code: naics.code,
+        psc_code: psc.code,
+        solicitation_identifier: hasSolicitation ? solicitation : null,
+        award_type: codeObject(rng.pick(CONTRACT_AWARD_TYPES)),
+        set_aside: setAside,
+        recipient,
+        awarding_office: awardingOffice,
+        funding_office: fundingOffice,
+        place_of_performance: placeOfPerformance,
+        period_of_performance: period,
+        parent_award: parentAward,
+        competition: competition(solicitation, numberOfOffers),
+        transactions,
+        subawards_summary: { count: 0, total_amount: 0 },
+      };
+    case 'idvs':
+      return {
+        key,
+        piid,
+        award_date: awardDate,
+        fiscal_year: fiscal,
+        description,
+        obligated,
+        total_contract_value: total,
+        total_estimated_order_value: money(total * 1.5),
+        naics_code: naics.code,
+        psc_code: psc.code,
+        solicitation_identifier: hasSolicitation ? solicitation : null,
+        idv_type: codeObject(rng.pick(IDV_TYPES)),
+        multiple_or_single_award_idv: codeObject(rng.pick(MULTIPLE_OR_SINGLE)),
+        type_of_idc: rng.chance(0.5) ? null : codeObject(rng.pick(TYPES_OF_IDC)),
+        set_aside: setAside,
+        recipient,
+        awarding_office: awardingOffice,
+        funding_office: fundingOffice,
+        place_of_performance: placeOfPerformance,
+        period_of_performance: period,
+        parent_award: parentAward,
+        competition: competition(solicitation, numberOfOffers),
+        transactions,
+        subawards_summary: { count: 0, total_amount: 0 },
+      };
+    case 'otas':
+    case 'otidvs': {
+      const consortium = rng.chance(0.3);
+      const consortiumUei = consortium
+        ? encodeUei(ctx.seed, (entityIndex + 1) % Math.max(1, ctx.sizes.entities))
+        : null;
+      const program = agency.department_code === 97 ? String(rng.int(100, 999)) : null;
+      const nonGovernmental = money(rng.int(0, 500_000));
+      const nonTraditional = rng.pick(['Y', 'N']);
+      const extentCompeted = codeObject(rng.pick(OT_EXTENT_COMPETED));
+      const agreement = codeObject(rng.pick(OT_AGREEMENT_TYPES));
+      if (family === 'otidvs') {
+        return {
+          key,
+          piid,
+          award_date: awardDate,
+          fiscal_year: fiscal,
+          description,
+          obligated,
+          total_contract_value: total,
+          base_and_exercised_options_value: money(total * 0.8),
+          psc_code: psc.code,
+          idv_type: 'OT IDV',
+          consortia: consortium ? 'Y' : 'N',
+          consortia_uei: consortiumUei,
+          dod_acquisition_program: program,
+          non_governmental_dollars: nonGovernmental,
+          non_traditional_government_contractor_participation: nonTraditional,
+          extent_competed: extentCompeted,
+          type_of_ot_agreement: agreement,
+          recipient,
+          awarding_office: awardingOffice,
+          funding_office: fundingOffice,
+          place_of_performance: placeOfPerformance,
+          period_of_performance: period,
+          transactions,
+        };
+      }
+      return {
+        key,
+        piid,
+        award_date: awardDate,
+        fiscal_year: fiscal,
+        description,
+        obligated,
+        total_contract_value: total,
+        base_and_exercised_options_value: money(total * 0.8),
+        psc_code: psc.code,
+        consortia: consortium ? 'Y' : 'N',
+        consortia_uei: consortiumUei,
+        dod_acquisition_program: program,
+        non_governmental_dollars: nonGovernmental,
+        non_traditional_government_contractor_participation: nonTraditional,
+        parent_award_modification_number: rng.chance(0.8) ? null : String(rng.int(1, 20)),
+        award_type: codeObject(rng.pick(OT_AWARD_TYPES)),
+        extent_competed: extentCompeted,
+        type_of_ot_agreement: agreement,
+        recipient,
+        awarding_office: awardingOffice,
+        funding_office: fundingOffice,
+        place_of_performance: placeOfPerformance,
+        period_of_performance: period,
+        parent_award: parentAward,
+        transactions,
+      };
+    }
+  }
 }
 
+function codeObject(value: CodeObject): JsonObject {
+  return { code: value.code, description: value.description };
+}
+
+function competition(solicitation: string, offers: number): JsonObject {
+  return {
+    contract_type: { code: 'J', description: 'Firm Fixed Price' },
+    extent_competed: { code: 'A', description: 'Full and Open Competition' },
+    number_of_offers_received: offers,
+    solicitation_identifier: solicitation,
+    solicitation_procedures: { code: 'MAFO', description: 'Subject to Multiple Award Fair Opportunity' },
+  };
+}
+
+/** IDVs have `last_date_to_order`; contracts, OTAs and OTIDVs have end and completion dates. */
 function periodOfPerformance(family: AwardFamily, awardDate: string, rng: Rng): JsonObject {
-  if (family === 'idvs' || family === 'otidvs') {
+  if (family === 'idvs') {
     return { start_date: awardDate, last_date_to_order: addDays(awardDate, rng.int(365, 1825)) };
   }
   const end = addDays(awardDate, rng.int(30, 730));
@@ -201,26 +329,4 @@ function periodOfPerformance(family: AwardFamily, awardDate: string, rng: Rng): 
     current_end_date: end,
     ultimate_completion_date: addDays(end, rng.int(0, 365)),
   };
-}
-
-function addFamilyFields(family: AwardFamily, record: JsonObject, rng: Rng): void {
-  switch (family) {
-    case 'contracts':
-      return;
-    case 'idvs':
-      record.idv_type = rng.pick(['A', 'B', 'C', 'E']);
-      record.multiple_or_single_award_idv = rng.pick(['M', 'S']);
-      record.type_of_idc = rng.chance(0.5) ? null : 'B';
-      record.total_estimated_order_value = record.total_contract_value ?? null;
-      return;
-    case 'otas':
-      record.consortia = rng.chance(0.3);
-      record.type_of_ot_agreement = rng.pick(['PROTOTYPE', 'PRODUCTION', 'RESEARCH']);
-      record.non_traditional_government_contractor_participation = rng.pick(['Y', 'N']);
-      record.non_governmental_dollars = money(rng.int(0, 500_000));
-      return;
-    case 'otidvs':
-      record.idv_type = 'O';
-      return;
-  }
 }

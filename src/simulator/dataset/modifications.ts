@@ -2,7 +2,7 @@ import { type Family } from '../options';
 import { type Rng } from '../prng';
 import { transactionId } from './awards';
 import { money } from './context';
-import { addDays, isoWithOffset } from './dates';
+import { addDays, fiscalYear, isoWithOffset } from './dates';
 import { type JsonObject, type JsonValue, isJsonObject, scalarText } from './json';
 
 /** The realistic default modification per family; returns new transaction ids for awards. */
@@ -53,10 +53,21 @@ export function applyDefaultChange(
       }
       return [];
     }
-    case 'forecasts':
+    case 'forecasts': {
       record.modified = isoWithOffset(atMs);
       record.anticipated_award_date = addDays(day, rng.int(30, 400));
+      record.fiscal_year = fiscalYear(record.anticipated_award_date);
       record.status = rng.pick<JsonValue>(['Acquisition Planning', 'Solicitation Pending', null]);
+      const display = record.display;
+      if (isJsonObject(display)) {
+        display.anticipated_award_date = record.anticipated_award_date;
+        display.status = record.status;
+      }
+      const raw = record.raw_data;
+      if (isJsonObject(raw)) {
+        raw.status = record.status;
+      }
       return [];
+    }
   }
 }

@@ -3,14 +3,7 @@ import { type Creation, type GenContext } from './context';
 import { fromEpochDay, isoDayTime, isoWithOffset } from './dates';
 import { encodeUuid } from './ids';
 import { type JsonObject } from './json';
-import { NAICS, OFFICES, PLACES, PSC, SET_ASIDES, WORDS } from './reference-data';
-
-const NOTICE_TYPES = [
-  { code: 'o', description: 'Solicitation' },
-  { code: 'p', description: 'Presolicitation' },
-  { code: 'k', description: 'Combined Synopsis/Solicitation' },
-  { code: 'r', description: 'Sources Sought' },
-] as const;
+import { NAICS, NOTICE_TYPES, OFFICES, PLACES, PSC, SET_ASIDES, WORDS } from './reference-data';
 
 export function opportunityId(ctx: GenContext, index: number): string {
   return encodeUuid(ctx.seed, 'opportunities', index);
@@ -133,7 +126,7 @@ export function generateNotice(
     set_aside: null,
     sam_url: `https://sam.gov/opp/${noticeId(ctx, index)}/view`,
     attachment_count: rng.int(0, 5),
-    address: { city: place.city, state: place.state_code, zip: place.zip.slice(0, 5) },
+    address: { city: place.city, state: place.state_code, zip: place.zip.slice(0, 5), country: 'USA' },
     office: rng.chance(0.2)
       ? null
       : { office_code: office.office_code, office_name: office.office_name, agency_code: office.agency_code },
@@ -145,7 +138,7 @@ export function generateNotice(
       country: 'UNITED STATES',
     },
     meta: {
-      notice_type: { code: rng.pick(NOTICE_TYPES).code },
+      notice_type: { ...rng.pick(NOTICE_TYPES) },
       parent_notice_id: null,
       related_notice_id: null,
       link: `https://sam.gov/opp/${noticeId(ctx, index)}/view`,
@@ -153,7 +146,11 @@ export function generateNotice(
     opportunity:
       parentId === null ? null : { opportunity_id: parentId, link: `/api/opportunities/${parentId}/` },
     archive: { date: null, type: 'auto15' },
-    primary_contact: { name: 'Contracting Officer', email: `co${index}@example.gov` },
+    primary_contact: {
+      full_name: 'Contracting Officer',
+      email: `co${index}@example.gov`,
+      title: 'Contracting Officer',
+    },
     secondary_contact: null,
   };
 }

@@ -197,3 +197,69 @@ export const GRANT_AGENCIES: readonly string[] = [
   'USDA-NIFA',
   'DOT-FHWA',
 ];
+
+export interface CodeObject {
+  readonly code: string;
+  readonly description: string;
+}
+
+export const CONTRACT_AWARD_TYPES: readonly CodeObject[] = [
+  { code: 'C', description: 'DELIVERY ORDER' },
+  { code: 'D', description: 'DEFINITIVE CONTRACT' },
+  { code: 'B', description: 'PURCHASE ORDER' },
+];
+
+export const OT_AWARD_TYPES: readonly CodeObject[] = [
+  { code: 'O', description: 'OTHER TRANSACTION AGREEMENT' },
+  { code: 'OO', description: 'OTHER TRANSACTION ORDER' },
+];
+
+export const IDV_TYPES: readonly CodeObject[] = [
+  { code: 'A', description: 'GWAC' },
+  { code: 'B', description: 'IDC' },
+  { code: 'C', description: 'FSS' },
+  { code: 'D', description: 'BOA' },
+  { code: 'E', description: 'BPA' },
+];
+
+export const MULTIPLE_OR_SINGLE: readonly CodeObject[] = [
+  { code: 'M', description: 'MULTIPLE AWARD' },
+  { code: 'S', description: 'SINGLE AWARD' },
+];
+
+export const TYPES_OF_IDC: readonly CodeObject[] = [
+  { code: 'A', description: 'INDEFINITE DELIVERY / REQUIREMENTS' },
+  { code: 'B', description: 'INDEFINITE DELIVERY / INDEFINITE QUANTITY' },
+  { code: 'C', description: 'INDEFINITE DELIVERY / DEFINITE QUANTITY' },
+];
+
+export const OT_AGREEMENT_TYPES: readonly CodeObject[] = [
+  { code: 'P', description: 'PROTOTYPE' },
+  { code: 'R', description: 'RESEARCH' },
+  { code: 'F', description: 'FOLLOW-ON PRODUCTION' },
+];
+
+export const OT_EXTENT_COMPETED: readonly CodeObject[] = [
+  { code: 'A', description: 'COMPETED UNDER SOL' },
+  { code: 'B', description: 'NOT COMPETED UNDER SOL' },
+];
+
+export const ENTITY_STRUCTURES: readonly CodeObject[] = [
+  { code: '2L', description: 'Corporate Entity (Not Tax Exempt)' },
+  { code: '8H', description: 'Corporate Entity (Tax Exempt)' },
+  { code: '2J', description: 'Sole Proprietorship' },
+  { code: '2K', description: 'Partnership or Limited Liability Partnership' },
+];
+
+export const ENTITY_TYPES: readonly CodeObject[] = [
+  { code: 'F', description: 'Business or Organization' },
+  { code: 'A', description: 'Governmental Entity' },
+];
+
+/** Opportunity and notice `meta.notice_type` (Tango names the label `type`). */
+export const NOTICE_TYPES: readonly { code: string; type: string }[] = [
+  { code: 'o', type: 'Solicitation' },
+  { code: 'p', type: 'Presolicitation' },
+  { code: 'k', type: 'Combined Synopsis/Solicitation' },
+  { code: 'r', type: 'Sources Sought' },
+];

@@ -2,7 +2,9 @@ import { type DatasetSizes, FAMILIES, type Family } from '../options';
 import { recordRng } from '../prng';
 import { type Creation, type GenContext, createGenContext } from './context';
 import { fromEpochDay, isoWithOffset } from './dates';
+import { SimContract } from '../contract/sim-contract';
 import { FAMILY_SPECS, type FamilySpec, recordId } from './families';
+import { fullRecordFields } from './full-shapes';
 import { type JsonObject, cloneJson, isJsonObject } from './json';
 import { applyDefaultChange } from './modifications';
 import { generateNotice } from './opportunities';
@@ -81,6 +83,8 @@ export class Dataset {
     sizes: DatasetSizes,
     anchorDate: string,
     private readonly now: () => number = Date.now,
+    /** The contract records are served through (run-time field removals apply to every served record). */
+    readonly contract: SimContract = new SimContract(),
   ) {
     this.ctx = createGenContext(seed, sizes, anchorDate);
     const entries = FAMILIES.map((family): [Family, FamilyState] => [
@@ -137,6 +141,20 @@ export class Dataset {
       return undefined;
     }
     return state.overlay.get(index) ?? state.spec.generate(this.ctx, index);
+  }
+
+  /**
+   * Record `index` as Tango serves it: the full detail record without the fields removed from the family's
+   * contract at run time. Ground truth, details, lists and the control API all serve this.
+   */
+  served(family: Family, index: number): JsonObject | undefined {
+    const record = this.get(family, index);
+    return record === undefined ? undefined : this.contract.project(family, record);
+  }
+
+  /** A stored record as served (see `served`). */
+  project(family: Family, record: JsonObject): JsonObject {
+    return this.contract.project(family, record);
   }
 
   /** Last creation/modification time of a record (base records: undefined). */
@@ -224,7 +242,7 @@ export class Dataset {
 
   create(family: Family, fields: JsonObject = {}): JsonObject {
     const state = this.states[family];
-    assertMutableFields(fields);
+    assertMutableFields(family, fields);
     const index = state.base + state.created;
     const atMs = this.now();
     const creation: Creation = { atMs, day: this.creationDay(atMs) };
@@ -252,7 +270,7 @@ export class Dataset {
     if (family === 'notices' && parentIndex !== undefined) {
       this.touchOpportunity(parentIndex, record, atMs, true);
     }
-    return cloneJson(record);
+    return cloneJson(this.project(family, record));
   }
 
   /** Modifies a live record: `fields` are merged shallowly, or a family-specific realistic change is made. */
@@ -264,7 +282,7 @@ export class Dataset {
       return undefined;
     }
     if (fields !== undefined) {
-      assertMutableFields(fields);
+      assertMutableFields(family, fields);
     }
     const atMs = this.now();
     const record = cloneJson(current);
@@ -292,7 +310,7 @@ export class Dataset {
         this.touchOpportunity(parentIndex, record, atMs, false);
       }
     }
-    return cloneJson(record);
+    return cloneJson(this.project(family, record));
   }
 
   delete(family: Family, id: string): boolean {
@@ -383,10 +401,17 @@ export class Dataset {
   }
 }
 
-function assertMutableFields(fields: JsonObject): void {
+/** Fields set through the control API: only the family's record fields (all in Tango's contract), no identity. */
+function assertMutableFields(family: Family, fields: JsonObject): void {
+  const known = fullRecordFields(family);
   for (const field of Object.keys(fields)) {
     if (IMMUTABLE_FIELDS.has(field) && field !== 'opportunity_id') {
       throw new RecordMutationError(`field ${field} is derived from the record index and cannot be set`);
+    }
+    if (!known.has(field)) {
+      throw new RecordMutationError(
+        `field ${field} is not a field of ${family} records (they hold exactly: ${[...known].join(', ')})`,
+      );
     }
   }
 }

@@ -1,9 +1,11 @@
 import { awardCursorUuid, type AwardFamily } from '../dataset/awards';
 import { isValidDate } from '../dataset/dates';
 import { type FamilySpec } from '../dataset/families';
-import { decodeUuidIndex, piidIndex } from '../dataset/ids';
-import { type JsonObject, readPath } from '../dataset/json';
+import { decodeUuidIndex } from '../dataset/ids';
+import { type JsonObject } from '../dataset/json';
 import { type Dataset } from '../dataset/store';
+import { type ResourceContract } from '../../tango-contract/tango-contract';
+import { FilterValueError, compileFilters } from './filters';
 import { HttpFailure } from './http-failure';
 
 export type QueryParams = Readonly<Record<string, string | undefined>>;
@@ -48,13 +50,6 @@ function parsePositiveInt(raw: string | undefined): number | undefined {
   return value >= 1 ? value : undefined;
 }
 
-function dayOf(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.length >= 10) {
-    return value.slice(0, 10);
-  }
-  return undefined;
-}
-
 export function encodeCursor(
   value: string | number | null,
   uuid: string,
@@ -92,7 +87,15 @@ function decodeCursor(spec: FamilySpec, dataset: Dataset, token: string): Cursor
   return { index, value, direction };
 }
 
-function parseOrdering(spec: FamilySpec, raw: string | undefined): SortSpec | undefined {
+/**
+ * `ordering`: notices refuse any (400); families whose contract has no ordering ignore it; the others accept the
+ * contract's values and answer Tango's 400 for any other. The first term sorts.
+ */
+function parseOrdering(
+  spec: FamilySpec,
+  resource: ResourceContract,
+  raw: string | undefined,
+): SortSpec | undefined {
   if (raw === undefined || raw === '') {
     return undefined;
   }
@@ -101,15 +104,18 @@ function parseOrdering(spec: FamilySpec, raw: string | undefined): SortSpec | un
       error: `Invalid ordering value(s): ${raw}. Ordering is not supported on this endpoint.`,
     });
   }
-  const allowed = Object.keys(spec.orderings);
-  if (allowed.length === 0) {
+  if (!resource.takesOrdering) {
     return undefined;
   }
-  const terms = raw.split(',').map((term) => term.trim());
-  const bad = terms.filter((term) => !allowed.includes(term.replace(/^-/, '')));
+  const terms = raw
+    .split(',')
+    .map((term) => term.trim())
+    .filter((term) => term !== '');
+  const bad = terms.filter((term) => !resource.orderingValues.has(term));
   if (bad.length > 0) {
+    const allowed = [...new Set([...resource.orderingValues].map((value) => value.replace(/^-/, '')))].sort();
     throw new HttpFailure(400, {
-      error: `Invalid ordering value(s): ${bad.join(', ')}. Allowed values are: ${allowed.join(', ')}`,
+      error: `Invalid ordering value(s): ${bad.join(', ')}. Allowed values are: ${allowed.join(', ')}.`,
     });
   }
   const first = terms[0] ?? '';
@@ -133,83 +139,69 @@ function dateBound(params: QueryParams, name: string): string | undefined {
   return raw;
 }
 
-/** Turns query parameters into a list query; unknown parameters are ignored, as Tango does. */
+/** `modified_after`/`modified_before` on award families: not in Tango's contract, honoured only when asked. */
+function awardModifiedPredicate(
+  spec: FamilySpec,
+  dataset: Dataset,
+  params: QueryParams,
+): { predicate: (record: JsonObject, index: number) => boolean; key: string } | undefined {
+  const after = dateBound(params, 'modified_after');
+  const before = dateBound(params, 'modified_before');
+  if (after === undefined && before === undefined) {
+    return undefined;
+  }
+  const anchor = Date.parse(`${dataset.ctx.anchorDate}T00:00:00Z`);
+  return {
+    key: `modified_after=${after ?? ''}&modified_before=${before ?? ''}`,
+    predicate: (_record, index) => {
+      const day = new Date(dataset.modifiedAt(spec.family, index) ?? anchor).toISOString().slice(0, 10);
+      return (after === undefined || day >= after) && (before === undefined || day <= before);
+    },
+  };
+}
+
+/**
+ * Turns query parameters into a list query. Only filters of Tango's contract for the family apply (the ones the
+ * simulator implements, see `filters.ts`); every other parameter is ignored, as Tango ignores it.
+ */
 export function parseListQuery(
   spec: FamilySpec,
   dataset: Dataset,
   params: QueryParams,
   options: ListQueryOptions,
+  resource: ResourceContract,
 ): ListQuery {
   const limit = Math.min(parsePositiveInt(params.limit) ?? options.defaultPageSize, MAX_LIMIT);
   const page = spec.pagination === 'page' ? (parsePositiveInt(params.page) ?? 1) : 1;
-  const sort = parseOrdering(spec, params.ordering);
+  const sort = parseOrdering(spec, resource, params.ordering);
   const predicates: ((record: JsonObject, index: number) => boolean)[] = [];
   const keyParts: string[] = [];
+  let candidates: number[] | undefined;
 
-  const dateFilters = [...spec.dateFilters];
-  if (options.awardModifiedFilter && spec.pagination === 'keyset') {
-    dateFilters.push({ after: 'modified_after', before: 'modified_before', path: '' });
-  }
-  for (const filter of dateFilters) {
-    const after = dateBound(params, filter.after);
-    const before = dateBound(params, filter.before);
-    if (after !== undefined && before !== undefined && after > before) {
-      throw new HttpFailure(400, {
-        error: `Invalid date range: ${filter.after} (${after}) is after ${filter.before} (${before}).`,
-      });
+  let filters;
+  try {
+    filters = compileFilters(spec.family, params, true);
+  } catch (error) {
+    if (error instanceof FilterValueError) {
+      throw new HttpFailure(400, error.body);
     }
-    if (after === undefined && before === undefined) {
+    throw error;
+  }
+  for (const filter of filters) {
+    keyParts.push(filter.key);
+    if (filter.candidates === undefined) {
+      predicates.push(filter.predicate);
       continue;
     }
-    keyParts.push(`${filter.after}=${after ?? ''}&${filter.before}=${before ?? ''}`);
-    predicates.push((record, index) => {
-      const day =
-        filter.path === ''
-          ? new Date(
-              dataset.modifiedAt(spec.family, index) ?? Date.parse(`${dataset.ctx.anchorDate}T00:00:00Z`),
-            )
-              .toISOString()
-              .slice(0, 10)
-          : dayOf(readPath(record, filter.path));
-      if (day === undefined) {
-        return false;
-      }
-      return (after === undefined || day >= after) && (before === undefined || day <= before);
-    });
+    const found = filter.candidates(dataset, spec.family);
+    candidates = candidates === undefined ? found : candidates.filter((index) => found.includes(index));
   }
-
-  if (spec.family === 'opportunities') {
-    const wantActive = params.active !== 'false';
-    keyParts.push(`active=${wantActive}`);
-    predicates.push((record) => record.active === wantActive);
-  }
-
-  let candidates: number[] | undefined;
-  const idParam = spec.idListParam === undefined ? undefined : params[spec.idListParam];
-  if (idParam !== undefined && idParam !== '') {
-    const seen = new Set<number>();
-    for (const id of idParam.split('|')) {
-      const index = dataset.resolve(spec.family, id.trim());
-      if (index !== undefined) {
-        seen.add(index);
-      }
+  if (options.awardModifiedFilter && spec.pagination === 'keyset') {
+    const modified = awardModifiedPredicate(spec, dataset, params);
+    if (modified !== undefined) {
+      keyParts.push(modified.key);
+      predicates.push(modified.predicate);
     }
-    candidates = [...seen];
-    keyParts.push(`ids=${idParam}`);
-  }
-  if (spec.pagination === 'keyset' && params.piid !== undefined && params.piid !== '') {
-    const piid = params.piid;
-    const index = piidIndex(piid);
-    const found =
-      index === undefined ? [] : [index].filter((i) => dataset.get(spec.family, i)?.piid === piid);
-    candidates = candidates === undefined ? found : candidates.filter((i) => found.includes(i));
-    keyParts.push(`piid=${piid}`);
-  }
-  if (spec.family === 'entities' && params.uei !== undefined && params.uei !== '') {
-    const index = dataset.resolve('entities', params.uei);
-    const found = index === undefined ? [] : [index];
-    candidates = candidates === undefined ? found : candidates.filter((i) => found.includes(i));
-    keyParts.push(`uei=${params.uei.toUpperCase()}`);
   }
 
   const cursorToken = spec.pagination === 'keyset' ? params.cursor : undefined;
@@ -220,7 +212,7 @@ export function parseListQuery(
     page,
     ...(sort === undefined ? {} : { sort }),
     ...(cursor === undefined ? {} : { cursor }),
-    ...(candidates === undefined ? {} : { candidates }),
+    ...(candidates === undefined ? {} : { candidates: [...new Set(candidates)] }),
     predicates,
     filterKey: keyParts.join('&'),
   };

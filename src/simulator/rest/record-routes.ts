@@ -1,4 +1,5 @@
 import { type FastifyInstance } from 'fastify';
+import { type Counters } from '../counters';
 import { type FamilySpec } from '../dataset/families';
 import { type JsonObject } from '../dataset/json';
 import { type Dataset } from '../dataset/store';
@@ -6,16 +7,8 @@ import { FAMILIES, type Family } from '../options';
 import { type ApiContext, type ApiRequest, type ApiResult, registerApiRoute } from './api-route';
 import { HttpFailure, notFound } from './http-failure';
 import { type ListEngine } from './list-engine';
-import { parseListQuery } from './list-query';
-import {
-  ShapeSyntaxError,
-  type ShapeNode,
-  applyShape,
-  availableFields,
-  flatten,
-  parseShape,
-  validateShape,
-} from './shape';
+import { type QueryParams, parseListQuery } from './list-query';
+import { ShapeSyntaxError, type ShapeNode, applyShape, flatten, parseShape } from './shape';
 
 export interface RecordRouteOptions {
   readonly defaultPageSize: number;
@@ -24,13 +17,18 @@ export interface RecordRouteOptions {
   readonly refuseProShapesStatus: number;
 }
 
-/** The REST resources: list and detail per family, exactly under Tango's paths (trailing slashes). */
+/**
+ * The REST resources: list and detail per family, exactly under Tango's paths (trailing slashes). Shapes are
+ * validated against Tango's contract (`dataset.contract`), list parameters the contract lacks are ignored and
+ * counted, and every record is served through the contract (run-time field removals included).
+ */
 export class RecordRoutes {
-  private readonly samples = new Map<Family, JsonObject>();
+  private readonly listShapes = new Map<Family, readonly ShapeNode[]>();
 
   constructor(
     private readonly dataset: Dataset,
     private readonly engine: ListEngine,
+    private readonly counters: Counters,
     private readonly options: RecordRouteOptions,
   ) {}
 
@@ -42,24 +40,29 @@ export class RecordRoutes {
     }
   }
 
-  private sample(spec: FamilySpec): JsonObject {
-    let sample = this.samples.get(spec.family);
-    if (sample === undefined) {
-      sample = spec.generate(this.dataset.ctx, 0);
-      this.samples.set(spec.family, sample);
+  /** The default list shape (names removed from the contract at run time are left out). */
+  private listShape(spec: FamilySpec): readonly ShapeNode[] {
+    let nodes = this.listShapes.get(spec.family);
+    if (nodes === undefined) {
+      nodes = parseShape(spec.listShape);
+      this.listShapes.set(spec.family, nodes);
     }
-    return sample;
+    const contract = this.dataset.contract;
+    return nodes.filter((node) => !contract.isRemoved(spec.family, node.field));
   }
 
-  /** The requested shape, or undefined for the family's default; throws the documented 400s. */
+  /** The requested shape, or undefined for the default; throws Tango's 400 (or the lower-tier refusal). */
   private shapeOf(spec: FamilySpec, request: ApiRequest): ShapeNode[] | undefined {
     const raw = request.query.shape;
     if (raw === undefined || raw === '') {
       return undefined;
     }
-    if (spec.proShapeTier && this.options.refuseProShapes()) {
+    const contract = this.dataset.contract;
+    const tier = contract.resource(spec.family).shapeTierRequired;
+    if (tier !== null && this.options.refuseProShapes()) {
+      const tierName = `${tier.charAt(0).toUpperCase()}${tier.slice(1)}`;
       throw new HttpFailure(this.options.refuseProShapesStatus, {
-        detail: `Custom response shaping on ${spec.family} requires the Pro tier.`,
+        detail: `Custom response shaping on ${spec.family} requires the ${tierName} tier.`,
       });
     }
     let nodes: ShapeNode[];
@@ -68,42 +71,33 @@ export class RecordRoutes {
     } catch (error) {
       if (error instanceof ShapeSyntaxError) {
         throw new HttpFailure(400, {
-          issues: [{ path: raw, reason: 'syntax_error', message: error.message }],
+          error: 'Invalid shape',
+          issues: [{ path: raw, reason: 'syntax_error' }],
+          available_fields: contract.availableFields(spec.family),
         });
       }
       throw error;
     }
-    const sample = this.sample(spec);
-    const issues = validateShape(nodes, sample);
+    const issues = contract.validateShape(spec.family, nodes);
     if (issues.length > 0) {
       throw new HttpFailure(400, {
-        issues: issues.map((issue) => ({ ...issue })),
-        available_fields: availableFields(sample),
+        error: 'Invalid shape',
+        issues: issues.map((issue) => ({ path: issue.path, reason: issue.reason })),
+        available_fields: contract.availableFields(spec.family),
       });
     }
     return nodes;
   }
 
   private render(
+    spec: FamilySpec,
     record: JsonObject,
-    shape: ShapeNode[] | undefined,
-    fallback: readonly string[] | undefined,
+    shape: readonly ShapeNode[] | undefined,
     request: ApiRequest,
   ): JsonObject {
-    let out: JsonObject;
-    if (shape !== undefined) {
-      out = applyShape(record, shape);
-    } else if (fallback !== undefined) {
-      out = {};
-      for (const field of fallback) {
-        const value = record[field];
-        if (value !== undefined) {
-          out[field] = value;
-        }
-      }
-    } else {
-      out = record;
-    }
+    const served = this.dataset.project(spec.family, record);
+    const out =
+      shape === undefined ? served : applyShape(served, shape, this.dataset.contract.resource(spec.family));
     return request.query.flat === 'true' ? flatten(out, request.query.joiner ?? '.') : out;
   }
 
@@ -118,11 +112,46 @@ export class RecordRoutes {
     return url.toString();
   }
 
+  /**
+   * Counts what Tango would silently ignore (parameters outside the family's contract; an `ordering` where the
+   * contract has none) and requests without any contract filter.
+   */
+  private countListParameters(spec: FamilySpec, query: QueryParams): void {
+    const resource = this.dataset.contract.resource(spec.family);
+    const present: Record<string, string> = {};
+    for (const [param, value] of Object.entries(query)) {
+      if (value !== undefined) {
+        present[param] = value;
+      }
+    }
+    for (const entry of resource.unknownListParams(present)) {
+      if (!entry.startsWith('ordering=')) {
+        this.counters.ignoredListParam(spec.family, entry);
+      } else if (!resource.takesOrdering && !spec.rejectsOrdering) {
+        // An ordering the family's contract does not take is ignored; a bad value of one it takes is a 400.
+        this.counters.ignoredListParam(spec.family, 'ordering');
+      }
+    }
+    const filtered = Object.entries(present).some(
+      ([param, value]) => resource.filterParams.has(param) && value.trim() !== '',
+    );
+    if (!filtered) {
+      this.counters.unfilteredListRequest(spec.family);
+    }
+  }
+
   private list(spec: FamilySpec, request: ApiRequest): ApiResult {
-    const shape = this.shapeOf(spec, request);
-    const query = parseListQuery(spec, this.dataset, request.query, this.options);
+    this.countListParameters(spec, request.query);
+    const shape = this.shapeOf(spec, request) ?? this.listShape(spec);
+    const query = parseListQuery(
+      spec,
+      this.dataset,
+      request.query,
+      this.options,
+      this.dataset.contract.resource(spec.family),
+    );
     const page = this.engine.list(spec, query);
-    const results = page.items.map((item) => this.render(item.record, shape, spec.listShape, request));
+    const results = page.items.map((item) => this.render(spec, item.record, shape, request));
     if (spec.pagination === 'keyset') {
       return {
         status: 200,
@@ -133,7 +162,6 @@ export class RecordRoutes {
             page.previousCursor === undefined ? null : this.link(request, { cursor: page.previousCursor }),
           cursor: page.nextCursor ?? null,
           previous_cursor: page.previousCursor ?? null,
-          count_type: request.query.count_type === 'exact' ? 'exact' : 'approximate',
           results,
         },
       };
@@ -166,6 +194,6 @@ export class RecordRoutes {
       throw notFound(spec.modelName);
     }
     const shape = this.shapeOf(spec, request);
-    return { status: 200, body: this.render(record, shape, undefined, request) };
+    return { status: 200, body: this.render(spec, record, shape, request) };
   }
 }

@@ -1,96 +1,79 @@
+import { type ShapeNode } from '../../tango-contract/shape-grammar';
+import { type ResourceContract } from '../../tango-contract/tango-contract';
 import { type JsonObject, type JsonValue, isJsonObject } from '../dataset/json';
 
-/** One node of a `shape` expression: `field[::alias][(children)]`; `*` selects every child. */
-export interface ShapeNode {
-  readonly field: string;
-  readonly alias: string;
-  readonly children?: readonly ShapeNode[];
-}
+// The one shape parser lives in the neutral contract module; the simulator re-uses it.
+export {
+  ShapeSyntaxError,
+  formatShape,
+  parseShape,
+  type ShapeNode,
+} from '../../tango-contract/shape-grammar';
 
-export interface ShapeIssue {
-  readonly path: string;
-  readonly reason: 'unknown_field' | 'syntax_error';
-}
+/** Keys that name an object best when an expand is asked for as a plain field and Tango answers text. */
+const LABEL_KEYS = [
+  'display_name',
+  'name',
+  'legal_business_name',
+  'office_name',
+  'description',
+  'uei',
+  'key',
+];
 
-export class ShapeSyntaxError extends Error {
-  readonly code = 'SIMULATOR.SHAPE_SYNTAX';
-}
-
-/** Parses `a,b::alias,c(d,e(*))`. Throws ShapeSyntaxError on unbalanced parentheses or empty names. */
-export function parseShape(text: string): ShapeNode[] {
-  let position = 0;
-  const parseList = (closing: boolean): ShapeNode[] => {
-    const nodes: ShapeNode[] = [];
-    for (;;) {
-      const start = position;
-      while (position < text.length && !',()'.includes(text.charAt(position))) {
-        position += 1;
-      }
-      const token = text.slice(start, position).trim();
-      const [field = '', alias] = token.split('::');
-      if (field === '') {
-        throw new ShapeSyntaxError(`empty field name at ${start}`);
-      }
-      let children: ShapeNode[] | undefined;
-      if (text.charAt(position) === '(') {
-        position += 1;
-        children = parseList(true);
-      }
-      nodes.push({ field, alias: alias ?? field, ...(children === undefined ? {} : { children }) });
-      const next = text.charAt(position);
-      if (next === ',') {
-        position += 1;
-        continue;
-      }
-      if (next === ')') {
-        if (!closing) {
-          throw new ShapeSyntaxError(`unexpected ) at ${position}`);
-        }
-        position += 1;
-        return nodes;
-      }
-      if (closing) {
-        throw new ShapeSyntaxError('missing )');
-      }
-      return nodes;
-    }
-  };
-  const nodes = parseList(false);
-  if (position < text.length) {
-    throw new ShapeSyntaxError(`unexpected input at ${position}`);
+/** The text Tango answers for an object whose plain form was observed as a string. */
+function label(value: JsonObject): string {
+  const city = value.city_name ?? value.city;
+  const state = value.state_code ?? value.state;
+  if (typeof city === 'string' && typeof state === 'string') {
+    return `${city}, ${state}`;
   }
-  return nodes;
-}
-
-/** Field names available for shaping, derived from a full detail record: `{field: childNames | null}`. */
-export function availableFields(sample: JsonObject): Record<string, string[] | null> {
-  const out: Record<string, string[] | null> = {};
-  for (const [field, value] of Object.entries(sample)) {
-    const element = Array.isArray(value) ? value[0] : value;
-    out[field] = isJsonObject(element) ? Object.keys(element) : null;
-  }
-  return out;
-}
-
-/** Unknown fields in `nodes` (top level and children whose parent is an object in `sample`). */
-export function validateShape(nodes: readonly ShapeNode[], sample: JsonObject, prefix = ''): ShapeIssue[] {
-  const issues: ShapeIssue[] = [];
-  for (const node of nodes) {
-    if (node.field === '*') {
-      continue;
-    }
-    const path = `${prefix}${node.field}`;
-    if (!(node.field in sample)) {
-      issues.push({ path, reason: 'unknown_field' });
-      continue;
-    }
-    const value = sample[node.field];
-    const element = Array.isArray(value) ? value[0] : value;
-    if (node.children !== undefined && isJsonObject(element)) {
-      issues.push(...validateShape(node.children, element, `${path}.`));
+  for (const key of LABEL_KEYS) {
+    const candidate = value[key];
+    if (typeof candidate === 'string' || typeof candidate === 'number') {
+      return String(candidate);
     }
   }
-  return issues;
+  const parts: string[] = [];
+  for (const [key, member] of Object.entries(value)) {
+    if (typeof member === 'string' || typeof member === 'number') {
+      parts.push(`${key}: ${member}`);
+    }
+  }
+  return parts.join(', ');
+}
+
+/**
+ * The value of a top-level name asked for without `(children)`. A plain field answers its value. An expand asked
+ * for plainly answers its plain form: a code object (`{code, description}`) its bare code, a list of code objects
+ * `[{code}]` (as Tango's entities list shows for `business_types`), and an expand whose plain form Tango's live API
+ * showed as a string (for example OTA `recipient`) a label; any other expand answers the whole object.
+ */
+function plainValue(resource: ResourceContract | undefined, field: string, value: JsonValue): JsonValue {
+  const expand = resource?.expands.get(field);
+  if (resource === undefined || expand === undefined || value === null) {
+    return value;
+  }
+  const observed = resource.observedType(field);
+  const isCodeObject =
+    observed?.kind === 'code_object' ||
+    (expand.fields.size === 2 && expand.fields.has('code') && expand.fields.has('description'));
+  if (isCodeObject) {
+    if (Array.isArray(value)) {
+      return value.map((item) => (isJsonObject(item) ? { code: item.code ?? null } : item));
+    }
+    if (isJsonObject(value)) {
+      return value.code ?? null;
+    }
+    return value;
+  }
+  if (observed?.kind !== 'scalar') {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => (isJsonObject(item) ? label(item) : item));
+  }
+  return isJsonObject(value) ? label(value) : value;
 }
 
 function shapeValue(value: JsonValue, children: readonly ShapeNode[]): JsonValue {
@@ -106,7 +89,15 @@ function shapeValue(value: JsonValue, children: readonly ShapeNode[]): JsonValue
   return applyShape(value, children);
 }
 
-export function applyShape(record: JsonObject, nodes: readonly ShapeNode[]): JsonObject {
+/**
+ * Selects the fields a shape names. `*` alone answers the whole record; `x(*)` answers the expanded object; `x(a,b)`
+ * its children; a plain name of an expand answers its plain form when `resource` is given (see `plainValue`).
+ */
+export function applyShape(
+  record: JsonObject,
+  nodes: readonly ShapeNode[],
+  resource?: ResourceContract,
+): JsonObject {
   if (nodes.some((node) => node.field === '*' && node.children === undefined)) {
     return record;
   }
@@ -116,7 +107,10 @@ export function applyShape(record: JsonObject, nodes: readonly ShapeNode[]): Jso
     if (value === undefined) {
       continue;
     }
-    out[node.alias] = node.children === undefined ? value : shapeValue(value, node.children);
+    out[node.alias] =
+      node.children === undefined
+        ? plainValue(resource, node.field, value)
+        : shapeValue(value, node.children);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { FAMILY_SPECS, familyForQueryType, recordId } from '../dataset/families';
 import { hash32 } from '../prng';
 import { type JsonObject, type JsonValue, isJsonObject, scalarText } from '../dataset/json';
+import { alertPredicate } from '../rest/filters';
 import { type RecordChange } from '../dataset/store';
 import { type Family } from '../options';
 
@@ -15,6 +16,10 @@ export const ALERT_QUERY_TYPES = [
   'forecast',
 ] as const;
 
+/** Alert query types Tango sends today for families the simulator does not serve (never mirrored). */
+export const UNCOVERED_ALERT_QUERY_TYPES = ['exclusion', 'dibbs_rfq', 'dibbs_rfp'] as const;
+
+/** Every event type `GET /api/webhooks/event-types/` lists by default, with its description. */
 export const EVENT_TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'alerts.contract.match': 'New/updated contract matched a saved alert',
   'alerts.idv.match': 'New/updated IDV matched a saved alert',
@@ -24,7 +29,15 @@ export const EVENT_TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'alerts.entity.match': 'New/updated entity matched a saved alert',
   'alerts.grant.match': 'New/updated grant matched a saved alert',
   'alerts.forecast.match': 'New/updated forecast matched a saved alert',
+  'alerts.exclusion.match': 'New/updated exclusion matched a saved alert',
+  'alerts.dibbs_rfq.match': 'New/updated DIBBS RFQ matched a saved alert',
+  'alerts.dibbs_rfp.match': 'New/updated DIBBS RFP matched a saved alert',
 };
+
+/** `alerts.<query_type>.match` -> `query_type`. */
+export function alertQueryTypeOf(eventType: string): string | undefined {
+  return /^alerts\.([a-z0-9_]+)\.match$/.exec(eventType)?.[1];
+}
 
 export const LEGACY_EVENT_TYPES = [
   'awards.new_award',
@@ -60,68 +73,6 @@ function idValue(family: Family, record: JsonObject): JsonValue {
   return record[FAMILY_SPECS[family].idField] ?? null;
 }
 
-function stringValues(value: JsonValue | undefined): string[] {
-  if (value === undefined || value === null) {
-    return [];
-  }
-  if (Array.isArray(value)) {
-    return value.flatMap((item) => stringValues(item));
-  }
-  if (isJsonObject(value)) {
-    return [];
-  }
-  return String(value)
-    .split('|')
-    .map((part) => part.trim().toUpperCase());
-}
-
-/** Candidate record values an alert filter key is compared with. */
-function recordValues(record: JsonObject, key: string): string[] | undefined {
-  const nested = (path: string[]): JsonValue | undefined => {
-    let current: JsonValue | undefined = record;
-    for (const part of path) {
-      current = isJsonObject(current) ? current[part] : undefined;
-    }
-    return current;
-  };
-  switch (key) {
-    case 'naics':
-      return stringValues(record.naics_code ?? record.primary_naics);
-    case 'psc':
-      return stringValues(record.psc_code);
-    case 'agency':
-    case 'awarding_agency':
-      return [
-        ...stringValues(nested(['awarding_office', 'agency_code'])),
-        ...stringValues(nested(['office', 'agency_code'])),
-        ...stringValues(record.agency_code),
-        ...stringValues(record.agency),
-      ];
-    case 'funding_agency':
-      return stringValues(nested(['funding_office', 'agency_code']));
-    case 'uei':
-    case 'recipient':
-      return [...stringValues(record.uei), ...stringValues(nested(['recipient', 'uei']))];
-    default:
-      return key in record ? stringValues(record[key]) : undefined;
-  }
-}
-
-/** Equality filters (values may use `|`); keys the simulator does not know match everything. */
-export function matchesFilters(record: JsonObject, filters: JsonObject): boolean {
-  for (const [key, expected] of Object.entries(filters)) {
-    const actual = recordValues(record, key);
-    if (actual === undefined) {
-      continue;
-    }
-    const wanted = stringValues(expected);
-    if (wanted.length > 0 && !wanted.some((value) => actual.includes(value))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 export interface AlertForEvent {
   readonly alert_id: string;
   readonly query_type: string;
@@ -140,8 +91,9 @@ export function buildAlertEvent(
     return undefined;
   }
   const latest = new Map<string, { record: JsonObject; isNew: boolean }>();
+  const matches = alertPredicate(family, alert.filters);
   for (const change of changes) {
-    if (change.family !== family || !matchesFilters(change.record, alert.filters)) {
+    if (change.family !== family || !matches(change.record)) {
       continue;
     }
     const previous = latest.get(change.id);
@@ -156,15 +108,38 @@ export function buildAlertEvent(
   const spec = FAMILY_SPECS[family];
   const fresh = [...latest.values()].filter((entry) => entry.isNew).map((entry) => entry.record);
   const modified = [...latest.values()].filter((entry) => !entry.isNew).map((entry) => entry.record);
+  return alertEvent(
+    alert,
+    {
+      fresh: fresh.map((record) => ({ id: idValue(family, record), summary: spec.summary(record) })),
+      modified: modified.map((record) => ({ id: idValue(family, record), summary: spec.summary(record) })),
+    },
+    checkedAtMs,
+    countsOnly,
+  );
+}
+
+export interface AlertMatch {
+  readonly id: JsonValue;
+  readonly summary: JsonObject;
+}
+
+/** The `alerts.<query_type>.match` event for these matches (counts only: `{new_count, modified_count}`). */
+export function alertEvent(
+  alert: AlertForEvent,
+  found: { readonly fresh: readonly AlertMatch[]; readonly modified: readonly AlertMatch[] },
+  checkedAtMs: number,
+  countsOnly: boolean,
+): JsonObject {
   const matches: JsonObject = countsOnly
-    ? { new_count: fresh.length, modified_count: modified.length }
+    ? { new_count: found.fresh.length, modified_count: found.modified.length }
     : {
-        new_count: fresh.length,
-        modified_count: modified.length,
-        new: fresh.map((record) => spec.summary(record)),
-        modified: modified.map((record) => spec.summary(record)),
-        new_ids: fresh.map((record) => idValue(family, record)),
-        modified_ids: modified.map((record) => idValue(family, record)),
+        new_count: found.fresh.length,
+        modified_count: found.modified.length,
+        new: found.fresh.map((match) => match.summary),
+        modified: found.modified.map((match) => match.summary),
+        new_ids: found.fresh.map((match) => match.id),
+        modified_ids: found.modified.map((match) => match.id),
       };
   return {
     event_type: `alerts.${alert.query_type}.match`,

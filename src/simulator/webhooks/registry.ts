@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type JsonObject } from '../dataset/json';
-import { ALERT_QUERY_TYPES } from './envelopes';
 import { generateSecret } from './signer';
 
 const jsonObjectSchema = z.record(z.string(), z.json());
@@ -26,7 +25,8 @@ export const FREQUENCIES = ['realtime', 'daily', 'weekly', 'custom'] as const;
 
 export const alertCreateSchema = z.object({
   name: z.string().min(1),
-  query_type: z.enum(ALERT_QUERY_TYPES),
+  /** One of the alert query types of the event types (checked by the registry: they can change at run time). */
+  query_type: z.string().min(1),
   filters: jsonObjectSchema.refine(
     (value) => Object.keys(value).length > 0,
     'filters must be a non-empty object',
@@ -94,6 +94,9 @@ export class WebhookRegistry {
   readonly endpoints = new Map<string, WebhookEndpoint>();
   readonly alerts = new Map<string, WebhookAlert>();
 
+  /** `queryTypes` lists the alert query types Tango accepts now (`alerts.<query_type>.match` event types). */
+  constructor(private readonly queryTypes: () => readonly string[]) {}
+
   createEndpoint(input: z.output<typeof endpointCreateSchema>, nowIso: string, seq: number): WebhookEndpoint {
     if ([...this.endpoints.values()].some((endpoint) => endpoint.name === input.name)) {
       throw new RegistryError(400, { name: ['webhook endpoint with this name already exists.'] });
@@ -139,6 +142,12 @@ export class WebhookRegistry {
     seq: number,
     dueAt: number,
   ): WebhookAlert {
+    const known = this.queryTypes();
+    if (!known.includes(input.query_type)) {
+      throw new RegistryError(400, {
+        query_type: [`"${input.query_type}" is not a valid choice. Valid choices: ${known.join(', ')}.`],
+      });
+    }
     const endpoint = this.resolveEndpoint(input.endpoint);
     const alert: WebhookAlert = {
       alert_id: randomUUID(),

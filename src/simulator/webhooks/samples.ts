@@ -5,6 +5,7 @@ import { type Family } from '../options';
 import {
   type LegacyAwardKeys,
   LEGACY_EVENT_TYPES,
+  alertEvent,
   alertsEnvelope,
   buildAlertEvent,
   buildLegacyEvent,
@@ -27,7 +28,15 @@ export function buildSampleDelivery(
     const queryType = alertMatch[1];
     const family = familyForQueryType(queryType);
     if (family === undefined) {
-      return undefined;
+      // A family the simulator does not serve (exclusions, DIBBS): one synthetic match.
+      const id = `${queryType.toUpperCase()}-000001`;
+      const event = alertEvent(
+        { alert_id: SAMPLE_ALERT_ID, query_type: queryType, filters: { sim_sample: true } },
+        { fresh: [{ id, summary: { id } }], modified: [] },
+        atMs,
+        false,
+      );
+      return alertsEnvelope([event], SAMPLE_DELIVERY_ID, atMs);
     }
     const fresh = FAMILY_SPECS[family].generate(dataset.ctx, 0);
     const modified = FAMILY_SPECS[family].generate(dataset.ctx, 1);

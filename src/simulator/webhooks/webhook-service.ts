@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { type SimClock } from '../clock';
 import { type Counters } from '../counters';
-import { type JsonObject, scalarText } from '../dataset/json';
+import { FAMILY_SPECS, familyForQueryType } from '../dataset/families';
+import { type JsonObject, type JsonValue, scalarText } from '../dataset/json';
 import { type Dataset, type RecordChange } from '../dataset/store';
 import { type WebhookSettings } from '../options';
 import { hash32 } from '../prng';
 import { type DeliveryRecord, Dispatcher } from './dispatcher';
 import {
-  ALERT_QUERY_TYPES,
+  type AlertMatch,
   EVENT_TYPE_DESCRIPTIONS,
   LEGACY_EVENT_TYPES,
+  alertEvent,
+  alertQueryTypeOf,
   alertsEnvelope,
   buildAlertEvent,
   buildLegacyEvent,
+  eventTimestamp,
   legacyEnvelope,
 } from './envelopes';
-import { type WebhookAlert, type WebhookEndpoint, WebhookRegistry } from './registry';
+import { RegistryError, type WebhookAlert, type WebhookEndpoint, WebhookRegistry } from './registry';
 import { buildSampleDelivery } from './samples';
 
 interface JournalEntry {
@@ -35,8 +39,10 @@ const FREQUENCY_SECONDS: Record<WebhookAlert['frequency'], number> = {
  * (or on `flush()`), one batched delivery per endpoint per run, in the alerts or the legacy format.
  */
 export class WebhookService {
-  readonly registry = new WebhookRegistry();
+  readonly registry = new WebhookRegistry(() => this.alertQueryTypes());
   readonly dispatcher: Dispatcher;
+  /** Event types added at run time (`POST /_sim/event-types`), after the built-in ones. */
+  private readonly addedEventTypes = new Map<string, EventTypeInfo>();
   private journal: JournalEntry[] = [];
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -212,22 +218,161 @@ export class WebhookService {
     this.journal = this.journal.filter((entry) => entry.seq > floor);
   }
 
+  /** `GET /api/webhooks/event-types/`: Tango's alert event types today plus any added at run time. */
   eventTypes(): JsonObject {
     return {
-      event_types: Object.entries(EVENT_TYPE_DESCRIPTIONS).map(([eventType, description]) => ({
-        event_type: eventType,
-        description,
-        schema_version: 1,
+      event_types: this.eventTypeList().map((info) => ({
+        event_type: info.eventType,
+        description: info.description,
+        schema_version: info.schemaVersion,
       })),
     };
   }
 
+  private eventTypeList(): EventTypeInfo[] {
+    const builtIn = Object.entries(EVENT_TYPE_DESCRIPTIONS).map(([eventType, description]) => ({
+      eventType,
+      description,
+      schemaVersion: 1,
+    }));
+    return [
+      ...builtIn,
+      ...[...this.addedEventTypes.values()].filter((info) => !(info.eventType in EVENT_TYPE_DESCRIPTIONS)),
+    ];
+  }
+
+  /** Adds (or replaces) an event type the API lists; `alerts.<q>.match` also makes `q` a valid alert query type. */
+  addEventType(eventType: string, description?: string, schemaVersion = 1): EventTypeInfo {
+    const info: EventTypeInfo = {
+      eventType,
+      description: description ?? `Simulated event type ${eventType}`,
+      schemaVersion,
+    };
+    this.addedEventTypes.set(eventType, info);
+    return info;
+  }
+
+  /** Removes an event type added at run time; false for built-in or unknown ones. */
+  removeEventType(eventType: string): boolean {
+    return this.addedEventTypes.delete(eventType);
+  }
+
+  /** The alert query types an alert may have now: those of the listed `alerts.<query_type>.match` event types. */
+  alertQueryTypes(): string[] {
+    return this.eventTypeList()
+      .map((info) => alertQueryTypeOf(info.eventType))
+      .filter((queryType) => queryType !== undefined);
+  }
+
   /** A sample delivery body for any alerts or legacy event type, built from seeded records. */
   sampleDelivery(eventType: string): JsonObject | undefined {
+    if (!this.allEventTypes().includes(eventType)) {
+      return undefined;
+    }
     return buildSampleDelivery(this.dataset, eventType, this.settings().legacyAwardKeys);
   }
 
   allEventTypes(): string[] {
-    return [...ALERT_QUERY_TYPES.map((type) => `alerts.${type}.match`), ...LEGACY_EVENT_TYPES];
+    return [...new Set([...this.eventTypeList().map((info) => info.eventType), ...LEGACY_EVENT_TYPES])];
   }
+
+  /**
+   * Sends one signed delivery holding one event of any type, now, to one endpoint or to every active one, in each
+   * endpoint's format, with the usual retries; resolves when the deliveries are settled. An `alerts.<q>.match` type
+   * (or a `queryType`) gives an alert event (`exclusion`, `dibbs_rfq`, … included: families nobody mirrors);
+   * anything else gives `{event_type, created_at, ...fields}`.
+   */
+  async sendEvent(input: SendEventInput): Promise<DeliveryRecord[]> {
+    const queryType =
+      input.queryType ?? (input.eventType === undefined ? undefined : alertQueryTypeOf(input.eventType));
+    const eventType = input.eventType ?? (queryType === undefined ? undefined : `alerts.${queryType}.match`);
+    if (eventType === undefined) {
+      throw new RegistryError(400, { event_type: ['Give event_type or query_type.'] });
+    }
+    const now = this.clock.now();
+    const event: JsonObject =
+      queryType === undefined
+        ? { event_type: eventType, created_at: eventTimestamp(now), ...(input.fields ?? {}) }
+        : {
+            ...this.syntheticAlertEvent(queryType, input, now),
+            event_type: eventType,
+            ...(input.fields ?? {}),
+          };
+    const endpoints =
+      input.endpointId === undefined
+        ? [...this.registry.endpoints.values()].filter((endpoint) => endpoint.is_active)
+        : [this.registry.resolveEndpoint(input.endpointId)];
+    const started: DeliveryRecord[] = [];
+    for (const endpoint of endpoints) {
+      const deliveryId = randomUUID();
+      const envelope =
+        endpoint.format === 'legacy'
+          ? legacyEnvelope([event], now)
+          : alertsEnvelope([event], deliveryId, now);
+      started.push(
+        ...this.send(endpoint.id, deliveryId, Buffer.from(JSON.stringify(envelope), 'utf8'), [event], true),
+      );
+    }
+    await this.dispatcher.settle();
+    return started;
+  }
+
+  /** An alert event for `queryType` with the given ids, or one deterministic match when none are given. */
+  private syntheticAlertEvent(queryType: string, input: SendEventInput, now: number): JsonObject {
+    const family = familyForQueryType(queryType);
+    const toMatch = (id: JsonValue): AlertMatch => {
+      if (family !== undefined) {
+        const index = this.dataset.resolve(family, scalarText(id));
+        const record = index === undefined ? undefined : this.dataset.get(family, index);
+        if (record !== undefined) {
+          return { id, summary: FAMILY_SPECS[family].summary(record) };
+        }
+      }
+      return { id, summary: { id } };
+    };
+    let fresh = input.newIds;
+    if (fresh === undefined && input.modifiedIds === undefined) {
+      const first = family === undefined ? undefined : this.dataset.randomLiveId(family, 0);
+      fresh = [
+        family === undefined
+          ? `${queryType.toUpperCase()}-${String(hash32(`${queryType}:${now}`) % 1_000_000).padStart(6, '0')}`
+          : (first ?? ''),
+      ];
+    }
+    return alertEvent(
+      {
+        alert_id: input.alertId ?? randomUUID(),
+        query_type: queryType,
+        filters: input.filters ?? { sim_event: true },
+      },
+      { fresh: (fresh ?? []).map(toMatch), modified: (input.modifiedIds ?? []).map(toMatch) },
+      now,
+      input.countsOnly ?? false,
+    );
+  }
+}
+
+export interface EventTypeInfo {
+  readonly eventType: string;
+  readonly description: string;
+  readonly schemaVersion: number;
+}
+
+/** `sendEvent`: one event of any type (see `WebhookService.sendEvent`). */
+export interface SendEventInput {
+  /** Default: `alerts.<queryType>.match`. */
+  readonly eventType?: string;
+  /** Default: taken from an `alerts.<q>.match` event type; without one the event is not an alert event. */
+  readonly queryType?: string;
+  /** Default: every active endpoint. */
+  readonly endpointId?: string;
+  readonly alertId?: string;
+  readonly filters?: JsonObject;
+  /** Ids reported as new / modified (default: one record of the family, or one synthetic id). */
+  readonly newIds?: readonly JsonValue[];
+  readonly modifiedIds?: readonly JsonValue[];
+  /** `matches` with the counts only. */
+  readonly countsOnly?: boolean;
+  /** Members merged into the event last (they override the generated ones). */
+  readonly fields?: JsonObject;
 }

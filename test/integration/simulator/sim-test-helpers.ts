@@ -12,7 +12,6 @@ export interface ListBody {
   previous: string | null;
   cursor: string | null;
   previous_cursor: string | null;
-  count_type?: string;
   results: Row[];
 }
 

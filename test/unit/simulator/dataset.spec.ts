@@ -127,6 +127,28 @@ describe(Dataset.name, () => {
       const key = scalarText(dataset.get('contracts', 0)!.key);
       expect(() => dataset.modify('contracts', key, { award_date: '2020-01-01' })).toThrow('cannot be set');
     });
+
+    it('should refuse fields its records do not have (records stay within Tango’s contract)', () => {
+      const dataset = new Dataset(1, datasetSizesSchema.parse({}), '2026-08-14');
+      const key = scalarText(dataset.get('idvs', 0)!.key);
+      expect(() => dataset.modify('idvs', key, { base_and_exercised_options_value: 1 })).toThrow(
+        'not a field of idvs records',
+      );
+      expect(() => dataset.create('entities', { registration_date: '2020-01-01' })).toThrow(
+        'not a field of entities records',
+      );
+      expect(dataset.modify('idvs', key, { description: 'RENAMED' })!.description).toBe('RENAMED');
+    });
+
+    it('should serve records without the fields removed from the contract, and keep them stored', () => {
+      const dataset = new Dataset(1, datasetSizesSchema.parse({ grants: 3 }), '2026-08-14');
+      dataset.contract.remove('grants', 'synopsis');
+      expect(dataset.served('grants', 1)).not.toHaveProperty('synopsis');
+      const modified = dataset.modify('grants', scalarText(dataset.get('grants', 1)!.grant_id))!;
+      expect(modified).not.toHaveProperty('synopsis');
+      dataset.contract.restore('grants', 'synopsis');
+      expect(dataset.served('grants', 1)).toHaveProperty('synopsis');
+    });
   });
 
   describe('orderedIndices', () => {
