@@ -13,6 +13,7 @@ import {
   webhookSettingsSchema,
 } from './options';
 import { ContractControlError } from './contract/sim-contract';
+import { ALERT_QUERY_TYPES } from './webhooks/envelopes';
 import { RegistryError, alertCreateSchema, alertView, endpointView } from './webhooks/registry';
 
 const fieldsBodySchema = z.object({ fields: z.record(z.string(), z.json()).optional() }).optional();
@@ -21,7 +22,7 @@ const registerSchema = z.object({
   secret: z.string().min(1).optional(),
   format: z.enum(['alerts', 'legacy']).optional(),
   name: z.string().min(1).optional(),
-  query_types: z.array(z.string().min(1)).optional(),
+  query_types: z.array(z.enum(ALERT_QUERY_TYPES)).optional(),
   frequency: z.enum(['realtime', 'daily', 'weekly', 'custom']).optional(),
   filters: z.record(z.string(), z.json()).optional(),
   counts_only: z.boolean().optional(),

@@ -33,7 +33,7 @@ export interface RegisterWebhookInput {
   readonly format?: 'alerts' | 'legacy';
   readonly name?: string;
   /** One alert per query type (default: the eight families the simulator serves). */
-  readonly queryTypes?: readonly string[];
+  readonly queryTypes?: readonly (typeof ALERT_QUERY_TYPES)[number][];
   readonly frequency?: WebhookAlert['frequency'];
   /** Alert filters; the default matches every record. */
   readonly filters?: JsonObject;
@@ -41,10 +41,20 @@ export interface RegisterWebhookInput {
 }
 
 /**
- * Filter that matches every record: `sim_match_all` is no filter of Tango's contract, so it is ignored, as Tango
- * ignores unknown parameters.
+ * Alert filters that match every record of the family and that Tango's contract lists for its list endpoint, so
+ * re-running the alert (what a worker does with a counts-only match) is a filtered list request, as with a real
+ * alert. An open-ended date filter (or, for entities, which have no date filter, a zero obligation floor).
  */
-export const MATCH_ALL_FILTERS: JsonObject = { sim_match_all: true };
+export const MATCH_ALL_FILTERS: Readonly<Record<(typeof ALERT_QUERY_TYPES)[number], JsonObject>> = {
+  contract: { award_date_gte: '1900-01-01' },
+  idv: { award_date_gte: '1900-01-01' },
+  ota: { award_date_gte: '1900-01-01' },
+  otidv: { award_date_gte: '1900-01-01' },
+  opportunity: { first_notice_date_after: '1900-01-01' },
+  entity: { total_awards_obligated_gte: 0 },
+  grant: { posted_date_after: '1900-01-01' },
+  forecast: { modified_after: '1900-01-01' },
+};
 
 /** Everything tests (in process) and `/_sim/` (standalone) may do to a running simulator. */
 export class SimulatorControl {
@@ -174,7 +184,7 @@ export class SimulatorControl {
             this.createAlert({
               name: `${endpoint.name} ${queryType}`,
               query_type: queryType,
-              filters: input.filters ?? MATCH_ALL_FILTERS,
+              filters: input.filters ?? MATCH_ALL_FILTERS[queryType],
               frequency: input.frequency ?? 'realtime',
               endpoint: endpoint.id,
               ...(input.countsOnly === undefined ? {} : { counts_only: input.countsOnly }),
