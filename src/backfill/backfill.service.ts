@@ -131,7 +131,6 @@ export class BackfillService {
       }
     }
     const summary: BackfillSummary = { ...progress(done), resumed, pagesThisRun: totals.pagesThisRun };
-    options.onProgress?.(summary);
     this.logger.log({ ...summary }, summary.done ? 'backfill complete' : 'backfill stopped before the end');
     return summary;
   }
