@@ -52,11 +52,12 @@ fi
     sleep 1
   done
   while sleep 15; do
-    counts=$(psql "$DATABASE_URL" -Atc "SELECT string_agg(t || '=' || n, ' ') FROM (
-      SELECT 'contracts' t, count(*) n FROM contracts UNION ALL SELECT 'idvs', count(*) FROM idvs
-      UNION ALL SELECT 'opportunities', count(*) FROM opportunities UNION ALL SELECT 'notices', count(*) FROM notices
-      UNION ALL SELECT 'entities', count(*) FROM entities UNION ALL SELECT 'grants', count(*) FROM grants
-      UNION ALL SELECT 'forecasts', count(*) FROM forecasts UNION ALL SELECT 'events', count(*) FROM change_events) c" 2>/dev/null || true)
+    # Every mirror table (they carry the comment the migrations give them), then the change-event outbox.
+    counts=$(psql "$DATABASE_URL" -Atc "SELECT string_agg(c.relname || '=' || (xpath('/row/n/text()',
+        query_to_xml(format('SELECT count(*) AS n FROM %I', c.relname), false, true, '')))[1]::text, ' '
+        ORDER BY c.relname) || ' events=' || (SELECT count(*) FROM change_events)
+      FROM pg_class c WHERE c.relkind = 'r' AND obj_description(c.oid, 'pg_class') LIKE 'tango-sync mirror of Tango%'" \
+      2>/dev/null || true)
     say "mirror: ${counts:-unavailable}"
   done
 ) &
