@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { MirrorRepository } from '../mirror/mirror.repository';
+import { fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { TangoRequestBudget } from '../tango/request-budget';
 import { windowQueries } from '../tango/tango-requests';
@@ -191,12 +191,14 @@ export class BackfillService {
       const pageChanges = await this.dataSource.transaction(async (manager) => {
         const upserted = await this.mirror.upsert(
           family,
-          page.records.map((record) => ({
-            record: record.record,
-            fetchedAt: record.sentAt,
-            provenance: { deliveryIds: [], eventTypes: [], alertIds: [], reasons: [`backfill:${windowKey}`] },
-            missingFields: record.missingFields,
-          })),
+          page.records.map((record) =>
+            fetchedRecord(record, {
+              deliveryIds: [],
+              eventTypes: [],
+              alertIds: [],
+              reasons: [`backfill:${windowKey}`],
+            }),
+          ),
           manager,
         );
         await this.checkpoints.advance(

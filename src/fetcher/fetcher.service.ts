@@ -10,6 +10,7 @@ import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { MetricsService } from '../metrics/metrics.service';
 import {
   type FetchedRecord,
+  fetchedRecord,
   MirrorRepository,
   type Provenance,
   type UpsertOutcome,
@@ -257,14 +258,7 @@ export class FetcherService {
       requests += outcome.requests;
       switch (outcome.kind) {
         case 'swept':
-          records.push(
-            ...outcome.records.map((record) => ({
-              record: record.record,
-              fetchedAt: record.sentAt,
-              provenance: sweepProvenance(sweep),
-              missingFields: record.missingFields,
-            })),
-          );
+          records.push(...outcome.records.map((record) => fetchedRecord(record, sweepProvenance(sweep))));
           if (outcome.gap === null) {
             succeeded.push(sweep.recordId);
           } else {
@@ -392,12 +386,9 @@ export class FetcherService {
       }
     }
     const upserts: FetchedRecord[] = [
-      ...[...fetched.found.values()].map(({ fetched: record, item }) => ({
-        record: record.record,
-        fetchedAt: record.sentAt,
-        provenance: provenanceOf(item),
-        missingFields: record.missingFields,
-      })),
+      ...[...fetched.found.values()].map(({ fetched: record, item }) =>
+        fetchedRecord(record, provenanceOf(item)),
+      ),
       ...swept.records,
     ];
     return {

@@ -25,6 +25,50 @@ export interface FetchedRecord {
    * mirrored record keeps their last known values, so a field leaving the shape is not reported as a change.
    */
   readonly missingFields?: readonly string[];
+  /**
+   * Fetched without a shape (the tier refuses them): Tango's default serializer chose the form of nested objects,
+   * so they are reconciled with the mirrored version instead of replacing it (see `reconcileUnshaped`).
+   */
+  readonly unshaped?: boolean;
+}
+
+/** A record as a fetch returned it, with why it was fetched. */
+export function fetchedRecord(
+  fetched: {
+    readonly record: JsonRecord;
+    readonly sentAt: Date;
+    readonly missingFields: readonly string[];
+    readonly unshaped: boolean;
+  },
+  provenance: Provenance,
+): FetchedRecord {
+  return {
+    record: fetched.record,
+    fetchedAt: fetched.sentAt,
+    provenance,
+    missingFields: fetched.missingFields,
+    unshaped: fetched.unshaped,
+  };
+}
+
+function isObject(value: JsonValue | undefined): value is Record<string, JsonValue> {
+  return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * An unshaped answer's field against its mirrored (shaped) version. Tango's default serializer may give a code
+ * object as its bare code, or an object with fewer keys than its expansion: neither is a change of the record.
+ * A bare code equal to the mirrored object's code keeps the object; an object updates the keys it has and keeps
+ * the others; anything else (a real change, a list) is taken as Tango sent it.
+ */
+export function reconcileUnshaped(previous: JsonValue | undefined, current: JsonValue): JsonValue {
+  if (isObject(previous) && (typeof current === 'string' || typeof current === 'number')) {
+    return previous.code === current ? previous : current;
+  }
+  if (isObject(previous) && isObject(current)) {
+    return { ...previous, ...current };
+  }
+  return current;
 }
 
 export interface MirrorChange {
@@ -199,7 +243,7 @@ export class MirrorRepository {
     rows: readonly (FetchedRecord & { id: string })[],
     manager?: EntityManager,
   ): Promise<(FetchedRecord & { id: string })[]> {
-    const incomplete = rows.filter((row) => (row.missingFields ?? []).length > 0);
+    const incomplete = rows.filter((row) => (row.missingFields ?? []).length > 0 || row.unshaped === true);
     if (incomplete.length === 0) {
       return [...rows];
     }
@@ -210,7 +254,7 @@ export class MirrorRepository {
     const byId = new Map(previous.map((row) => [row.id, row.record]));
     return rows.map((row) => {
       const old = byId.get(row.id);
-      if (old === undefined || (row.missingFields ?? []).length === 0) {
+      if (old === undefined) {
         return row;
       }
       const carried: Record<string, JsonValue> = {};
@@ -218,6 +262,11 @@ export class MirrorRepository {
         const value = old[field];
         if (value !== undefined && row.record[field] === undefined) {
           carried[field] = value;
+        }
+      }
+      if (row.unshaped === true) {
+        for (const [field, value] of Object.entries(row.record)) {
+          carried[field] = reconcileUnshaped(old[field], value);
         }
       }
       return { ...row, record: { ...row.record, ...carried } };

@@ -5,7 +5,7 @@ import { FAMILIES, familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { FetchTargetRepository, type RetryTarget } from '../fetcher/fetch-target.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import { type FetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
+import { type FetchedRecord, fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
@@ -214,17 +214,14 @@ export class Reconciler {
         requests += result.requests;
         const list = byFamily.get(sweep.family) ?? [];
         for (const item of result.records) {
-          list.push({
-            record: item.record,
-            fetchedAt: item.sentAt,
-            provenance: {
+          list.push(
+            fetchedRecord(item, {
               deliveryIds: [],
               eventTypes: [],
               alertIds: gap.alertId === null ? [] : [gap.alertId],
               reasons: [`reconcile:${gap.cause}:${sweep.label}`],
-            },
-            missingFields: item.missingFields,
-          });
+            }),
+          );
         }
         byFamily.set(sweep.family, list);
         this.sweptRecords.inc({ resource: sweep.family }, result.records.length);

@@ -32,6 +32,8 @@ export interface FetchedOk {
    * or absent from an unshaped answer): the mirror keeps their last known values instead of reporting them gone.
    */
   readonly missingFields: readonly string[];
+  /** Fetched without a shape (the account's tier refuses them on this family). */
+  readonly unshaped: boolean;
 }
 
 export interface RecordFetchResult {
@@ -267,7 +269,7 @@ export class RecordFetcher {
 
   private fetched(family: ResourceFamily, raw: JsonRecord, shape: RequestShape, sentAt: Date): FetchedOk {
     const { record, missingFields } = conformToFullShape(family, raw, shape);
-    return { record, sentAt, missingFields };
+    return { record, sentAt, missingFields, unshaped: shape === null };
   }
 
   private send(spec: TangoRequestSpec, priority: RequestPriority, route: string): Promise<TangoAnswer> {

@@ -263,4 +263,68 @@ describe('MirrorRepository against Postgres', () => {
       record: odd,
     });
   });
+
+  it('keeps the mirrored value of a field a reduced shape could not ask for, reporting no change', async () => {
+    const key = `CONT_AWD_${randomUUID()}`;
+    await mirror.upsert('contracts', [
+      { record: contract(key), fetchedAt: new Date('2026-11-01T00:00:00Z'), provenance },
+    ]);
+    const { parent_award: _dropped, ...withoutParent } = contract(key);
+    const outcome = await mirror.upsert('contracts', [
+      {
+        record: withoutParent,
+        fetchedAt: new Date('2026-11-02T00:00:00Z'),
+        provenance,
+        missingFields: ['parent_award'],
+      },
+    ]);
+    expect(outcome.changes).toEqual([]);
+    expect(outcome.unchanged).toBe(1);
+    expect((await row(key))?.parent_key).toBe('CONT_IDV_GS03F045DA_4732');
+    // A real change still is one, with the carried field kept.
+    const changed = await mirror.upsert('contracts', [
+      {
+        record: { ...withoutParent, obligated: 9 },
+        fetchedAt: new Date('2026-11-03T00:00:00Z'),
+        provenance,
+        missingFields: ['parent_award'],
+      },
+    ]);
+    expect(changed.changes).toEqual([{ recordId: key, changeType: 'updated', version: 2 }]);
+    expect((await events(key)).at(-1)?.changed_fields).toEqual(['obligated']);
+  });
+
+  it('reads an unshaped answer against the mirrored record: bare codes and thinner objects are no change', async () => {
+    const key = `CONT_AWD_${randomUUID()}`;
+    const shaped = contract(key, { set_aside: { code: 'SBA', description: 'Small Business Set-Aside' } });
+    await mirror.upsert('contracts', [
+      { record: shaped, fetchedAt: new Date('2026-11-01T00:00:00Z'), provenance },
+    ]);
+    const { parent_award: _absent, ...unshaped } = contract(key, {
+      set_aside: 'SBA',
+      recipient: { display_name: 'KYOCERA' },
+    });
+    const outcome = await mirror.upsert('contracts', [
+      {
+        record: unshaped,
+        fetchedAt: new Date('2026-11-02T00:00:00Z'),
+        provenance,
+        missingFields: ['parent_award'],
+        unshaped: true,
+      },
+    ]);
+    expect(outcome.changes).toEqual([]);
+    expect((await row(key))?.record).toEqual(shaped);
+    const recoded = await mirror.upsert('contracts', [
+      {
+        record: { ...unshaped, set_aside: 'NONE' },
+        fetchedAt: new Date('2026-11-03T00:00:00Z'),
+        provenance,
+        missingFields: ['parent_award'],
+        unshaped: true,
+      },
+    ]);
+    expect(recoded.changes).toHaveLength(1);
+    expect((await events(key)).at(-1)?.changed_fields).toEqual(['set_aside']);
+  });
 });

@@ -18,7 +18,12 @@ function item(recordId: string, idKind: WantedRecord['idKind']): WantedRecord {
   };
 }
 
-const fetched = (record: FetchedOk['record']): FetchedOk => ({ record, sentAt: SENT, missingFields: [] });
+const fetched = (record: FetchedOk['record']): FetchedOk => ({
+  record,
+  sentAt: SENT,
+  missingFields: [],
+  unshaped: false,
+});
 
 /** Answers list pages from a script, recording the queries. */
 class ScriptedFetcher {
