@@ -9,6 +9,7 @@ import {
   waitForMirror,
   type Pipeline,
 } from '../support/pipeline-harness';
+import { ScratchDatabase } from '../support/scratch-database';
 
 const SIZES = SMALL_SIZES;
 
@@ -19,14 +20,23 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
   let pipeline: Pipeline;
   let detector: GapDetector;
   let reconciler: Reconciler;
+  let closeDatabase: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    pipeline = await startPipeline({
-      sizes: SIZES,
-      seed: 11,
-      webhooks: { retryBaseDelaySeconds: 0, maxAttemptsNetwork: 2, maxAttempts4xx: 1, maxAttempts5xx: 2 },
-    });
+    // Its own database: what /health says must not depend on what other suites left in the shared one.
+    const database = await ScratchDatabase.migrated('health_gaps');
+    closeDatabase = database.close;
+    pipeline = await startPipeline(
+      {
+        sizes: SIZES,
+        seed: 11,
+        webhooks: { retryBaseDelaySeconds: 0, maxAttemptsNetwork: 2, maxAttempts4xx: 1, maxAttempts5xx: 2 },
+      },
+      {},
+      {},
+      database.scratch.url,
+    );
     detector = pipeline.app.app.get(GapDetector);
     reconciler = pipeline.app.app.get(Reconciler);
     // Baseline observation of every alert.
@@ -35,6 +45,7 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
 
   afterAll(async () => {
     await pipeline.close();
+    await closeDatabase();
   });
 
   async function health(): Promise<{ status: number; body: HealthReport }> {

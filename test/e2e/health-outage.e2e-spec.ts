@@ -11,7 +11,7 @@ import {
   waitForMirror,
 } from '../support/pipeline-harness';
 import { TcpProxy } from '../support/tcp-proxy';
-import { requireEnv } from '../support/test-config';
+import { ScratchDatabase } from '../support/scratch-database';
 
 const SIZES = SMALL_SIZES;
 const AFTER_GRACE = (): Date => new Date(Date.now() + 3_600_000);
@@ -19,10 +19,14 @@ const AFTER_GRACE = (): Date => new Date(Date.now() + 3_600_000);
 describe('health: deliveries answered 503 during a Postgres outage are recorded and repaired', () => {
   let pipeline: Pipeline;
   let proxy: TcpProxy;
+  let closeDatabase: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const databaseUrl = new URL(requireEnv('TEST_DATABASE_URL'));
+    // Its own database: what /health says must not depend on what other suites left in the shared one.
+    const database = await ScratchDatabase.migrated('health_outage');
+    closeDatabase = database.close;
+    const databaseUrl = new URL(database.scratch.url);
     proxy = await TcpProxy.start(databaseUrl.hostname, Number(databaseUrl.port || 5432));
     databaseUrl.port = String(proxy.port);
     pipeline = await startPipeline(
@@ -32,6 +36,8 @@ describe('health: deliveries answered 503 during a Postgres outage are recorded 
         webhooks: { retryBaseDelaySeconds: 0, maxAttempts5xx: 2, maxAttemptsNetwork: 2, maxAttempts4xx: 1 },
       },
       { DATABASE_URL: databaseUrl.toString(), DATABASE_STATEMENT_TIMEOUT_MS: '3000' },
+      {},
+      database.scratch.url,
     );
     await pipeline.app.app.get(GapDetector).pollAlerts(AFTER_GRACE());
   });
@@ -40,6 +46,7 @@ describe('health: deliveries answered 503 during a Postgres outage are recorded 
     proxy.restore();
     await pipeline.close();
     await proxy.close();
+    await closeDatabase();
   });
 
   it('opens a gap from the recorded 503s, sweeps, mirrors the missed changes and returns to ok', async () => {
