@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { type Histogram } from 'prom-client';
+import { type Counter, type Histogram } from 'prom-client';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { classifyDatabaseError, sqlState } from '../common/errors/database-errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { type DeliveryToStore, type StoreOutcome, WebhookRepository } from './webhook.repository';
 
 /** Raw bodies per statement: 16 deliveries of the default maximum size (256 KiB). */
 const WRITE_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+/** A statement Postgres rolled back for a deadlock or serialization failure is run again this many times in all. */
+export const CONFLICT_ATTEMPTS = 5;
 
 /** Writes a batch of deliveries in one statement; outcomes in input order. */
 export type StoreDeliveries = (deliveries: readonly DeliveryToStore[]) => Promise<StoreOutcome[]>;
@@ -33,9 +36,10 @@ interface Waiting {
  * writes a delivery at once, alone, so batching adds no latency; a busy one spends one commit, one plan and one
  * round trip on many deliveries instead of one each, which is what keeps the ack p99 low under load.
  *
- * A statement that fails for a reason tied to its content (a value Postgres refuses, a deadlock, a timeout) is
- * retried one delivery at a time, so one bad delivery never fails the others; a connection failure fails them all
- * at once (each then answers 503 and Tango retries it).
+ * A statement Postgres rolled back to keep order (a deadlock, a serialization failure) is run again, whole, a few
+ * times before anything is answered: such a conflict never reaches Tango. A statement that fails for a reason tied
+ * to its content (a value Postgres refuses, a timeout) is retried one delivery at a time, so one bad delivery never
+ * fails the others; a connection failure fails them all at once (each then answers 503 and Tango retries it).
  */
 export class DeliveryWriteBatcher {
   private readonly waiting: Waiting[] = [];
@@ -46,6 +50,7 @@ export class DeliveryWriteBatcher {
     private readonly store: StoreDeliveries,
     private readonly limits: WriteQueueLimits,
     private readonly onBatch: (size: number) => void = () => undefined,
+    private readonly onConflict: () => void = () => undefined,
   ) {}
 
   write(delivery: DeliveryToStore): Promise<StoreOutcome> {
@@ -118,10 +123,25 @@ export class DeliveryWriteBatcher {
     return batch;
   }
 
+  /** Runs the statement again after a deadlock or serialization failure, with a short randomized pause. */
+  private async storeRetryingConflicts(deliveries: readonly DeliveryToStore[]): Promise<StoreOutcome[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.store(deliveries);
+      } catch (error) {
+        if (attempt >= CONFLICT_ATTEMPTS || classifyDatabaseError(error) !== 'DATABASE.CONFLICT') {
+          throw error;
+        }
+        this.onConflict();
+        await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 10));
+      }
+    }
+  }
+
   private async writeBatch(batch: readonly Waiting[], release: () => void): Promise<void> {
     this.onBatch(batch.length);
     try {
-      const outcomes = await this.store(batch.map((item) => item.delivery));
+      const outcomes = await this.storeRetryingConflicts(batch.map((item) => item.delivery));
       release();
       batch.forEach((item, index) => {
         const outcome = outcomes[index];
@@ -141,7 +161,7 @@ export class DeliveryWriteBatcher {
       }
       for (const item of batch) {
         try {
-          const [outcome] = await this.store([item.delivery]);
+          const [outcome] = await this.storeRetryingConflicts([item.delivery]);
           if (outcome === undefined) {
             item.reject(new Error('the write returned no outcome'));
           } else {
@@ -167,30 +187,23 @@ export function isContentError(error: unknown): boolean {
   return code !== undefined && (CONTENT_ERROR_CLASSES.has(code.slice(0, 2)) || code === '57014');
 }
 
-function sqlState(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 3; depth += 1) {
-    const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-      return code;
-    }
-    const driverError = (current as Error & { driverError?: unknown }).driverError;
-    current = driverError instanceof Error ? driverError : current.cause;
-  }
-  return undefined;
-}
-
 /** The receiver's batcher over the webhook repository, with its limits from the configuration. */
 @Injectable()
 export class DeliveryWriteQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWriteQueue.name);
   private readonly batcher: DeliveryWriteBatcher;
   private readonly batchSizes: Histogram;
+  private readonly conflicts: Counter;
 
   constructor(repository: WebhookRepository, @Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
     this.batchSizes = metrics.histogram(
       'tango_sync_webhook_write_batch_deliveries',
       'Deliveries committed by one ingest statement',
       [1, 2, 4, 8, 16, 32, 64, 128],
+    );
+    this.conflicts = metrics.counter(
+      'tango_sync_webhook_write_conflicts_total',
+      'Ingest statements Postgres rolled back for a deadlock or serialization failure and that were run again',
     );
     this.batcher = new DeliveryWriteBatcher(
       (deliveries) => repository.storeDeliveries(deliveries),
@@ -201,6 +214,9 @@ export class DeliveryWriteQueue implements BeforeApplicationShutdown {
       },
       (size) => {
         this.batchSizes.observe(size);
+      },
+      () => {
+        this.conflicts.inc();
       },
     );
   }

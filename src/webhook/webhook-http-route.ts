@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../common/errors/app-error';
-import { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS_BY_CODE } from '../common/errors/http-status';
+import { answerFor } from '../common/errors/error-answer';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { RejectionRecorder } from './rejection-recorder';
@@ -18,6 +18,8 @@ const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
  */
 @Injectable()
 export class WebhookHttpRoute implements OnModuleInit {
+  private readonly logger = new Logger(WebhookHttpRoute.name);
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly ingest: WebhookIngestService,
@@ -27,9 +29,7 @@ export class WebhookHttpRoute implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.config.webhook.secrets.length === 0 && this.config.webhook.insecureNoSignature) {
-      new Logger(WebhookHttpRoute.name).warn(
-        'WEBHOOK_INSECURE_NO_SIGNATURE is set: deliveries are accepted without a signature',
-      );
+      this.logger.warn('WEBHOOK_INSECURE_NO_SIGNATURE is set: deliveries are accepted without a signature');
     }
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const { path, maxBodyBytes } = this.config.webhook;
@@ -49,9 +49,7 @@ export class WebhookHttpRoute implements OnModuleInit {
           undefined,
         );
       });
-      scope.setErrorHandler((error: FastifyError | AppError, request, reply) =>
-        this.answerError(error, request, reply),
-      );
+      scope.setErrorHandler((error: unknown, request, reply) => this.answerError(error, request, reply));
       scope.post(path, { bodyLimit: maxBodyBytes }, (request, reply) => this.receive(request, reply));
       scope.route({
         method: [...OTHER_METHODS],
@@ -86,26 +84,17 @@ export class WebhookHttpRoute implements OnModuleInit {
     });
   }
 
-  private answerError(
-    error: FastifyError | AppError,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): FastifyReply {
-    const code = errorCodeOf(error);
-    const status = HTTP_STATUS_BY_CODE[code];
+  /** Answers through the one error mapping (`answerFor`); transport refusals are recorded as rejections here. */
+  private answerError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const answer = answerFor(error, this.logger);
     // Signature and storage failures were recorded by the ingest service; transport refusals are recorded here.
-    if (
-      code === 'REQUEST.METHOD_NOT_ALLOWED' ||
-      code === 'REQUEST.PAYLOAD_TOO_LARGE' ||
-      code === 'REQUEST.UNSUPPORTED_MEDIA_TYPE' ||
-      code === 'INTERNAL'
-    ) {
+    if (answer.code !== null && RECORDED_HERE.has(answer.code)) {
       const deliveryId = request.headers['x-tango-delivery-id'];
       const length = Number(request.headers['content-length']);
       this.rejections.record({
         occurredAt: new Date(),
-        httpStatus: status,
-        code,
+        httpStatus: answer.status,
+        code: answer.code,
         deliveryId: typeof deliveryId === 'string' ? deliveryId : null,
         bodySha256: null,
         bodyBytes: Number.isFinite(length) ? length : null,
@@ -113,36 +102,18 @@ export class WebhookHttpRoute implements OnModuleInit {
         detail: `${request.method} ${request.headers['content-type'] ?? '(no content type)'}`,
       });
     }
-    const retryAfter = RETRY_AFTER_SECONDS_BY_CODE[code];
-    if (retryAfter !== undefined) {
-      void reply.header('Retry-After', String(retryAfter));
-    }
-    if (code === 'REQUEST.METHOD_NOT_ALLOWED') {
+    void reply.headers(answer.headers);
+    if (answer.code === 'REQUEST.METHOD_NOT_ALLOWED') {
       void reply.header('Allow', 'POST');
     }
-    const message =
-      error instanceof AppError ? error.message : code === 'INTERNAL' ? 'internal error' : error.message;
-    const details = error instanceof AppError ? error.details : undefined;
-    return reply.code(status).send({ error: { code, message, ...details } });
+    return reply.code(answer.status).send(answer.body);
   }
 }
 
-function errorCodeOf(error: FastifyError | AppError): ErrorCode {
-  if (error instanceof AppError) {
-    return error.code;
-  }
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'REQUEST.PAYLOAD_TOO_LARGE';
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
-    default:
-      return error.statusCode === 413
-        ? 'REQUEST.PAYLOAD_TOO_LARGE'
-        : error.statusCode === 415
-          ? 'REQUEST.UNSUPPORTED_MEDIA_TYPE'
-          : 'INTERNAL';
-  }
-}
+/** Answers the ingest service does not see (it records signature and storage failures itself). */
+const RECORDED_HERE: ReadonlySet<ErrorCode> = new Set([
+  'REQUEST.METHOD_NOT_ALLOWED',
+  'REQUEST.PAYLOAD_TOO_LARGE',
+  'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  'INTERNAL',
+]);

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter, type Histogram } from 'prom-client';
 import { AppError } from '../common/errors/app-error';
+import { knownError } from '../common/errors/error-answer';
+import { HTTP_STATUS_BY_CODE } from '../common/errors/http-status';
 import { withCorrelationId } from '../common/logging/correlation';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -92,23 +94,21 @@ export class WebhookIngestService {
           parsed,
         });
       } catch (error) {
+        // Named for what happened (down, timed out, conflicting, or a bug), answered by the one error mapping.
+        const known = knownError(error);
+        const code = known?.code ?? 'INTERNAL';
         this.rejections.record({
           occurredAt: delivery.receivedAt,
-          httpStatus: 503,
-          code: 'DATABASE.UNAVAILABLE',
+          httpStatus: HTTP_STATUS_BY_CODE[code],
+          code,
           deliveryId: parsed.deliveryId,
           bodySha256,
           bodyBytes: delivery.rawBody.length,
           remoteAddress: delivery.remoteAddress,
           detail: error instanceof Error ? error.message : String(error),
         });
-        this.finish('unavailable', started);
-        throw new AppError(
-          'DATABASE.UNAVAILABLE',
-          'the delivery could not be stored; retry later',
-          undefined,
-          { cause: error },
-        );
+        this.finish(STORE_FAILURE_OUTCOME[code] ?? 'error', started);
+        throw known ?? error;
       }
       if (stored.outcome === 'duplicate') {
         const latencyMs = this.finish('duplicate', started);
@@ -188,6 +188,13 @@ export class WebhookIngestService {
     return Math.round(seconds * 10_000) / 10;
   }
 }
+
+/** The ack metric's outcome label for a delivery that could not be stored. */
+const STORE_FAILURE_OUTCOME: Partial<Record<string, string>> = {
+  'DATABASE.UNAVAILABLE': 'unavailable',
+  'DATABASE.TIMEOUT': 'timeout',
+  'DATABASE.CONFLICT': 'conflict',
+};
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

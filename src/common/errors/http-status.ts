@@ -4,6 +4,8 @@ import { type ErrorCode } from './app-error';
 export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'CONFIG.INVALID': 500,
   'DATABASE.UNAVAILABLE': 503,
+  'DATABASE.TIMEOUT': 503,
+  'DATABASE.CONFLICT': 503,
   'DATABASE.MIGRATION_FAILED': 503,
   'KAFKA.UNAVAILABLE': 503,
   'REQUEST.VALIDATION_FAILED': 400,
@@ -19,6 +21,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
 /** Seconds a client should wait before retrying, for codes that mean "temporarily unavailable". */
 export const RETRY_AFTER_SECONDS_BY_CODE: Partial<Readonly<Record<ErrorCode, number>>> = {
   'DATABASE.UNAVAILABLE': 5,
+  'DATABASE.TIMEOUT': 2,
+  'DATABASE.CONFLICT': 1,
   'DATABASE.MIGRATION_FAILED': 30,
   'KAFKA.UNAVAILABLE': 5,
 };

@@ -1,4 +1,5 @@
 import {
+  CONFLICT_ATTEMPTS,
   DeliveryWriteBatcher,
   isContentError,
   type WriteQueueLimits,
@@ -150,6 +151,39 @@ describe('DeliveryWriteBatcher', () => {
     expect(await other).toMatchObject({ outcome: 'stored', deliveryPk: 'other' });
     expect(await bad).toEqual(expect.objectContaining({ message: 'sqlstate 22P02' }));
     expect(store.calls).toEqual([['first'], ['good', 'bad', 'other'], ['good'], ['bad'], ['other']]);
+  });
+
+  it('runs a statement rolled back for a deadlock or serialization failure again, whole, before answering', async () => {
+    const calls: string[][] = [];
+    const failures = ['40P01', '40001'];
+    const conflicts: number[] = [];
+    const batcher = new DeliveryWriteBatcher(
+      (batch) => {
+        calls.push(batch.map((item) => item.deliveryKey));
+        const code = failures.shift();
+        return code === undefined ? Promise.resolve(batch.map(stored)) : Promise.reject(sqlError(code));
+      },
+      { concurrency: 1, maxDeliveries: 10, maxBytes: 1_000 },
+      undefined,
+      () => conflicts.push(1),
+    );
+    const answers = await Promise.all([batcher.write(delivery('a')), batcher.write(delivery('b'))]);
+    expect(answers.map((answer) => answer.outcome)).toEqual(['stored', 'stored']);
+    expect(calls).toEqual([['a'], ['a'], ['a'], ['b']]);
+    expect(conflicts).toHaveLength(2);
+  });
+
+  it('gives up on a conflict only after its attempts, and then answers with it', async () => {
+    let calls = 0;
+    const batcher = new DeliveryWriteBatcher(
+      () => {
+        calls += 1;
+        return Promise.reject(sqlError('40P01'));
+      },
+      { concurrency: 1, maxDeliveries: 10, maxBytes: 1_000 },
+    );
+    await expect(batcher.write(delivery('a'))).rejects.toThrow('sqlstate 40P01');
+    expect(calls).toBe(CONFLICT_ATTEMPTS);
   });
 
   it('fails the whole statement at once when Postgres itself is unreachable', async () => {
