@@ -9,6 +9,8 @@ import { WebhookIngestLighterWrites1795337200000 } from '../../migrations/179533
 import { TypedColumnsFromTangoContract1795338000000 } from '../../migrations/1795338000000-typed-columns-from-tango-contract';
 import { FamilyShapesAndFetchRejections1795338100000 } from '../../migrations/1795338100000-family-shapes-and-fetch-rejections';
 import { TangoEventTypes1795338200000 } from '../../migrations/1795338200000-tango-event-types';
+import { DeliveryState1795338300000 } from '../../migrations/1795338300000-delivery-state';
+import { RelayLeases1795338400000 } from '../../migrations/1795338400000-relay-leases';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -24,4 +26,6 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   TypedColumnsFromTangoContract1795338000000,
   FamilyShapesAndFetchRejections1795338100000,
   TangoEventTypes1795338200000,
+  DeliveryState1795338300000,
+  RelayLeases1795338400000,
 ];

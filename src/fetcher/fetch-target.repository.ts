@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FetchRequest, priorityName } from './fetch-request';
+import { compareFetchTargetKeys, fetchTargetLockOrder } from '../database/lock-order';
 
 export interface ClaimedTarget {
   readonly request: FetchRequest;
@@ -51,51 +53,65 @@ export class FetchTargetRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Claims up to `limit` due targets (FOR UPDATE SKIP LOCKED, live first), hands them to `publish`, and marks them
-   * published in the same transaction. A crash after publishing and before commit leaves them pending: they are
-   * published again (a duplicate message, which the fetcher tolerates), never lost.
+   * Claims up to `limit` due targets (live first) with a lease, hands them to `publish`, then marks them published;
+   * no transaction (and no row lock) is held while `publish` talks to Kafka, so ingest, which hints the same rows,
+   * never waits on the broker. The claim is one short statement (`FOR UPDATE SKIP LOCKED`, so relays on several
+   * replicas never claim the same row); a claimed row stays `pending` until the mark. A target hinted again after
+   * its claim stays pending at the mark (its newest hint is published again); a failed publish releases the claim;
+   * a crash leaves it claimed until the lease ends, then it is published again (a duplicate the fetcher tolerates),
+   * never lost.
    */
   async claimAndPublish(
     limit: number,
+    leaseMs: number,
     publish: (targets: ClaimedTarget[]) => Promise<void>,
   ): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<
-        {
-          id: string;
-          resource: ResourceFamily;
-          record_id: string;
-          id_kind: FetchRequest['idKind'];
-          kind: FetchRequest['kind'];
-          priority: number;
-          reason: string;
-          sweep_spec: FetchRequest['sweep'];
-          hint_count: number;
-          last_hinted_at: Date;
-          attempt: number;
-          delivery_ids: (string | null)[];
-        }[]
-      >(
-        `WITH claimed AS (
-           SELECT id FROM fetch_targets
-            WHERE status = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp())
-            ORDER BY priority, id
-            LIMIT $1
-            FOR UPDATE SKIP LOCKED
-         )
-         SELECT t.id::text AS id, t.resource, t.record_id, t.id_kind, t.kind, t.priority, t.reason, t.sweep_spec,
-                t.hint_count, t.last_hinted_at, t.attempt,
-                ARRAY[first_delivery.delivery_id, last_delivery.delivery_id] AS delivery_ids
-           FROM claimed c
-           JOIN fetch_targets t ON t.id = c.id
-           LEFT JOIN webhook_deliveries first_delivery ON first_delivery.id = t.first_delivery_pk
-           LEFT JOIN webhook_deliveries last_delivery ON last_delivery.id = t.last_delivery_pk
-          ORDER BY t.priority, t.id`,
-        [limit],
-      );
-      if (rows.length === 0) {
-        return 0;
-      }
+    const token = randomUUID();
+    const rows = await this.dataSource.query<
+      {
+        id: string;
+        resource: ResourceFamily;
+        record_id: string;
+        id_kind: FetchRequest['idKind'];
+        kind: FetchRequest['kind'];
+        priority: number;
+        reason: string;
+        sweep_spec: FetchRequest['sweep'];
+        hint_count: number;
+        last_hinted_at: Date;
+        attempt: number;
+        delivery_ids: (string | null)[];
+      }[]
+    >(
+      `WITH due AS (
+         SELECT id FROM fetch_targets
+          WHERE status = 'pending' AND (not_before IS NULL OR not_before <= clock_timestamp())
+            AND (claimed_until IS NULL OR claimed_until <= clock_timestamp())
+          ORDER BY priority, id
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       ),
+       claimed AS (
+         UPDATE fetch_targets AS t
+            SET claim_token = $2, claimed_at = clock_timestamp(),
+                claimed_until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+           FROM due WHERE t.id = due.id
+         RETURNING t.*
+       )
+       SELECT t.id::text AS id, t.resource, t.record_id, t.id_kind, t.kind, t.priority, t.reason, t.sweep_spec,
+              t.hint_count, t.last_hinted_at, t.attempt,
+              ARRAY[first_delivery.delivery_id, last_delivery.delivery_id] AS delivery_ids
+         FROM claimed t
+         LEFT JOIN webhook_deliveries first_delivery ON first_delivery.id = t.first_delivery_pk
+         LEFT JOIN webhook_deliveries last_delivery ON last_delivery.id = t.last_delivery_pk
+        ORDER BY t.priority, t.id`,
+      [limit, token, leaseMs],
+    );
+    if (rows.length === 0) {
+      return 0;
+    }
+    const ids = rows.map((row) => row.id);
+    try {
       await publish(
         rows.map((row) => ({
           key: `${row.resource}:${row.record_id}`,
@@ -116,12 +132,39 @@ export class FetchTargetRepository {
           },
         })),
       );
-      await manager.query(
-        `UPDATE fetch_targets SET status = 'published', published_at = clock_timestamp() WHERE id = ANY($1::bigint[])`,
-        [rows.map((row) => row.id)],
-      );
-      return rows.length;
-    });
+    } catch (error) {
+      await this.settleClaim(ids, token, false).catch(() => undefined);
+      throw error;
+    }
+    return this.settleClaim(ids, token, true);
+  }
+
+  /**
+   * Ends a claim: published targets not hinted again since their claim become `published`; the others (and all of
+   * them when `published` is false) go back to plain pending. Rows are locked in the shared order (lock-order.ts).
+   * Returns how many were marked published.
+   */
+  private async settleClaim(ids: readonly string[], token: string, published: boolean): Promise<number> {
+    const [row] = await this.dataSource.query<{ published: number }[]>(
+      `WITH locked AS (
+         SELECT id FROM fetch_targets
+          WHERE id = ANY($1::bigint[]) AND claim_token = $2
+          ORDER BY ${fetchTargetLockOrder('fetch_targets')}
+          FOR UPDATE
+       ),
+       settled AS (
+         UPDATE fetch_targets AS t
+            SET status = CASE WHEN $3 AND t.last_hinted_at <= t.claimed_at THEN 'published' ELSE t.status END,
+                published_at = CASE WHEN $3 AND t.last_hinted_at <= t.claimed_at THEN clock_timestamp()
+                                    ELSE t.published_at END,
+                claim_token = NULL, claimed_at = NULL, claimed_until = NULL
+           FROM locked WHERE t.id = locked.id
+         RETURNING t.status
+       )
+       SELECT count(*) FILTER (WHERE status = 'published')::int AS published FROM settled`,
+      [ids, token, published],
+    );
+    return row?.published ?? 0;
   }
 
   /** Puts targets back in the outbox to be fetched again after `notBefore` (coalescing with pending hints). */
@@ -129,13 +172,13 @@ export class FetchTargetRepository {
     if (targets.length === 0) {
       return;
     }
-    const sorted = [...targets].sort((a, b) =>
-      `${a.resource}:${a.recordId}`.localeCompare(`${b.resource}:${b.recordId}`),
-    );
+    const sorted = [...targets].sort(compareFetchTargetKeys);
     await (manager ?? this.dataSource.manager).query(
       `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, priority, reason, sweep_spec, attempt, not_before)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::jsonb[], $8::int[],
                             $9::timestamptz[])
+                  AS u(resource, record_id, id_kind, kind, priority, reason, sweep_spec, attempt, not_before)
+        ORDER BY ${fetchTargetLockOrder('u')}
        ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
          SET attempt = GREATEST(fetch_targets.attempt, EXCLUDED.attempt),
              not_before = GREATEST(fetch_targets.not_before, EXCLUDED.not_before),
@@ -163,9 +206,7 @@ export class FetchTargetRepository {
     if (failures.length === 0) {
       return;
     }
-    const sorted = [...failures].sort((a, b) =>
-      `${a.resource}:${a.recordId}`.localeCompare(`${b.resource}:${b.recordId}`),
-    );
+    const sorted = [...failures].sort(compareFetchTargetKeys);
     await (manager ?? this.dataSource.manager).query(
       `INSERT INTO fetch_failures (resource, record_id, id_kind, kind, last_status, last_error, dead_lettered_at,
                                    sweep_spec)

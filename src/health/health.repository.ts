@@ -42,9 +42,14 @@ export class HealthRepository {
         last_error_at: Date | null;
       }[]
     >(
-      `SELECT scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at,
-              last_fetch_succeeded_at, last_change_emitted_at, reconciled_through, last_error, last_error_at
-         FROM sync_state ORDER BY scope, scope_key`,
+      // Deliveries (written by ingest) and fetch and reconcile progress (written by the fetcher and reconciler)
+      // live in separate tables so the ack path never locks a row the others hold; they are read together here.
+      `SELECT scope, scope_key, d.last_delivery_received_at, d.last_delivery_id, d.last_tango_timestamp,
+              d.last_checked_at, s.last_fetch_succeeded_at, s.last_change_emitted_at, s.reconciled_through,
+              s.last_error, s.last_error_at
+         FROM sync_state AS s
+         FULL JOIN delivery_state AS d USING (scope, scope_key)
+        ORDER BY scope, scope_key`,
     );
     return rows.map((row) => ({
       scope: row.scope,

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { type ParsedDelivery, type ParsedEvent, type FetchTarget } from './delivery-parser';
 import { queryPrepared } from '../database/prepared-statement';
 import { pgJson } from './pg-json';
+import { fetchTargetLockOrder } from '../database/lock-order';
 
 export interface DeliveryToStore {
   readonly deliveryKey: string;
@@ -129,7 +130,7 @@ export class WebhookRepository {
     }));
     const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
       this.dataSource,
-      'webhook-store-deliveries-v1',
+      'webhook-store-deliveries-v2',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset(${input}::jsonb)
            AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
@@ -321,10 +322,12 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
     })),
   );
   // One sort serves both: DISTINCT ON keeps each record's row from the newest delivery (its id kind, kind, reason
-  // and sweep filters), the window sums the hints and spans the deliveries over all of the record's rows.
+  // and sweep filters), the window sums the hints and spans the deliveries over all of the record's rows. Rows are
+  // written (and locked) in the order every writer of fetch_targets uses (fetchTargetLockOrder), so no two of them
+  // can deadlock.
   return `INSERT INTO fetch_targets
             (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
-          SELECT DISTINCT ON (t.resource, t.record_id)
+          SELECT DISTINCT ON (${fetchTargetLockOrder('t')})
                  t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec,
                  (sum(t.hints) OVER record)::int, min(f.id) OVER record, max(f.id) OVER record
             FROM jsonb_to_recordset(${params.add(pgJson(targets))}::jsonb)
@@ -333,7 +336,7 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
             JOIN ${fresh} AS f ON f.position = t.position
           WINDOW record AS (PARTITION BY t.resource, t.record_id ORDER BY f.id DESC
                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-           ORDER BY t.resource, t.record_id, f.id DESC
+           ORDER BY ${fetchTargetLockOrder('t')}, f.id DESC
           ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
             SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
                 last_hinted_at = clock_timestamp(),
@@ -345,8 +348,9 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
 }
 
 /**
- * Last delivery per resource family, for the health module. These rows are shared by every delivery, so they are
- * refreshed at most once a second: a hot row locked by each ingest transaction would serialise all of them.
+ * Last delivery per resource family, for the health module, in `delivery_state` (only this statement writes it, so
+ * the ack path never waits on a row the fetcher or reconciler holds). These rows are shared by every delivery, so
+ * they are refreshed at most once a second, and taken in key order so that two ingest statements never deadlock.
  */
 function familyStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
   const pairs = rows.flatMap((row) =>
@@ -355,28 +359,31 @@ function familyStateSql(fresh: string, rows: readonly DeliveryRows[], params: Sq
       family,
     })),
   );
-  return `UPDATE sync_state AS s
-             SET last_delivery_received_at = x.received_at, last_delivery_id = x.delivery_id,
-                 last_tango_timestamp = GREATEST(s.last_tango_timestamp, x.tango_timestamp),
-                 updated_at = clock_timestamp()
-            FROM (SELECT r.family, max(f.received_at) AS received_at, max(f.tango_timestamp) AS tango_timestamp,
-                         (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1] AS delivery_id
-                    FROM jsonb_to_recordset(${params.add(pgJson(pairs))}::jsonb) AS r(position int, family text)
-                    JOIN ${fresh} AS f ON f.position = r.position
-                   GROUP BY r.family) AS x
-           WHERE s.scope = 'resource' AND s.scope_key = x.family
-             AND (s.last_delivery_received_at IS NULL OR s.last_delivery_received_at < x.received_at - interval '1 second')
+  return `INSERT INTO delivery_state AS s (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp)
+          SELECT 'resource', r.family, max(f.received_at),
+                 (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1], max(f.tango_timestamp)
+            FROM jsonb_to_recordset(${params.add(pgJson(pairs))}::jsonb) AS r(position int, family text)
+            JOIN ${fresh} AS f ON f.position = r.position
+           GROUP BY r.family
+           ORDER BY r.family COLLATE "C"
+          ON CONFLICT (scope, scope_key) DO UPDATE
+            SET last_delivery_received_at = EXCLUDED.last_delivery_received_at,
+                last_delivery_id = EXCLUDED.last_delivery_id,
+                last_tango_timestamp = GREATEST(s.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
+                updated_at = clock_timestamp()
+            WHERE s.last_delivery_received_at IS NULL
+               OR s.last_delivery_received_at < EXCLUDED.last_delivery_received_at - interval '1 second'
           RETURNING 1`;
 }
 
-/** Last delivery and latest `checked_at` per alert. */
+/** Last delivery and latest `checked_at` per alert, in key order. */
 function alertStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
   const checks = rows.flatMap((row) =>
     row.events
       .filter((event) => event.alertId !== null)
       .map((event) => ({ position: row.position, alert_id: event.alertId, checked_at: event.checkedAt })),
   );
-  return `INSERT INTO sync_state
+  return `INSERT INTO delivery_state AS s
             (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at)
           SELECT 'alert', a.alert_id, max(f.received_at),
                  (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1], max(f.tango_timestamp),
@@ -385,12 +392,12 @@ function alertStateSql(fresh: string, rows: readonly DeliveryRows[], params: Sql
               AS a(position int, alert_id text, checked_at timestamptz)
             JOIN ${fresh} AS f ON f.position = a.position
            GROUP BY a.alert_id
-           ORDER BY a.alert_id
+           ORDER BY a.alert_id COLLATE "C"
           ON CONFLICT (scope, scope_key) DO UPDATE
-            SET last_delivery_received_at = GREATEST(sync_state.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
+            SET last_delivery_received_at = GREATEST(s.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
                 last_delivery_id = EXCLUDED.last_delivery_id,
-                last_tango_timestamp = GREATEST(sync_state.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
-                last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at),
+                last_tango_timestamp = GREATEST(s.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
+                last_checked_at = GREATEST(s.last_checked_at, EXCLUDED.last_checked_at),
                 updated_at = clock_timestamp()
           RETURNING 1`;
 }

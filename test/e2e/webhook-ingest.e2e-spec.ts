@@ -85,7 +85,7 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
       expect(await pendingTargets('opportunities', id)).toEqual([{ hint_count: 1, status: 'pending' }]);
     }
     const alertState = await db.query(
-      `SELECT last_delivery_id, last_checked_at FROM sync_state WHERE scope = 'alert' AND scope_key = $1`,
+      `SELECT last_delivery_id, last_checked_at FROM delivery_state WHERE scope = 'alert' AND scope_key = $1`,
       [alertId],
     );
     expect(alertState.rows[0]).toEqual({
@@ -93,7 +93,7 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
       last_checked_at: new Date('2026-07-06T14:03:10.000Z'),
     });
     const familyState = await db.query(
-      `SELECT last_delivery_received_at FROM sync_state WHERE scope = 'resource' AND scope_key = 'opportunities'`,
+      `SELECT last_delivery_received_at FROM delivery_state WHERE scope = 'resource' AND scope_key = 'opportunities'`,
     );
     expect(familyState.rows[0].last_delivery_received_at).toBeInstanceOf(Date);
   });

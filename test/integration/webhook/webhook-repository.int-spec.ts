@@ -116,7 +116,7 @@ describe('WebhookRepository.storeDeliveries against Postgres', () => {
       ].sort((a, b) => (a.delivery_key < b.delivery_key ? -1 : 1)),
     );
     const alert = await dataSource.query<{ last_checked_at: Date }[]>(
-      `SELECT last_checked_at FROM sync_state WHERE scope = 'alert' AND scope_key = $1`,
+      `SELECT last_checked_at FROM delivery_state WHERE scope = 'alert' AND scope_key = $1`,
       [alertId],
     );
     expect(alert[0]?.last_checked_at.toISOString()).toBe('2026-11-30T11:00:00.000Z');
