@@ -48,7 +48,12 @@ export interface AppConfig {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
   };
-  readonly relay: { readonly enabled: boolean; readonly pollIntervalMs: number; readonly batchSize: number };
+  readonly relay: {
+    readonly enabled: boolean;
+    readonly pollIntervalMs: number;
+    readonly batchSize: number;
+    readonly leaseMs: number;
+  };
   readonly health: {
     readonly checkTimeoutMs: number;
     readonly reconcileMaxQuotaShare: number;
@@ -194,6 +199,7 @@ function toAppConfig(env: Env): AppConfig {
       enabled: env.RELAY_ENABLED,
       pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
       batchSize: env.RELAY_BATCH_SIZE,
+      leaseMs: env.RELAY_LEASE_MS,
     },
     health: {
       checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,

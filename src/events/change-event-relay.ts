@@ -31,6 +31,7 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
   readonly name = 'change-events';
   readonly channel = CHANGE_EVENT_CHANNEL;
   readonly batchSize: number;
+  private readonly leaseMs: number;
   private readonly enabled: boolean;
   private readonly logger = new Logger(ChangeEventRelay.name);
   private readonly loop: RelayLoop;
@@ -47,6 +48,7 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
     metrics: MetricsService,
   ) {
     this.batchSize = config.relay.batchSize;
+    this.leaseMs = config.relay.leaseMs;
     this.enabled = config.relay.enabled;
     this.topics = Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [family, kafka.topicName(changeTopicSuffix(family))]),
@@ -99,7 +101,9 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
 
   async relayBatch(): Promise<number> {
     await this.ensureTopics();
-    const result = await this.repository.claimAndPublish(this.batchSize, (events) => this.publish(events));
+    const result = await this.repository.claimAndPublish(this.batchSize, this.leaseMs, (events) =>
+      this.publish(events),
+    );
     for (const { lane, error } of result.blocked) {
       this.blocked.inc({ lane: String(lane) });
       this.logger.error(

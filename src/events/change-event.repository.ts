@@ -1,16 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { FAMILIES } from '../common/tango/families';
 import { CHANGE_EVENT_LANES, changeEventLaneSql } from '../mirror/mirror.repository';
 import { buildChangeEvent, type ChangeEventRow, ChangeEventRowError } from './change-event.envelope';
 import { type ChangeEvent } from './change-event.schema';
-
-/**
- * First key of the two-key advisory locks relays take per lane (`pg_try_advisory_xact_lock(namespace, lane)`).
- * Arbitrary but fixed ('tsce'); the two-key form never collides with single-key locks such as the migration lock.
- */
-export const CHANGE_EVENT_LANE_LOCK_NAMESPACE = 0x74_73_63_65;
 
 /** NOTIFY channel the relay listens on (the mirror and the snapshot replay notify it). */
 export const CHANGE_EVENT_CHANNEL = 'change_events';
@@ -72,85 +67,99 @@ export class ChangeEventRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * In one transaction: takes the lanes with pending events, oldest first, that no other relay holds
-   * (`pg_try_advisory_xact_lock`, never waiting), reads each held lane's pending rows in id order (FOR UPDATE)
-   * until `limit` events are gathered, hands them to `publish` in that order, marks them published, commits.
-   * Two relays never publish the same lane at once and a lane's rows leave strictly in id order, so each record's
-   * events are published in version order. A crash after `publish` and before commit leaves the rows pending: they
-   * are published again later with the same event ids (a duplicate, never a gap).
+   * Takes a lease on the lanes with pending events, oldest first, that no other relay holds (one short statement,
+   * never waiting), reads each leased lane's pending rows in id order until `limit` events are gathered, hands them
+   * to `publish` in that order, then marks them published and gives the leases back. No transaction is open while
+   * `publish` talks to Kafka. Two relays never publish the same lane at once (unless a lease runs out mid-send, which
+   * `leaseMs` is sized against) and a lane's rows leave strictly in id order, so each record's events are published
+   * in version order. A relay that dies after `publish` leaves the rows pending: they are published again with the
+   * same event ids once its lease ends (a duplicate, never a gap).
    */
   async claimAndPublish(
     limit: number,
+    leaseMs: number,
     publish: (events: readonly ClaimedChangeEvent[]) => Promise<void>,
   ): Promise<ClaimResult> {
-    return this.dataSource.transaction(async (manager) => {
-      const candidates = await manager.query<{ lane: number }[]>(
-        `SELECT l.lane
+    const holder = randomUUID();
+    const leased = await this.dataSource.query<{ lane: number }[]>(
+      `WITH candidates AS (
+         SELECT l.lane, f.first_id
            FROM ${LANE_LIST} AS l(lane)
            CROSS JOIN LATERAL (
              SELECT min(c.id) AS first_id FROM change_events c WHERE c.status = 'pending' AND c.lane = l.lane
            ) f
           WHERE f.first_id IS NOT NULL
-          ORDER BY f.first_id`,
-      );
-      const claimed: ClaimedChangeEvent[] = [];
-      const lanes: number[] = [];
-      const blocked: BlockedLane[] = [];
-      for (const { lane } of candidates) {
-        if (claimed.length >= limit) {
-          break;
-        }
-        // The lock is taken in its own statement: the rows are read by the next one, whose snapshot is newer than
-        // the commit of whichever relay held the lane before.
-        if (!(await this.tryLockLane(manager, lane))) {
-          continue;
-        }
-        lanes.push(lane);
-        const rows = await manager.query<RawChangeEventRow[]>(
-          // Order by the bigint column, qualified: a bare `id` would sort by the text alias ('111' < '75').
-          `SELECT c.id::text AS id, c.event_id::text AS event_id, c.resource, c.record_id, c.change_type, c.version,
-                  c.previous_hash, c.hash, c.changed_fields, c.record, c.provenance, c.occurred_at, c.lane
-             FROM change_events c
-            WHERE c.status = 'pending' AND c.lane = $1
-            ORDER BY c.id
-            LIMIT $2
-            FOR UPDATE`,
-          [lane, limit - claimed.length],
+       ),
+       taken AS (
+         UPDATE relay_lane_leases AS r
+            SET holder = $1, leased_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
+           FROM candidates c
+          WHERE r.lane = c.lane AND r.leased_until <= clock_timestamp()
+         RETURNING r.lane
+       )
+       SELECT c.lane FROM candidates c JOIN taken t USING (lane) ORDER BY c.first_id`,
+      [holder, leaseMs],
+    );
+    const lanes = leased.map((row) => row.lane);
+    if (lanes.length === 0) {
+      return { published: 0, lanes, blocked: [] };
+    }
+    try {
+      const { claimed, blocked } = await this.readLanes(lanes, limit);
+      if (claimed.length > 0) {
+        await publish(claimed);
+        await this.dataSource.query(
+          `UPDATE change_events SET status = 'published', published_at = clock_timestamp()
+            WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+          [claimed.map((event) => event.rowId)],
         );
-        for (const raw of rows) {
-          const row = toRow(raw);
-          let event: ChangeEvent;
-          try {
-            event = buildChangeEvent(row);
-          } catch (error) {
-            if (error instanceof ChangeEventRowError) {
-              blocked.push({ lane, error });
-              break;
-            }
-            throw error;
-          }
-          claimed.push({ rowId: row.id, lane, resource: event.resource, event });
-        }
       }
-      if (claimed.length === 0) {
-        return { published: 0, lanes, blocked };
-      }
-      await publish(claimed);
-      await manager.query(
-        `UPDATE change_events SET status = 'published', published_at = clock_timestamp()
-          WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-        [claimed.map((event) => event.rowId)],
-      );
       return { published: claimed.length, lanes, blocked };
-    });
+    } finally {
+      await this.dataSource
+        .query(`UPDATE relay_lane_leases SET holder = NULL, leased_until = '-infinity' WHERE holder = $1`, [
+          holder,
+        ])
+        .catch(() => undefined);
+    }
   }
 
-  private async tryLockLane(manager: EntityManager, lane: number): Promise<boolean> {
-    const [row] = await manager.query<{ locked: boolean }[]>(
-      'SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked',
-      [CHANGE_EVENT_LANE_LOCK_NAMESPACE, lane],
-    );
-    return row?.locked === true;
+  /** The pending events of leased lanes, each lane in id order, until `limit`; a lane stops at an invalid row. */
+  private async readLanes(
+    lanes: readonly number[],
+    limit: number,
+  ): Promise<{ claimed: ClaimedChangeEvent[]; blocked: BlockedLane[] }> {
+    const claimed: ClaimedChangeEvent[] = [];
+    const blocked: BlockedLane[] = [];
+    for (const lane of lanes) {
+      if (claimed.length >= limit) {
+        break;
+      }
+      const rows = await this.dataSource.query<RawChangeEventRow[]>(
+        // Order by the bigint column, qualified: a bare `id` would sort by the text alias ('111' < '75').
+        `SELECT c.id::text AS id, c.event_id::text AS event_id, c.resource, c.record_id, c.change_type, c.version,
+                c.previous_hash, c.hash, c.changed_fields, c.record, c.provenance, c.occurred_at, c.lane
+           FROM change_events c
+          WHERE c.status = 'pending' AND c.lane = $1
+          ORDER BY c.id
+          LIMIT $2`,
+        [lane, limit - claimed.length],
+      );
+      for (const raw of rows) {
+        const row = toRow(raw);
+        try {
+          const event = buildChangeEvent(row);
+          claimed.push({ rowId: row.id, lane, resource: event.resource, event });
+        } catch (error) {
+          if (!(error instanceof ChangeEventRowError)) {
+            throw error;
+          }
+          blocked.push({ lane, error });
+          break;
+        }
+      }
+    }
+    return { claimed, blocked };
   }
 
   /**

@@ -24,6 +24,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
   readonly name = 'fetch-targets';
   readonly channel = 'fetch_targets';
   readonly batchSize: number;
+  private readonly leaseMs: number;
   private readonly enabled: boolean;
   private readonly logger = new Logger(FetchTargetRelay.name);
   private readonly loop: RelayLoop;
@@ -38,6 +39,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
     metrics: MetricsService,
   ) {
     this.batchSize = config.relay.batchSize;
+    this.leaseMs = config.relay.leaseMs;
     this.enabled = config.relay.enabled;
     this.topic = kafka.topicName(FETCH_REQUEST_TOPIC);
     this.loop = new RelayLoop(this, notifications, {
@@ -68,7 +70,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
   }
 
   async relayBatch(): Promise<number> {
-    const count = await this.repository.claimAndPublish(this.batchSize, async (targets) => {
+    const count = await this.repository.claimAndPublish(this.batchSize, this.leaseMs, async (targets) => {
       await this.kafka.send(
         this.topic,
         targets.map((target) => ({

@@ -6,6 +6,8 @@ import { buildDataSourceOptions } from '../../../src/database/data-source-option
 import { type ClaimedTarget, FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
 import { ScratchDatabase } from '../../support/scratch-database';
 
+const LEASE_MS = 60_000;
+
 describe('FetchTargetRepository against Postgres', () => {
   let scratch: ScratchDatabase;
   let dataSource: DataSource;
@@ -47,7 +49,7 @@ describe('FetchTargetRepository against Postgres', () => {
     const published: string[] = [];
     const relay = async (): Promise<void> => {
       for (;;) {
-        const count = await repository.claimAndPublish(25, async (targets: ClaimedTarget[]) => {
+        const count = await repository.claimAndPublish(25, LEASE_MS, async (targets: ClaimedTarget[]) => {
           await new Promise((resolve) => setTimeout(resolve, 5));
           published.push(...targets.map((target) => target.request.recordId));
         });
@@ -66,7 +68,7 @@ describe('FetchTargetRepository against Postgres', () => {
     const live = await addTargets(30, 0);
     const order: string[] = [];
     while (
-      (await repository.claimAndPublish(20, async (targets) => {
+      (await repository.claimAndPublish(20, LEASE_MS, async (targets) => {
         order.push(...targets.map((target) => target.request.recordId));
         await Promise.resolve();
       })) > 0
@@ -80,14 +82,14 @@ describe('FetchTargetRepository against Postgres', () => {
     const ids = await addTargets(3);
     const sent: string[] = [];
     await expect(
-      repository.claimAndPublish(10, async (targets) => {
+      repository.claimAndPublish(10, LEASE_MS, async (targets) => {
         sent.push(...targets.map((target) => target.request.recordId));
         await Promise.resolve();
         throw new Error('crash after the Kafka send');
       }),
     ).rejects.toThrow('crash after the Kafka send');
     const again: ClaimedTarget[] = [];
-    await repository.claimAndPublish(10, async (targets) => {
+    await repository.claimAndPublish(10, LEASE_MS, async (targets) => {
       again.push(...targets);
       await Promise.resolve();
     });
@@ -117,7 +119,7 @@ describe('FetchTargetRepository against Postgres', () => {
       },
     ]);
     let claimed = 0;
-    await repository.claimAndPublish(100, async (targets) => {
+    await repository.claimAndPublish(100, LEASE_MS, async (targets) => {
       claimed += targets.filter((target) => target.request.recordId === id).length;
       await Promise.resolve();
     });
@@ -148,5 +150,88 @@ describe('FetchTargetRepository against Postgres', () => {
     );
     expect(failure[0]).toEqual({ dead_lettered_at: null, redriven_at: expect.any(Date) });
     expect(await repository.redrive({ resource: 'contracts', includeOpen: false })).toBe(0);
+  });
+
+  /** What webhook ingest does to a pending target: coalesce a new hint into it (see WebhookRepository). */
+  async function hint(recordId: string, statementTimeoutMs: number): Promise<number> {
+    const started = Date.now();
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
+      await manager.query(
+        `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, reason)
+         VALUES ('contracts', $1, 'key', 'record', 'hint')
+         ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
+           SET hint_count = fetch_targets.hint_count + 1, last_hinted_at = clock_timestamp()`,
+        [recordId],
+      );
+    });
+    return Date.now() - started;
+  }
+
+  it('never makes a hint wait while a batch is with Kafka, and publishes a target hinted meanwhile again', async () => {
+    const [first, second] = await addTargets(2);
+    const waits: number[] = [];
+    const published: string[] = [];
+    const mine = (targets: ClaimedTarget[]): string[] =>
+      targets.map((target) => target.request.recordId).filter((id) => id === first || id === second);
+    await repository.claimAndPublish(10, LEASE_MS, async (targets) => {
+      published.push(...mine(targets));
+      // The broker is slow: meanwhile ingest hints one of the claimed records. It must not wait for the relay.
+      waits.push(await hint(first!, 2_000));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    expect(published.sort()).toEqual([first, second].sort());
+    expect(waits[0]).toBeLessThan(250);
+    const rows = await dataSource.query<{ record_id: string; status: string; claim_token: string | null }[]>(
+      `SELECT record_id, status, claim_token FROM fetch_targets WHERE record_id = ANY($1) ORDER BY record_id`,
+      [[first, second]],
+    );
+    // The target hinted after its claim stays pending (its newest hint goes out again); the other is published.
+    expect(rows).toEqual(
+      [
+        { record_id: first, status: 'pending', claim_token: null },
+        { record_id: second, status: 'published', claim_token: null },
+      ].sort((a, b) => (a.record_id! < b.record_id! ? -1 : 1)),
+    );
+    const again: string[] = [];
+    await repository.claimAndPublish(10, LEASE_MS, async (targets) => {
+      again.push(...mine(targets));
+      await Promise.resolve();
+    });
+    expect(again).toEqual([first]);
+  });
+
+  it("lets another relay take a dead relay's claim once its lease ends, and ignores the late mark", async () => {
+    // Nothing else may be pending: this test counts what each relay claims.
+    await repository.claimAndPublish(1_000, LEASE_MS, () => Promise.resolve());
+    await dataSource.query(`UPDATE fetch_targets SET status = 'published' WHERE status = 'pending'`);
+    const ids = await addTargets(2);
+    let finishFirst: () => void = () => undefined;
+    const firstSent: string[] = [];
+    const stuck = repository.claimAndPublish(10, 300, async (targets) => {
+      firstSent.push(...targets.map((target) => target.request.recordId));
+      await new Promise<void>((resolve) => {
+        finishFirst = resolve;
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await repository.claimAndPublish(10, 300, () => Promise.resolve())).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const secondSent: string[] = [];
+    expect(
+      await repository.claimAndPublish(10, LEASE_MS, async (targets) => {
+        secondSent.push(...targets.map((target) => target.request.recordId));
+        await Promise.resolve();
+      }),
+    ).toBe(2);
+    finishFirst();
+    expect(await stuck).toBe(0);
+    expect(new Set(firstSent)).toEqual(new Set(ids));
+    expect(new Set(secondSent)).toEqual(new Set(ids));
+    const statuses = await dataSource.query<{ status: string }[]>(
+      `SELECT DISTINCT status FROM fetch_targets WHERE record_id = ANY($1)`,
+      [ids],
+    );
+    expect(statuses).toEqual([{ status: 'published' }]);
   });
 });

@@ -53,6 +53,7 @@ function relayWith(kafka: FakeKafka, claim: ClaimResult, batch: readonly Claimed
   const repository = {
     claimAndPublish: async (
       _limit: number,
+      _leaseMs: number,
       publish: (events: readonly ClaimedChangeEvent[]) => Promise<void>,
     ): Promise<ClaimResult> => {
       if (batch.length > 0) {

@@ -57,7 +57,11 @@ describe('fetch-request partitioning', () => {
     };
     const claimed = [target('contracts', 'C1'), target('entities', 'UEI1'), target('grants', '7')];
     const repository = {
-      claimAndPublish: async (_limit: number, publish: (targets: ClaimedTarget[]) => Promise<void>) => {
+      claimAndPublish: async (
+        _limit: number,
+        _leaseMs: number,
+        publish: (targets: ClaimedTarget[]) => Promise<void>,
+      ) => {
         await publish(claimed);
         return claimed.length;
       },
