@@ -11,7 +11,7 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
-import { type OutgoingMessage } from '../kafka/kafka.types';
+import { type OutgoingMessage, type TopicSpec } from '../kafka/kafka.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
 import { changeEventMessage } from './change-event.envelope';
@@ -81,12 +81,17 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
 
   /** Creates the nine change topics (partitions from KAFKA_TOPIC_PARTITIONS) if they do not exist. */
   async ensureTopics(): Promise<void> {
-    await this.kafka.ensureTopics(RESOURCE_FAMILIES.map((family) => ({ name: this.topics[family] })));
+    await this.kafka.ensureTopics(this.topicSpecs());
+  }
+
+  private topicSpecs(): TopicSpec[] {
+    return RESOURCE_FAMILIES.map((family) => ({ name: this.topics[family] }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Topics exist as soon as any replica has started, so consumers can subscribe before the first event.
-    await this.ensureTopics();
+    // Topics exist as soon as any replica has reached Kafka, so consumers can subscribe before the first event;
+    // boot never waits for Kafka (events wait in the outbox until it answers).
+    await this.kafka.ensureTopicsWhenConnected(this.topicSpecs());
     if (!this.enabled) {
       this.logger.log('outbox relays are switched off in this process (RELAY_ENABLED=false)');
       return;
@@ -100,6 +105,9 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
   }
 
   async relayBatch(): Promise<number> {
+    if (!this.kafka.isConnected) {
+      return 0;
+    }
     await this.ensureTopics();
     const result = await this.repository.claimAndPublish(this.batchSize, this.leaseMs, (events) =>
       this.publish(events),
@@ -146,8 +154,9 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
     }
   }
 
-  /** Publishes everything pending now (tests and tools). */
-  drain(): Promise<number> {
+  /** Publishes everything pending now, once Kafka is connected (tests and tools). */
+  async drain(): Promise<number> {
+    await this.kafka.whenConnected();
     return this.loop.drain();
   }
 }

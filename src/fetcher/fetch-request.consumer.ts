@@ -16,6 +16,7 @@ import {
   fetchRequestSchema,
 } from './fetch-request';
 import { FetcherService } from './fetcher.service';
+import { abortableSleep } from '../common/abortable-sleep';
 
 /**
  * The fetcher consumer group (thin): validates each message, hands the batch to FetcherService, and marks the
@@ -26,6 +27,8 @@ import { FetcherService } from './fetcher.service';
 export class FetchRequestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FetchRequestConsumer.name);
   private consumer: ManagedConsumer | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly stopWaiting = new AbortController();
 
   constructor(
     private readonly kafka: KafkaAdapter,
@@ -33,11 +36,39 @@ export class FetchRequestConsumer implements OnApplicationBootstrap, BeforeAppli
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.config.fetcher.enabled) {
       this.logger.log('the fetcher is switched off in this process (FETCHER_ENABLED=false)');
       return;
     }
+    // Never waits for Kafka at boot: the consumer joins its group once Kafka answers (and again if it fails to).
+    this.starting = this.startWhenKafkaAnswers();
+  }
+
+  private async startWhenKafkaAnswers(): Promise<void> {
+    let delayMs = 1_000;
+    const stopped = this.stopWaiting.signal;
+    // A call, not a property read: the signal is aborted from outside while this waits.
+    const shuttingDown = (): boolean => stopped.aborted;
+    while (!shuttingDown()) {
+      try {
+        await this.kafka.whenConnected(stopped);
+        await this.start();
+        return;
+      } catch (error) {
+        if (shuttingDown()) {
+          return;
+        }
+        this.logger.warn({ err: error }, 'the fetcher could not join its consumer group yet; retrying');
+        await this.consumer?.stop().catch(() => undefined);
+        this.consumer = undefined;
+        await abortableSleep(delayMs, stopped);
+        delayMs = Math.min(delayMs * 2, 15_000);
+      }
+    }
+  }
+
+  private async start(): Promise<void> {
     const topic = this.kafka.topicName(FETCH_REQUEST_TOPIC);
     await this.kafka.ensureTopics([{ name: topic }, { name: this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC) }]);
     this.consumer = this.kafka.createConsumer({
@@ -87,6 +118,8 @@ export class FetchRequestConsumer implements OnApplicationBootstrap, BeforeAppli
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopWaiting.abort();
+    await this.starting?.catch(() => undefined);
     await this.consumer?.stop();
   }
 }

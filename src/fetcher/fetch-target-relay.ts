@@ -10,6 +10,7 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
+import { type TopicSpec } from '../kafka/kafka.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
 import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC, fetchRequestPartitionSlot } from './fetch-request';
@@ -57,10 +58,8 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
       this.logger.log('outbox relays are switched off in this process (RELAY_ENABLED=false)');
       return;
     }
-    await this.kafka.ensureTopics([
-      { name: this.topic },
-      { name: this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC) },
-    ]);
+    // Never waits for Kafka: targets wait in the outbox (and webhooks are acknowledged) until it answers.
+    await this.kafka.ensureTopicsWhenConnected(this.topicSpecs());
     await this.loop.start();
     this.logger.log({ topic: this.topic }, 'fetch-target relay started');
   }
@@ -70,6 +69,10 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
   }
 
   async relayBatch(): Promise<number> {
+    if (!this.kafka.isConnected) {
+      return 0;
+    }
+    await this.kafka.ensureTopics(this.topicSpecs());
     const count = await this.repository.claimAndPublish(this.batchSize, this.leaseMs, async (targets) => {
       await this.kafka.send(
         this.topic,
@@ -85,8 +88,13 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
     return count;
   }
 
-  /** Publishes everything due now (tests and tools). */
-  drain(): Promise<number> {
+  private topicSpecs(): TopicSpec[] {
+    return [{ name: this.topic }, { name: this.kafka.topicName(FETCH_DEAD_LETTER_TOPIC) }];
+  }
+
+  /** Publishes everything due now, once Kafka is connected (tests and tools). */
+  async drain(): Promise<number> {
+    await this.kafka.whenConnected();
     return this.loop.drain();
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import {
   HealthCheck,
@@ -6,22 +6,15 @@ import {
   HealthIndicatorService,
   type HealthCheckResult,
 } from '@nestjs/terminus';
-import { type AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
-import { DatabaseHealth } from '../database/database-health';
-import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { HealthReportService, type HealthReport } from './health-report.service';
-import { ShutdownState } from './shutdown-state';
+import { Readiness, type ReadinessReport } from './readiness';
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly database: DatabaseHealth,
-    private readonly kafka: KafkaAdapter,
-    private readonly shutdown: ShutdownState,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly readiness: Readiness,
     private readonly reports: HealthReportService,
   ) {}
 
@@ -47,26 +40,26 @@ export class HealthController {
     ]);
   }
 
-  /** Ready to take work: Postgres and Kafka answer within the configured timeout, and we are not shutting down. */
+  /**
+   * Ready to take webhooks: not shutting down and Postgres answers (200, 503 otherwise). Kafka is reported, and a
+   * Kafka outage only degrades the answer: ingest needs nothing but Postgres, so the process stays in rotation.
+   */
   @Get('ready')
-  @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    const timeoutMs = this.config.health.checkTimeoutMs;
-    return this.health.check([
-      () =>
-        this.shutdown.isDraining
-          ? this.indicators.check('lifecycle').down({ message: 'shutting down' })
-          : this.indicators.check('lifecycle').up(),
-      () =>
-        this.indicators
-          .check('postgres')
-          .attempt(() => this.database.ping(timeoutMs))
-          .withTimeout(timeoutMs + 500),
-      () =>
-        this.indicators
-          .check('kafka')
-          .attempt(() => this.kafka.ping(timeoutMs))
-          .withTimeout(timeoutMs + 500),
-    ]);
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessReport> {
+    const report = await this.readiness.check();
+    if (!report.canIngest) {
+      void reply.status(503);
+    }
+    return report;
+  }
+
+  /** Fully operational: ready, and Kafka answers too (fetching and change events flow). 503 otherwise. */
+  @Get('operational')
+  async operational(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessReport> {
+    const report = await this.readiness.check();
+    if (!report.fullyOperational) {
+      void reply.status(503);
+    }
+    return report;
   }
 }

@@ -5,6 +5,7 @@ import { TangoModule } from '../tango/tango.module';
 import { HealthReportService } from './health-report.service';
 import { HealthRepository } from './health.repository';
 import { HealthController } from './health.controller';
+import { Readiness } from './readiness';
 import { ShutdownState } from './shutdown-state';
 
 /**
@@ -14,7 +15,7 @@ import { ShutdownState } from './shutdown-state';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), TangoModule, ReconcileModule],
   controllers: [HealthController],
-  providers: [ShutdownState, HealthRepository, HealthReportService],
+  providers: [ShutdownState, HealthRepository, HealthReportService, Readiness],
   exports: [ShutdownState, HealthReportService],
 })
 export class HealthModule {}

@@ -9,6 +9,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
+import { abortableSleep } from '../common/abortable-sleep';
 import { AppError } from '../common/errors/app-error';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -22,10 +23,15 @@ import {
   type TopicSpec,
 } from './kafka.types';
 
+/** How long boot waits for a first connection to Kafka before going on without it. */
+const BOOT_CONNECT_GRACE_MS = 3_000;
+
 /**
- * The only owner of kafkajs. Connects the shared producer and admin client at module init, creates topics on
- * request, hands out consumers, and on shutdown stops consumers first (no new work), then flushes and closes the
- * producer, then the admin client.
+ * The only owner of kafkajs. Connects the shared producer and admin client in the background from module init,
+ * retrying until Kafka answers, so the worker boots and acknowledges webhooks (which need only Postgres) while
+ * Kafka is down; relays and the fetcher wait for `whenConnected()`. Creates topics on request, hands out
+ * consumers, and on shutdown stops consumers first (no new work), then flushes and closes the producer, then the
+ * admin client.
  */
 @Injectable()
 export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
@@ -39,6 +45,11 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   private readonly knownTopics = new Set<string>();
   /** The partition keys of messages being sent, for the partitioner (kafkajs hands it the objects it was given). */
   private readonly placements = new WeakMap<Message, Placement>();
+  private connected = false;
+  private stopping = false;
+  private connecting: Promise<void> | undefined;
+  private readonly waiters = new Set<() => void>();
+  private readonly stopController = new AbortController();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const clientConfig = {
@@ -64,24 +75,114 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.probeAdmin = new Kafka({ ...clientConfig, retry: { retries: 0 } }).admin({ retry: { retries: 0 } });
   }
 
+  /**
+   * Starts connecting, and waits for it at most BOOT_CONNECT_GRACE_MS: with Kafka up, the worker is connected (and
+   * its topics exist) by the time it listens; with Kafka down, boot goes on without it.
+   */
   async onModuleInit(): Promise<void> {
-    try {
-      await this.admin.connect();
-      await this.producer.connect();
-    } catch (error) {
-      throw new AppError(
-        'KAFKA.UNAVAILABLE',
-        `cannot connect to Kafka at ${this.config.kafka.brokers.join(',')}`,
-        undefined,
-        {
-          cause: error,
-        },
-      );
+    this.connecting = this.connectUntilUp();
+    const grace = new AbortController();
+    await Promise.race([
+      this.whenConnected(grace.signal).catch(() => undefined),
+      abortableSleep(BOOT_CONNECT_GRACE_MS, grace.signal),
+    ]);
+    grace.abort();
+  }
+
+  /**
+   * Creates topics now when Kafka is connected (awaited), otherwise as soon as it connects (in the background, so
+   * that consumers can subscribe before the first message); a failure is logged, and whoever publishes to the topic
+   * creates it again then.
+   */
+  async ensureTopicsWhenConnected(specs: readonly TopicSpec[]): Promise<void> {
+    const create = (): Promise<void> =>
+      this.ensureTopics(specs).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'topics not created yet; they are created when first published to');
+      });
+    if (this.connected) {
+      await create();
+      return;
     }
-    this.logger.log({ brokers: this.config.kafka.brokers }, 'connected to Kafka');
+    void this.whenConnected()
+      .then(create)
+      .catch(() => undefined);
+  }
+
+  /** Whether the producer and admin client are connected (kafkajs reconnects them by itself after that). */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Resolves once Kafka is connected; rejects when the process shuts down (or `signal` aborts) first. */
+  whenConnected(signal?: AbortSignal): Promise<void> {
+    if (this.connected) {
+      return Promise.resolve();
+    }
+    if (this.stopping || signal?.aborted === true) {
+      return Promise.reject(this.unavailable('no longer waiting for it'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const signals = [this.stopController.signal, ...(signal === undefined ? [] : [signal])];
+      const forget = (): void => {
+        this.waiters.delete(done);
+        signals.forEach((each) => {
+          each.removeEventListener('abort', stopped);
+        });
+      };
+      const done = (): void => {
+        forget();
+        resolve();
+      };
+      const stopped = (): void => {
+        forget();
+        reject(this.unavailable('no longer waiting for it'));
+      };
+      this.waiters.add(done);
+      signals.forEach((each) => {
+        each.addEventListener('abort', stopped, { once: true });
+      });
+    });
+  }
+
+  /** Connects the admin client and the producer, retrying with backoff until Kafka answers or the process stops. */
+  private async connectUntilUp(): Promise<void> {
+    let delayMs = 500;
+    let warned = false;
+    while (!this.stopping) {
+      try {
+        await this.admin.connect();
+        await this.producer.connect();
+        this.connected = true;
+        this.logger.log({ brokers: this.config.kafka.brokers }, 'connected to Kafka');
+        [...this.waiters].forEach((wake) => {
+          wake();
+        });
+        return;
+      } catch (error) {
+        if (!warned) {
+          warned = true;
+          this.logger.warn(
+            { brokers: this.config.kafka.brokers, err: error },
+            'Kafka is unavailable: webhooks are still acknowledged and stored; relays and the fetcher wait for it',
+          );
+        }
+        await abortableSleep(delayMs, this.stopController.signal);
+        delayMs = Math.min(delayMs * 2, 10_000);
+      }
+    }
+  }
+
+  private unavailable(why: string): AppError {
+    return new AppError(
+      'KAFKA.UNAVAILABLE',
+      `Kafka at ${this.config.kafka.brokers.join(',')} is unavailable: ${why}`,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.stopController.abort();
+    await this.connecting;
     await Promise.allSettled([...this.consumers].map((consumer) => consumer.stop()));
     await this.producer.disconnect().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'producer disconnect failed');
@@ -100,6 +201,9 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     const missing = specs.filter((spec) => !this.knownTopics.has(spec.name));
     if (missing.length === 0) {
       return;
+    }
+    if (!this.connected) {
+      throw this.unavailable('not connected yet');
     }
     const existing = new Set(await this.admin.listTopics());
     const toCreate = missing.filter((spec) => !existing.has(spec.name));
@@ -129,6 +233,9 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) {
       return;
+    }
+    if (!this.connected) {
+      throw this.unavailable('not connected yet');
     }
     await this.producer.send({
       topic,

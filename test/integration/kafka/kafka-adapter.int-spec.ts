@@ -36,6 +36,7 @@ describe('KafkaAdapter against a real broker', () => {
     Logger.overrideLogger(['error']);
     adapter = new KafkaAdapter(config);
     await adapter.onModuleInit();
+    await adapter.whenConnected();
   });
 
   afterAll(async () => {

@@ -17,6 +17,7 @@ class FakeKafka {
   readonly sent: { topic: string; messages: readonly OutgoingMessage[] }[] = [];
   readonly ensured: TopicSpec[][] = [];
   failTopic: string | undefined;
+  isConnected = true;
 
   topicName(suffix: string): string {
     return `unit.${suffix}`;
@@ -109,6 +110,17 @@ describe('ChangeEventRelay', () => {
       'unit.grants.changes.v1',
       'unit.forecasts.changes.v1',
     ]);
+  });
+
+  it('claims nothing and sends nothing while Kafka is not connected', async () => {
+    const kafka = new FakeKafka();
+    kafka.isConnected = false;
+    const relay = relayWith(kafka, { published: 1, lanes: [1], blocked: [] }, [
+      claimed('11', 'contracts', 1),
+    ]);
+    await expect(relay.relayBatch()).resolves.toBe(0);
+    expect(kafka.sent).toEqual([]);
+    expect(kafka.ensured).toEqual([]);
   });
 
   it('fails the batch when any topic send fails, but only after the other sends have settled', async () => {

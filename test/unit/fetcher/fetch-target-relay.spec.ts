@@ -49,6 +49,8 @@ describe('fetch-request partitioning', () => {
   it('publishes every target keyed resource:id, with a partition slot for id-list families', async () => {
     const sent: OutgoingMessage[] = [];
     const kafka = {
+      isConnected: true,
+      ensureTopics: () => Promise.resolve(),
       topicName: (suffix: string) => `unit.${suffix}`,
       send: (_topic: string, messages: readonly OutgoingMessage[]) => {
         sent.push(...messages);

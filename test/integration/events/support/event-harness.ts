@@ -62,6 +62,7 @@ export async function startReplica<R extends ChangeEventRelay>(
   await dataSource.initialize();
   const kafka = new KafkaAdapter(config);
   await kafka.onModuleInit();
+  await kafka.whenConnected();
   const notifications = new PostgresNotifications(config);
   const repository = new ChangeEventRepository(dataSource);
   const relay = new Relay(repository, kafka, notifications, config, new MetricsService());
