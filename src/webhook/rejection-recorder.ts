@@ -19,6 +19,8 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly lostRecords: Counter;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Records taken out of the buffer by the flush in progress (not written yet). */
+  private inFlight = 0;
 
   constructor(
     private readonly repository: WebhookRepository,
@@ -80,6 +82,7 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const batch = this.buffer.splice(0, this.buffer.length);
+    this.inFlight = batch.length;
     this.flushing = this.repository
       .recordRejections(batch)
       .catch((error: unknown) => {
@@ -87,12 +90,14 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
         this.logger.debug({ err: error, pending: this.buffer.length }, 'rejection records not written yet');
       })
       .finally(() => {
+        this.inFlight = 0;
         this.flushing = undefined;
       });
     return this.flushing;
   }
 
+  /** Records not written yet, including those of a flush in progress. */
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.inFlight;
   }
 }
