@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { secretFingerprint } from '../../src/webhook/signature';
@@ -238,6 +239,44 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
       signature: tangoSignature(body, 'shh'),
     });
     expect(response.status).toBe(401);
+  });
+
+  it('answers a 10 MB body with a 413 the client can read, on a connection it can use again', async () => {
+    const tenMegabytes = JSON.stringify({ events: [], padding: 'x'.repeat(10 * 1024 * 1024) });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const answer = await postDelivery(url, tenMegabytes, { secret: 'shh' });
+      expect(answer.status).toBe(413);
+      expect(answer.body).toMatchObject({ error: { code: 'REQUEST.PAYLOAD_TOO_LARGE' } });
+    }
+    // A client that streams the body (no Content-Length) and is still writing when the answer comes.
+    const streamed = await new Promise<string>((resolve) => {
+      const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => {
+          resolve(`${res.statusCode ?? 0} ${text}`);
+        });
+      });
+      req.on('error', (error) => {
+        resolve(`error ${error.message}`);
+      });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 10 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(streamed).toMatch(/^413 .*REQUEST\.PAYLOAD_TOO_LARGE/);
+    const after = await postDelivery(url, opportunityAlert(randomUUID(), [randomUUID()]), { secret: 'shh' });
+    expect(after.status).toBe(202);
   });
 
   it('refuses other methods (405), other content types (415) and bodies over the limit (413), and records each', async () => {
