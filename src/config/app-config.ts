@@ -38,6 +38,9 @@ export interface AppConfig {
     /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
     readonly writeConcurrency: number;
     readonly writeBatchMax: number;
+    /** Fetch targets one event, and one delivery, may create; more become a gap to sweep. */
+    readonly maxIdsPerEvent: number;
+    readonly maxIdsPerDelivery: number;
   };
   readonly fetcher: {
     readonly enabled: boolean;
@@ -185,6 +188,8 @@ function toAppConfig(env: Env): AppConfig {
       writeConcurrency:
         env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(2, Math.floor(env.DATABASE_POOL_SIZE / 2))),
       writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
+      maxIdsPerEvent: env.WEBHOOK_MAX_IDS_PER_EVENT,
+      maxIdsPerDelivery: env.WEBHOOK_MAX_IDS_PER_DELIVERY,
     },
     fetcher: {
       enabled: env.FETCHER_ENABLED,

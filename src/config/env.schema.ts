@@ -71,6 +71,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(262_144),
   WEBHOOK_WRITE_CONCURRENCY: positiveInt.max(64).optional(),
   WEBHOOK_WRITE_BATCH_MAX: positiveInt.max(500).default(16),
+  WEBHOOK_MAX_IDS_PER_EVENT: positiveInt.default(1_000),
+  WEBHOOK_MAX_IDS_PER_DELIVERY: positiveInt.default(5_000),
 
   FETCHER_ENABLED: booleanFlag.default(true),
   FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),

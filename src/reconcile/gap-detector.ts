@@ -22,6 +22,8 @@ const alertPageSchema = z.looseObject({
 });
 
 const MAX_ALERT_PAGES = 20;
+/** How far before an over-limit event's check the sweep of its gap reaches (the changes it named are older). */
+const OVER_LIMIT_LOOKBACK_MS = 24 * 3_600_000;
 
 type PolledAlert = Omit<AlertObservation, 'observedAt' | 'deliveredThroughPk'>;
 
@@ -140,6 +142,35 @@ export class GapDetector {
       'webhook answers that Tango may have dropped: gap opened',
     );
     return batch.count;
+  }
+
+  /**
+   * Deliveries that named more records than the fan-out limits allow: their extra ids were not enqueued one by one;
+   * each family (and alert) with such events gets a gap over their time, which a sweep repairs.
+   */
+  async detectOverLimits(): Promise<number> {
+    const groups = await this.gaps.newOverLimitEvents();
+    for (const group of groups) {
+      await this.gaps.openOrWiden({
+        scope: group.alertId === null ? 'resource' : 'alert',
+        scopeKey: group.alertId ?? group.resource ?? 'unknown',
+        resource: group.resource,
+        alertId: group.alertId,
+        cause: 'delivery_over_limits',
+        rangeStart: new Date(group.firstAt.getTime() - OVER_LIMIT_LOOKBACK_MS),
+        rangeEnd: group.lastAt,
+        detail: {
+          lastDeliveryPk: Number(group.lastDeliveryPk),
+          idsDropped: group.idsDropped,
+          events: group.events,
+        },
+      });
+      this.logger.warn(
+        { resource: group.resource, alertId: group.alertId, idsDropped: group.idsDropped },
+        'deliveries over the fan-out limits: gap opened for a sweep',
+      );
+    }
+    return groups.length;
   }
 
   private async listAlerts(): Promise<PolledAlert[]> {

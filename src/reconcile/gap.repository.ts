@@ -15,7 +15,9 @@ export type GapCause =
    */
   | 'alert_filters_unsupported'
   /** An alert re-run stopped before its last page (page limit or a failure Tango will not retry). */
-  | 'alert_sweep_incomplete';
+  | 'alert_sweep_incomplete'
+  /** A delivery named more records than the fan-out limits allow: the rest are swept instead of fetched by id. */
+  | 'delivery_over_limits';
 
 export interface GapToOpen {
   readonly scope: GapScope;
@@ -48,6 +50,17 @@ export interface AlertObservation {
   /** Webhook deliveries (by primary key) already counted against this alert's match_count. */
   readonly deliveredThroughPk: number;
   readonly filters: Readonly<Record<string, unknown>>;
+}
+
+/** Events whose targets went over the fan-out limits since the last look, per family and alert. */
+export interface OverLimitGroup {
+  readonly resource: ResourceFamily | null;
+  readonly alertId: string | null;
+  readonly idsDropped: number;
+  readonly events: number;
+  readonly firstAt: Date;
+  readonly lastAt: Date;
+  readonly lastDeliveryPk: string;
 }
 
 export interface RejectionBatch {
@@ -269,6 +282,45 @@ export class GapRepository {
       matches: Number(rows[0]?.matches ?? 0),
       throughPk: Math.max(afterPk, Number(rows[0]?.through_pk ?? 0)),
     };
+  }
+
+  /**
+   * Events stored since the last look whose targets went over the fan-out limits, grouped by family and alert. The
+   * watermark is the newest delivery already turned into a gap (kept in the gaps' detail).
+   */
+  async newOverLimitEvents(): Promise<OverLimitGroup[]> {
+    const rows = await this.dataSource.query<
+      {
+        resource: ResourceFamily | null;
+        alert_id: string | null;
+        dropped: string;
+        events: string;
+        first_at: Date;
+        last_at: Date;
+        last_pk: string;
+      }[]
+    >(
+      `WITH watermark AS (
+         SELECT COALESCE(max((detail->>'lastDeliveryPk')::bigint), 0) AS last_pk
+           FROM sync_gaps WHERE cause = 'delivery_over_limits'
+       )
+       SELECT e.resource, e.alert_id, sum(e.ids_dropped)::text AS dropped, count(*)::text AS events,
+              min(COALESCE(e.checked_at, d.received_at)) AS first_at, max(COALESCE(e.checked_at, d.received_at)) AS last_at,
+              max(e.delivery_pk)::text AS last_pk
+         FROM webhook_events e
+         JOIN webhook_deliveries d ON d.id = e.delivery_pk, watermark w
+        WHERE e.ids_dropped > 0 AND e.delivery_pk > w.last_pk
+        GROUP BY e.resource, e.alert_id`,
+    );
+    return rows.map((row) => ({
+      resource: row.resource,
+      alertId: row.alert_id,
+      idsDropped: Number(row.dropped),
+      events: Number(row.events),
+      firstAt: row.first_at,
+      lastAt: row.last_at,
+      lastDeliveryPk: row.last_pk,
+    }));
   }
 
   /** Non-2xx answers recorded after the last one already turned into a gap. */

@@ -90,9 +90,11 @@ export class ReconcileScheduler
   async reconcileTick(): Promise<void> {
     await this.run('reconcile', async () => {
       const rejections = await this.detector.detectRejections();
+      const overLimits = await this.detector.detectOverLimits();
       const outcome = await this.reconciler.reconcile({ drift: true });
       return {
         rejections,
+        overLimits,
         gaps: outcome.gaps.length,
         closed: outcome.gaps.filter((gap) => gap.closed).length,
         driftSampled: outcome.driftSampled,

@@ -66,6 +66,25 @@ export interface ParsedEvent {
   /** The event as received (not stored separately: the delivery's raw body holds it). */
   readonly payload: unknown;
   readonly targets: readonly FetchTarget[];
+  /**
+   * Targets left out because the event (or its delivery) named more than the fan-out limits allow. They are not
+   * lost: the health module turns them into a gap that a sweep repairs.
+   */
+  readonly idsDropped: number;
+}
+
+/** How much work one delivery may create (WEBHOOK_MAX_IDS_PER_EVENT, WEBHOOK_MAX_IDS_PER_DELIVERY). */
+export interface FanOutLimits {
+  readonly perEvent: number;
+  readonly perDelivery: number;
+}
+
+const NO_LIMITS: FanOutLimits = { perEvent: Number.POSITIVE_INFINITY, perDelivery: Number.POSITIVE_INFINITY };
+
+export function fanOutLimitsOf(config: {
+  readonly webhook: { readonly maxIdsPerEvent: number; readonly maxIdsPerDelivery: number };
+}): FanOutLimits {
+  return { perEvent: config.webhook.maxIdsPerEvent, perDelivery: config.webhook.maxIdsPerDelivery };
 }
 
 export type DeliveryFormat = 'alerts' | 'legacy' | 'mixed' | 'single_event' | 'empty' | 'unknown';
@@ -127,7 +146,11 @@ export function classifyEventType(eventType: string): EventTypeClass {
   return LEGACY_FAMILIES.has(legacyFamily) && eventType.includes('.') ? 'mirrored' : 'unknown';
 }
 
-export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): ParsedDelivery {
+export function parseDelivery(
+  rawBody: Buffer,
+  headerDeliveryId?: string,
+  limits: FanOutLimits = NO_LIMITS,
+): ParsedDelivery {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -159,7 +182,10 @@ export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): Parse
     problems.push('`delivery_id` is not a string');
   }
   const tangoTimestamp = isoTimestamp(body.timestamp, 'timestamp', problems);
-  const events = rawEvents.map((raw, index) => parseEvent(raw, index));
+  const events = limitFanOut(
+    rawEvents.map((raw, index) => parseEvent(raw, index)),
+    limits,
+  );
   const anyAlerts = events.some((event) => event.eventType?.startsWith('alerts.') === true);
   const anyLegacy = events.some(
     (event) => event.eventType !== null && !event.eventType.startsWith('alerts.'),
@@ -183,6 +209,34 @@ export function parseDelivery(rawBody: Buffer, headerDeliveryId?: string): Parse
         ? 'not_mirrored'
         : 'processed';
   return { format, status, deliveryId, tangoTimestamp, events, problems };
+}
+
+/**
+ * Keeps each event's targets within the per-event limit and the delivery's within the per-delivery limit, in the
+ * order they came; what is left out is counted on its event (and becomes a gap to sweep, not a fetch target).
+ */
+function limitFanOut(events: ParsedEvent[], limits: FanOutLimits): ParsedEvent[] {
+  let left = limits.perDelivery;
+  return events.map((event) => {
+    const allowed = Math.max(0, Math.min(limits.perEvent, left));
+    if (event.targets.length <= allowed) {
+      left -= event.targets.length;
+      return event;
+    }
+    left -= allowed;
+    const dropped = event.targets.length - allowed;
+    const limit =
+      allowed === limits.perEvent ? `${limits.perEvent} per event` : `${limits.perDelivery} per delivery`;
+    return {
+      ...event,
+      targets: event.targets.slice(0, allowed),
+      idsDropped: dropped,
+      problems: [
+        ...event.problems,
+        `${dropped} of ${event.targets.length} targets over the limit of ${limit}: left to a sweep of the gap they open`,
+      ],
+    };
+  });
 }
 
 function malformedDelivery(
@@ -214,6 +268,7 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
     modifiedCount: null,
     payload: raw,
     targets: [],
+    idsDropped: 0,
   };
   const object = looseObject.safeParse(raw);
   if (!object.success) {

@@ -1,5 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { parseDelivery } from './delivery-parser';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { type FanOutLimits, fanOutLimitsOf, parseDelivery } from './delivery-parser';
 import { WebhookRepository } from './webhook.repository';
 
 export interface ReprocessSummary {
@@ -22,7 +24,14 @@ const PAGE_SIZE = 200;
 export class DeliveryReprocessor {
   private readonly logger = new Logger(DeliveryReprocessor.name);
 
-  constructor(private readonly repository: WebhookRepository) {}
+  private readonly limits: FanOutLimits;
+
+  constructor(
+    private readonly repository: WebhookRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = fanOutLimitsOf(config);
+  }
 
   async reprocessAll(options: { dryRun: boolean }): Promise<ReprocessSummary> {
     let afterPk = '0';
@@ -42,7 +51,7 @@ export class DeliveryReprocessor {
       for (const stored of page) {
         afterPk = stored.deliveryPk;
         summary.examined += 1;
-        const parsed = parseDelivery(stored.rawBody, stored.headerDeliveryId ?? undefined);
+        const parsed = parseDelivery(stored.rawBody, stored.headerDeliveryId ?? undefined, this.limits);
         if (parsed.status === 'processed') {
           summary.nowProcessed += 1;
         } else if (parsed.status === 'not_mirrored') {

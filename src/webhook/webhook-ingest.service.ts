@@ -8,7 +8,7 @@ import { withCorrelationId } from '../common/logging/correlation';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { parseDelivery } from './delivery-parser';
+import { type FanOutLimits, fanOutLimitsOf, parseDelivery } from './delivery-parser';
 import { RejectionRecorder } from './rejection-recorder';
 import { verifySignature } from './signature';
 import { DeliveryWriteQueue } from './delivery-write-queue';
@@ -55,6 +55,8 @@ export class WebhookIngestService {
   private readonly ackLatency: Histogram<'outcome'>;
   private readonly insecure: boolean;
 
+  private readonly fanOutLimits: FanOutLimits;
+
   constructor(
     private readonly writes: DeliveryWriteQueue,
     private readonly rejections: RejectionRecorder,
@@ -62,6 +64,7 @@ export class WebhookIngestService {
     metrics: MetricsService,
   ) {
     this.insecure = config.webhook.secrets.length === 0 && config.webhook.insecureNoSignature;
+    this.fanOutLimits = fanOutLimitsOf(config);
     this.deliveries = metrics.counter(
       'tango_sync_webhook_deliveries_total',
       'Webhook deliveries by outcome',
@@ -80,7 +83,7 @@ export class WebhookIngestService {
     const bodySha256 = createHash('sha256').update(delivery.rawBody).digest('hex');
     const headerDeliveryId = singleHeader(delivery.headers['x-tango-delivery-id']);
     const verifiedBy = this.verify(delivery, bodySha256, headerDeliveryId);
-    const parsed = parseDelivery(delivery.rawBody, headerDeliveryId);
+    const parsed = parseDelivery(delivery.rawBody, headerDeliveryId, this.fanOutLimits);
     return withCorrelationId(parsed.deliveryId ?? `sha256:${bodySha256.slice(0, 16)}`, async () => {
       let stored;
       try {

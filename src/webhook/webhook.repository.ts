@@ -130,7 +130,7 @@ export class WebhookRepository {
     }));
     const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
       this.dataSource,
-      'webhook-store-deliveries-v2',
+      'webhook-store-deliveries-v3',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset(${input}::jsonb)
            AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
@@ -287,17 +287,18 @@ function insertEventsSql(fresh: string, rows: readonly DeliveryRows[], params: S
       new_count: event.newCount,
       modified_count: event.modifiedCount,
       target_count: event.targets.length,
+      ids_dropped: event.idsDropped,
     })),
   );
   return `INSERT INTO webhook_events
             (delivery_pk, event_index, event_type, status, alert_id, query_type, resource, checked_at, tango_created_at,
-             problems, new_count, modified_count, target_count)
+             problems, new_count, modified_count, target_count, ids_dropped)
           SELECT f.id, e.idx, e.event_type, e.status, e.alert_id, e.query_type, e.resource, e.checked_at, e.created_at,
-                 e.problems, e.new_count, e.modified_count, e.target_count
+                 e.problems, e.new_count, e.modified_count, e.target_count, e.ids_dropped
             FROM jsonb_to_recordset(${params.add(pgJson(events))}::jsonb)
               AS e(position int, idx int, event_type text, status text, alert_id text, query_type text, resource text,
                    checked_at timestamptz, created_at timestamptz, problems jsonb, new_count int, modified_count int,
-                   target_count int)
+                   target_count int, ids_dropped int)
             JOIN ${fresh} AS f ON f.position = e.position
           RETURNING 1`;
 }

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { DeliveryReprocessor } from '../../../src/webhook/delivery-reprocessor';
 import { WebhookRepository } from '../../../src/webhook/webhook.repository';
-import { requireEnv } from '../../support/test-config';
+import { requireEnv, testConfig } from '../../support/test-config';
 
 describe('DeliveryReprocessor against Postgres', () => {
   let dataSource: DataSource;
@@ -22,7 +22,7 @@ describe('DeliveryReprocessor against Postgres', () => {
       }),
     );
     await dataSource.initialize();
-    reprocessor = new DeliveryReprocessor(new WebhookRepository(dataSource));
+    reprocessor = new DeliveryReprocessor(new WebhookRepository(dataSource), testConfig());
   });
 
   afterAll(async () => {

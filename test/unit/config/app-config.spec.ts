@@ -34,6 +34,8 @@ describe('parseConfig', () => {
       maxBodyBytes: 262_144,
       writeConcurrency: 2,
       writeBatchMax: 16,
+      maxIdsPerEvent: 1_000,
+      maxIdsPerDelivery: 5_000,
     });
     expect(config.db.migrationsRun).toBe(true);
   });

@@ -500,3 +500,52 @@ describe('parseDelivery: bad input', () => {
     );
   });
 });
+
+describe('parseDelivery: fan-out limits', () => {
+  const body = (events: unknown[]): Buffer =>
+    Buffer.from(JSON.stringify({ delivery_id: 'd-limits', events }));
+  const alert = (ids: string[]): unknown => ({
+    event_type: 'alerts.contract.match',
+    alert_id: 'a-1',
+    query_type: 'contract',
+    matches: { new_count: ids.length, modified_count: 0, new_ids: ids, modified_ids: [] },
+  });
+  const keys = (count: number, prefix: string): string[] =>
+    Array.from({ length: count }, (_, n) => `CONT_AWD_${prefix}${n}_9700_-NONE-_-NONE-`);
+
+  it('keeps at most the per-event limit of targets and counts the rest on the event', () => {
+    const parsed = parseDelivery(body([alert(keys(20_000, 'A'))]), undefined, {
+      perEvent: 1_000,
+      perDelivery: 5_000,
+    });
+    expect(parsed.events[0]?.targets).toHaveLength(1_000);
+    expect(parsed.events[0]?.idsDropped).toBe(19_000);
+    expect(parsed.events[0]?.problems.join()).toMatch(
+      /19000 of 20000 targets over the limit of 1000 per event/,
+    );
+    expect(parsed.status).toBe('processed');
+  });
+
+  it('shares the per-delivery limit across events, in order', () => {
+    const parsed = parseDelivery(
+      body([alert(keys(3, 'A')), alert(keys(3, 'B')), alert(keys(3, 'C'))]),
+      undefined,
+      {
+        perEvent: 10,
+        perDelivery: 5,
+      },
+    );
+    expect(parsed.events.map((event) => [event.targets.length, event.idsDropped])).toEqual([
+      [3, 0],
+      [2, 1],
+      [0, 3],
+    ]);
+    expect(parsed.events[2]?.problems.join()).toMatch(/limit of 5 per delivery/);
+  });
+
+  it('changes nothing without limits', () => {
+    const parsed = parseDelivery(body([alert(keys(2_000, 'A'))]));
+    expect(parsed.events[0]?.targets).toHaveLength(2_000);
+    expect(parsed.events[0]?.idsDropped).toBe(0);
+  });
+});
