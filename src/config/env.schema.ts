@@ -85,7 +85,7 @@ export const envSchema = z.object({
   RELAY_ENABLED: booleanFlag.default(true),
   RELAY_POLL_INTERVAL_MS: positiveInt.default(1_000),
   RELAY_BATCH_SIZE: positiveInt.max(10_000).default(500),
-  RELAY_LEASE_MS: positiveInt.min(1_000).default(300_000),
+  RELAY_LEASE_MS: positiveInt.min(1_000).default(30_000),
 
   HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
   HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),

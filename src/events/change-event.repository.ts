@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { whileRenewingLease } from '../database/lease-renewal';
 import { DataSource } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { FAMILIES } from '../common/tango/families';
@@ -64,14 +65,16 @@ const laneSql = changeEventLaneSql;
 /** SQL of the change-event outbox: lane claims for the relay and snapshot rows for replays. */
 @Injectable()
 export class ChangeEventRepository {
+  private readonly logger = new Logger(ChangeEventRepository.name);
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Takes a lease on the lanes with pending events, oldest first, that no other relay holds (one short statement,
-   * never waiting), reads each leased lane's pending rows in id order until `limit` events are gathered, hands them
+   * Takes a lease on the lanes with pending events, oldest first, that no other relay holds (one short statement
+   * that skips locked lanes, so it never waits), reads each leased lane's pending rows in id order until `limit` events are gathered, hands them
    * to `publish` in that order, then marks them published and gives the leases back. No transaction is open while
-   * `publish` talks to Kafka. Two relays never publish the same lane at once (unless a lease runs out mid-send, which
-   * `leaseMs` is sized against) and a lane's rows leave strictly in id order, so each record's events are published
+   * `publish` talks to Kafka, and the leases are renewed while it waits. Two relays never publish the same lane at
+   * once (unless renewals fail for a whole lease) and a lane's rows leave strictly in id order, so each record's events are published
    * in version order. A relay that dies after `publish` leaves the rows pending: they are published again with the
    * same event ids once its lease ends (a duplicate, never a gap).
    */
@@ -90,11 +93,17 @@ export class ChangeEventRepository {
            ) f
           WHERE f.first_id IS NOT NULL
        ),
+       free AS (
+         SELECT r.lane FROM relay_lane_leases r JOIN candidates c USING (lane)
+          WHERE r.leased_until <= clock_timestamp()
+          ORDER BY r.lane
+          FOR UPDATE OF r SKIP LOCKED
+       ),
        taken AS (
          UPDATE relay_lane_leases AS r
             SET holder = $1, leased_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
-           FROM candidates c
-          WHERE r.lane = c.lane AND r.leased_until <= clock_timestamp()
+           FROM free
+          WHERE r.lane = free.lane
          RETURNING r.lane
        )
        SELECT c.lane FROM candidates c JOIN taken t USING (lane) ORDER BY c.first_id`,
@@ -107,7 +116,20 @@ export class ChangeEventRepository {
     try {
       const { claimed, blocked } = await this.readLanes(lanes, limit);
       if (claimed.length > 0) {
-        await publish(claimed);
+        await whileRenewingLease(
+          leaseMs,
+          () =>
+            this.dataSource.query(
+              `UPDATE relay_lane_leases
+                  SET leased_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
+                WHERE holder = $1`,
+              [holder, leaseMs],
+            ),
+          () => publish(claimed),
+          (error) => {
+            this.logger.warn({ err: error }, 'change-event lane leases not renewed; trying again');
+          },
+        );
         await this.dataSource.query(
           `UPDATE change_events SET status = 'published', published_at = clock_timestamp()
             WHERE id = ANY($1::bigint[]) AND status = 'pending'`,

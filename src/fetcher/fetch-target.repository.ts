@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { whileRenewingLease } from '../database/lease-renewal';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FetchRequest, priorityName } from './fetch-request';
@@ -50,6 +51,8 @@ const PRIORITY_NUMBER: Readonly<Record<FetchRequest['priority'], number>> = {
 /** SQL of the fetch-target outbox and of failed fetches. */
 @Injectable()
 export class FetchTargetRepository {
+  private readonly logger = new Logger(FetchTargetRepository.name);
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -58,8 +61,9 @@ export class FetchTargetRepository {
    * never waits on the broker. The claim is one short statement (`FOR UPDATE SKIP LOCKED`, so relays on several
    * replicas never claim the same row); a claimed row stays `pending` until the mark. A target hinted again after
    * its claim stays pending at the mark (its newest hint is published again); a failed publish releases the claim;
-   * a crash leaves it claimed until the lease ends, then it is published again (a duplicate the fetcher tolerates),
-   * never lost.
+   * the lease is renewed while `publish` waits (so a hanging broker never lets another relay take the rows), and a
+   * crash leaves them claimed until the lease ends, then they are published again (a duplicate the fetcher
+   * tolerates), never lost.
    */
   async claimAndPublish(
     limit: number,
@@ -112,31 +116,55 @@ export class FetchTargetRepository {
     }
     const ids = rows.map((row) => row.id);
     try {
-      await publish(
-        rows.map((row) => ({
-          key: `${row.resource}:${row.record_id}`,
-          request: {
-            schema: 'tango-sync.fetch-request.v1',
-            targetId: row.id,
-            resource: row.resource,
-            recordId: row.record_id,
-            idKind: row.id_kind,
-            kind: row.kind,
-            priority: priorityName(row.priority),
-            reason: row.reason,
-            hintedAt: row.last_hinted_at.toISOString(),
-            hintCount: row.hint_count,
-            attempt: row.attempt,
-            deliveryIds: [...new Set(row.delivery_ids.filter((id): id is string => id !== null))],
-            sweep: row.sweep_spec,
-          },
-        })),
+      await whileRenewingLease(
+        leaseMs,
+        () => this.renewClaim(ids, token, leaseMs),
+        () =>
+          publish(
+            rows.map((row) => ({
+              key: `${row.resource}:${row.record_id}`,
+              request: {
+                schema: 'tango-sync.fetch-request.v1',
+                targetId: row.id,
+                resource: row.resource,
+                recordId: row.record_id,
+                idKind: row.id_kind,
+                kind: row.kind,
+                priority: priorityName(row.priority),
+                reason: row.reason,
+                hintedAt: row.last_hinted_at.toISOString(),
+                hintCount: row.hint_count,
+                attempt: row.attempt,
+                deliveryIds: [...new Set(row.delivery_ids.filter((id): id is string => id !== null))],
+                sweep: row.sweep_spec,
+              },
+            })),
+          ),
+        (error) => {
+          this.logger.warn({ err: error }, 'fetch-target claim not renewed; trying again');
+        },
       );
     } catch (error) {
       await this.settleClaim(ids, token, false).catch(() => undefined);
       throw error;
     }
     return this.settleClaim(ids, token, true);
+  }
+
+  /** Extends a claim still held (rows locked in the shared order, lock-order.ts). */
+  private async renewClaim(ids: readonly string[], token: string, leaseMs: number): Promise<void> {
+    await this.dataSource.query(
+      `WITH locked AS (
+         SELECT id FROM fetch_targets
+          WHERE id = ANY($1::bigint[]) AND claim_token = $2
+          ORDER BY ${fetchTargetLockOrder('fetch_targets')}
+          FOR UPDATE
+       )
+       UPDATE fetch_targets AS t
+          SET claimed_until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
+         FROM locked WHERE t.id = locked.id`,
+      [ids, token, leaseMs],
+    );
   }
 
   /**

@@ -255,6 +255,37 @@ describe('change-event relay against Postgres and Kafka', () => {
     expectValidAgainstCommittedSchema(received);
   });
 
+  it('keeps the lanes of a relay whose broker hangs past the lease: the leases are renewed while it publishes', async () => {
+    const run = uniqueSuffix();
+    const subjects = [`CONT_AWD_hang-${run}-a`, `CONT_AWD_hang-${run}-b`];
+    for (const recordId of subjects) {
+      await insertOutboxRow(db, { resource: 'contracts', recordId, version: 1, changeType: 'created' });
+    }
+    const slow = await replica('relay-slow', ChangeEventRelay);
+    const other = await replica('relay-other', ChangeEventRelay);
+    const leaseMs = 300;
+    let finish: () => void = () => undefined;
+    let slowSent = 0;
+    const hanging = slow.repository.claimAndPublish(100, leaseMs, async (events) => {
+      slowSent += events.filter((event) => subjects.includes(event.event.subject)).length;
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    await sleep(4 * leaseMs);
+    let otherSent = 0;
+    await other.repository.claimAndPublish(100, leaseMs, (events) => {
+      otherSent += events.filter((event) => subjects.includes(event.event.subject)).length;
+      return Promise.resolve();
+    });
+    // Four leases later the lanes are still the slow relay's: it is alive, so nobody publishes them twice.
+    expect(otherSent).toBe(0);
+    finish();
+    await hanging;
+    expect(slowSent).toBe(subjects.length);
+    expect(await pendingCount(subjects)).toBe(0);
+  });
+
   it('stops a lane at a row that is not a valid event, keeps the other lanes moving, and resumes once repaired', async () => {
     const run = uniqueSuffix();
     const healthy = `CONT_AWD_healthy-${run}`;

@@ -201,18 +201,51 @@ describe('FetchTargetRepository against Postgres', () => {
     expect(again).toEqual([first]);
   });
 
-  it("lets another relay take a dead relay's claim once its lease ends, and ignores the late mark", async () => {
-    // Nothing else may be pending: this test counts what each relay claims.
-    await repository.claimAndPublish(1_000, LEASE_MS, () => Promise.resolve());
-    await dataSource.query(`UPDATE fetch_targets SET status = 'published' WHERE status = 'pending'`);
+  it('keeps the claim of a relay whose broker hangs past the lease: the lease is renewed while it publishes', async () => {
+    await settleEverythingPending();
     const ids = await addTargets(2);
+    let finish: () => void = () => undefined;
+    const slow = repository.claimAndPublish(10, 300, async () => {
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Three leases later, nobody else may take the rows: the relay is alive.
+    expect(await repository.claimAndPublish(10, 300, () => Promise.resolve())).toBe(0);
+    finish();
+    expect(await slow).toBe(2);
+    const statuses = await dataSource.query<{ status: string }[]>(
+      `SELECT DISTINCT status FROM fetch_targets WHERE record_id = ANY($1)`,
+      [ids],
+    );
+    expect(statuses).toEqual([{ status: 'published' }]);
+  });
+
+  it("lets another relay take a cut-off relay's claim once its lease ends, and ignores the late mark", async () => {
+    await settleEverythingPending();
+    const ids = await addTargets(2);
+    // The first relay loses Postgres while it publishes (its renewals fail), then comes back to mark.
+    let cutOff = false;
+    const cutOffDataSource = new Proxy(dataSource, {
+      get(target, property, receiver) {
+        if (property === 'query' && cutOff) {
+          return () => Promise.reject(new Error('connection lost'));
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const cutOffRepository = new FetchTargetRepository(cutOffDataSource);
     let finishFirst: () => void = () => undefined;
     const firstSent: string[] = [];
-    const stuck = repository.claimAndPublish(10, 300, async (targets) => {
+    const stuck = cutOffRepository.claimAndPublish(10, 300, async (targets) => {
       firstSent.push(...targets.map((target) => target.request.recordId));
+      cutOff = true;
       await new Promise<void>((resolve) => {
         finishFirst = resolve;
       });
+      cutOff = false;
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await repository.claimAndPublish(10, 300, () => Promise.resolve())).toBe(0);
@@ -234,4 +267,10 @@ describe('FetchTargetRepository against Postgres', () => {
     );
     expect(statuses).toEqual([{ status: 'published' }]);
   });
+
+  /** Nothing else may be pending: these tests count what each relay claims. */
+  async function settleEverythingPending(): Promise<void> {
+    await repository.claimAndPublish(1_000, LEASE_MS, () => Promise.resolve());
+    await dataSource.query(`UPDATE fetch_targets SET status = 'published' WHERE status = 'pending'`);
+  }
 });
