@@ -11,6 +11,7 @@ import { FamilyShapesAndFetchRejections1795338100000 } from '../../migrations/17
 import { TangoEventTypes1795338200000 } from '../../migrations/1795338200000-tango-event-types';
 import { DeliveryState1795338300000 } from '../../migrations/1795338300000-delivery-state';
 import { RelayLeases1795338400000 } from '../../migrations/1795338400000-relay-leases';
+import { DeliveryStateView1795338600000 } from '../../migrations/1795338600000-delivery-state-view';
 import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000-webhook-fan-out-limits';
 
 type MigrationClass = new () => MigrationInterface;
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   DeliveryState1795338300000,
   RelayLeases1795338400000,
   WebhookFanOutLimits1795338500000,
+  DeliveryStateView1795338600000,
 ];

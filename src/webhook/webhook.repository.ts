@@ -130,7 +130,7 @@ export class WebhookRepository {
     }));
     const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
       this.dataSource,
-      'webhook-store-deliveries-v3',
+      'webhook-store-deliveries-v4',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset(${input}::jsonb)
            AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
@@ -156,8 +156,7 @@ export class WebhookRepository {
        fresh AS (SELECT * FROM stored WHERE NOT duplicate),
        events AS (${insertEventsSql('fresh', contributions, params)}),
        targets AS (${upsertTargetsSql('fresh', contributions, params)}),
-       family_state AS (${familyStateSql('fresh', contributions, params)}),
-       alert_state AS (${alertStateSql('fresh', contributions, params)}),
+       families AS (${eventFamiliesSql('fresh', contributions, params)}),
        notified AS (
          SELECT pg_notify('fetch_targets', n::text) FROM (SELECT count(*) AS n FROM targets) AS c WHERE n > 0
        )
@@ -195,7 +194,8 @@ export class WebhookRepository {
            SELECT id, 1 AS position FROM webhook_deliveries WHERE id = ${pk}::bigint
          ),
          events AS (${insertEventsSql('reprocessed', rows, params)}),
-         targets AS (${upsertTargetsSql('reprocessed', rows, params)})
+         targets AS (${upsertTargetsSql('reprocessed', rows, params)}),
+         families AS (${eventFamiliesSql('reprocessed', rows, params)})
          UPDATE webhook_deliveries
             SET format = ${params.add(parsed.format)}, status = ${params.add(parsed.status)},
                 problems = ${params.add(pgJson(allProblems(parsed)))}::jsonb,
@@ -349,57 +349,22 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
 }
 
 /**
- * Last delivery per resource family, for the health module, in `delivery_state` (only this statement writes it, so
- * the ack path never waits on a row the fetcher or reconciler holds). These rows are shared by every delivery, so
- * they are refreshed at most once a second, and taken in key order so that two ingest statements never deadlock.
+ * The families each delivery counts as a delivery for (the health module's "last delivery", read through the
+ * `delivery_state` view). Insert-only: no two deliveries share a row, so concurrent ingest statements never wait on
+ * each other here.
  */
-function familyStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
+function eventFamiliesSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
   const pairs = rows.flatMap((row) =>
     [...new Set(row.events.flatMap((e) => e.deliveredFor))].map((family) => ({
       position: row.position,
       family,
     })),
   );
-  return `INSERT INTO delivery_state AS s (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp)
-          SELECT 'resource', r.family, max(f.received_at),
-                 (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1], max(f.tango_timestamp)
+  return `INSERT INTO webhook_event_families (family, delivery_pk)
+          SELECT r.family, f.id
             FROM jsonb_to_recordset(${params.add(pgJson(pairs))}::jsonb) AS r(position int, family text)
             JOIN ${fresh} AS f ON f.position = r.position
-           GROUP BY r.family
-           ORDER BY r.family COLLATE "C"
-          ON CONFLICT (scope, scope_key) DO UPDATE
-            SET last_delivery_received_at = EXCLUDED.last_delivery_received_at,
-                last_delivery_id = EXCLUDED.last_delivery_id,
-                last_tango_timestamp = GREATEST(s.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
-                updated_at = clock_timestamp()
-            WHERE s.last_delivery_received_at IS NULL
-               OR s.last_delivery_received_at < EXCLUDED.last_delivery_received_at - interval '1 second'
-          RETURNING 1`;
-}
-
-/** Last delivery and latest `checked_at` per alert, in key order. */
-function alertStateSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
-  const checks = rows.flatMap((row) =>
-    row.events
-      .filter((event) => event.alertId !== null)
-      .map((event) => ({ position: row.position, alert_id: event.alertId, checked_at: event.checkedAt })),
-  );
-  return `INSERT INTO delivery_state AS s
-            (scope, scope_key, last_delivery_received_at, last_delivery_id, last_tango_timestamp, last_checked_at)
-          SELECT 'alert', a.alert_id, max(f.received_at),
-                 (array_agg(f.delivery_id ORDER BY f.received_at DESC, f.id DESC))[1], max(f.tango_timestamp),
-                 max(a.checked_at)
-            FROM jsonb_to_recordset(${params.add(pgJson(checks))}::jsonb)
-              AS a(position int, alert_id text, checked_at timestamptz)
-            JOIN ${fresh} AS f ON f.position = a.position
-           GROUP BY a.alert_id
-           ORDER BY a.alert_id COLLATE "C"
-          ON CONFLICT (scope, scope_key) DO UPDATE
-            SET last_delivery_received_at = GREATEST(s.last_delivery_received_at, EXCLUDED.last_delivery_received_at),
-                last_delivery_id = EXCLUDED.last_delivery_id,
-                last_tango_timestamp = GREATEST(s.last_tango_timestamp, EXCLUDED.last_tango_timestamp),
-                last_checked_at = GREATEST(s.last_checked_at, EXCLUDED.last_checked_at),
-                updated_at = clock_timestamp()
+          ON CONFLICT DO NOTHING
           RETURNING 1`;
 }
 

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { type DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
 import { MirrorRepository } from '../../../src/mirror/mirror.repository';
 import { parseDelivery } from '../../../src/webhook/delivery-parser';
@@ -42,11 +43,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * The interleaving that deadlocked webhook ingest against the fetcher: a fetcher transaction that already holds
  * its family's `sync_state` row and then requeues a record, while an ingest statement hints that record and then
- * updates the family's last delivery. Ingest now writes its own `delivery_state` rows and every writer of
- * `fetch_targets` takes rows in one order, so neither waits for the other in a cycle.
+ * updates the family's last delivery. Ingest now only inserts its own rows for that (read through the `delivery_state`
+ * view), and every writer of `fetch_targets` takes rows in one order, so neither waits for the other in a cycle.
  */
 describe('lock order between webhook ingest and the fetcher', () => {
   let dataSource: DataSource;
+  let scratch: ScratchDatabase;
   let close: () => Promise<void>;
   let ingest: WebhookRepository;
   let targets: FetchTargetRepository;
@@ -54,7 +56,7 @@ describe('lock order between webhook ingest and the fetcher', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    ({ dataSource, close } = await ScratchDatabase.migrated('lock_order', 6));
+    ({ dataSource, scratch, close } = await ScratchDatabase.migrated('lock_order', 6));
     ingest = new WebhookRepository(dataSource);
     targets = new FetchTargetRepository(dataSource);
     mirror = new MirrorRepository(dataSource);
@@ -113,5 +115,36 @@ describe('lock order between webhook ingest and the fetcher', () => {
       'SELECT deadlocks::text FROM pg_stat_database WHERE datname = current_database()',
     );
     expect(Number(deadlocks[0]?.deadlocks)).toBe(0);
+  });
+
+  it('never makes an ingest statement wait on another: deliveries for the same family and alert share no row', async () => {
+    // A second pool of exactly one connection with a transaction left open on it: an ingest statement sent through
+    // it runs inside that transaction and keeps every row it wrote locked, as a statement still committing does.
+    const open = new DataSource(
+      buildDataSourceOptions({
+        url: scratch.url,
+        poolSize: 1,
+        statementTimeoutMs: 5_000,
+        migrationsRun: false,
+      }),
+    );
+    await open.initialize();
+    try {
+      await open.query('BEGIN');
+      const uncommitted = await new WebhookRepository(open).storeDeliveries([
+        deliveryHinting([key(), key()]),
+      ]);
+      expect(uncommitted[0]?.outcome).toBe('stored');
+
+      const started = Date.now();
+      const others = await Promise.all(
+        Array.from({ length: 4 }, () => ingest.storeDeliveries([deliveryHinting([key(), key()])])),
+      );
+      expect(others.map((outcome) => outcome[0]?.outcome)).toEqual(['stored', 'stored', 'stored', 'stored']);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await open.query('COMMIT');
+    } finally {
+      await open.destroy();
+    }
   });
 });
