@@ -424,10 +424,6 @@ export class FetcherService {
       );
       await this.targets.resolveFailures(family, plan.resolved, manager);
       await this.targets.recordFailures(plan.failureRows, manager);
-      await this.targets.requeue(
-        [...plan.retries, ...(await this.noticeFollowUps(family, plan.upserts, upserted.changes, priority))],
-        manager,
-      );
       for (const gap of plan.gaps) {
         await this.gaps.openOrWiden(gap, manager);
       }
@@ -438,6 +434,11 @@ export class FetcherService {
           changes: upserted.changes.length + deleted.length,
           error: plan.firstError,
         },
+        manager,
+      );
+      // Last: ingest hints the same fetch_targets rows, so they are locked only for the commit itself.
+      await this.targets.requeue(
+        [...plan.retries, ...(await this.noticeFollowUps(family, plan.upserts, upserted.changes, priority))],
         manager,
       );
       return { upserted, deleted: deleted.length };
