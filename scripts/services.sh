@@ -5,6 +5,7 @@
 #   scripts/services.sh down     stop only what this script started
 #   scripts/services.sh status   say what answers where
 #   scripts/services.sh env      print the connection settings (source-able)
+#   scripts/services.sh kafka-jars   only fetch the Kafka broker jars into .kafka/lib (for private test brokers)
 #
 # PostgreSQL: a server already answering on 127.0.0.1:5432 is used (the project's role and databases are created
 # in it); otherwise Debian's postgresql package is installed if missing and a private cluster is run under
@@ -274,5 +275,6 @@ case "${1:-}" in
     ;;
   status) status ;;
   env) write_env; cat "$STATE/env" ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  kafka-jars) fetch_kafka_jars ;;
+  *) echo "usage: $0 up|down|status|env|kafka-jars" >&2; exit 2 ;;
 esac
