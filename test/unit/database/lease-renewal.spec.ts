@@ -71,7 +71,12 @@ describe('whileRenewingLease', () => {
         renewals += 1;
         return Promise.resolve();
       },
-      () => new Promise<never>((_, reject) => setTimeout(() => { reject(new Error('broker refused')); }, 2_500)),
+      () =>
+        new Promise<never>((_, reject) =>
+          setTimeout(() => {
+            reject(new Error('broker refused'));
+          }, 2_500),
+        ),
       () => undefined,
     );
     const settled = expect(failing).rejects.toThrow('broker refused');
