@@ -90,6 +90,9 @@ export interface UpsertOutcome {
 /** Number of lanes change events are spread over; one relay publishes a lane at a time, in id order. */
 export const CHANGE_EVENT_LANES = 64;
 
+/** Records per upsert statement: a few hundred keep each statement's synchronous work (serializing) short. */
+export const UPSERT_SLICE = 250;
+
 /**
  * The lane of a record's change events: every writer of `change_events` must use this expression, so all events
  * of one record share a lane (and so leave in order). The mask keeps it non-negative for any hash.
@@ -141,31 +144,16 @@ export class MirrorRepository {
     if (sorted.length === 0) {
       return { changes: [], unchanged: 0, stale: 0, withoutId };
     }
-    const rows = await this.carryForwardMissingFields(spec, sorted, manager);
-    const columnValues = rows.map((row) => typedColumnValues(spec, row.record));
-    const params: unknown[] = [
-      rows.map((row) => row.id),
-      rows.map((row) => JSON.stringify(row.record)),
-      rows.map((row) => contentHash(row.record)),
-      rows.map((row) => row.fetchedAt),
-      rows.map((row) => sourceModifiedAt(spec, row.record)),
-      rows.map((row) => JSON.stringify(row.provenance)),
-      ...spec.columns.map((_, index) => columnValues.map((values) => values[index] ?? null)),
-    ];
-    const result = await (manager ?? this.dataSource.manager).query<
-      { id: string; change_type: 'created' | 'updated' | 'unchanged' | 'stale'; version: number }[]
-    >(upsertSql(spec), params);
     const changes: MirrorChange[] = [];
     let unchanged = 0;
     let stale = 0;
-    for (const row of result) {
-      if (row.change_type === 'created' || row.change_type === 'updated') {
-        changes.push({ recordId: row.id, changeType: row.change_type, version: row.version });
-      } else if (row.change_type === 'unchanged') {
-        unchanged += 1;
-      } else {
-        stale += 1;
-      }
+    // In slices, each its own statement (in the caller's transaction): a sweep of thousands of records never
+    // serializes them all in one synchronous step, which would hold up every other request of the process.
+    for (let start = 0; start < sorted.length; start += UPSERT_SLICE) {
+      const slice = await this.upsertSlice(spec, sorted.slice(start, start + UPSERT_SLICE), manager);
+      changes.push(...slice.changes);
+      unchanged += slice.unchanged;
+      stale += slice.stale;
     }
     if (changes.length > 0) {
       await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('change_events', $1)`, [
@@ -232,6 +220,41 @@ export class MirrorRepository {
         WHERE scope = 'resource' AND scope_key = $1`,
       [family, outcome.succeeded, outcome.changes, outcome.error],
     );
+  }
+
+  /** One statement: upserts `sorted` (ids in order) and says what happened to each. */
+  private async upsertSlice(
+    spec: FamilyDescriptor,
+    sorted: readonly (FetchedRecord & { id: string })[],
+    manager?: EntityManager,
+  ): Promise<{ changes: MirrorChange[]; unchanged: number; stale: number }> {
+    const rows = await this.carryForwardMissingFields(spec, sorted, manager);
+    const columnValues = rows.map((row) => typedColumnValues(spec, row.record));
+    const params: unknown[] = [
+      rows.map((row) => row.id),
+      rows.map((row) => JSON.stringify(row.record)),
+      rows.map((row) => contentHash(row.record)),
+      rows.map((row) => row.fetchedAt),
+      rows.map((row) => sourceModifiedAt(spec, row.record)),
+      rows.map((row) => JSON.stringify(row.provenance)),
+      ...spec.columns.map((_, index) => columnValues.map((values) => values[index] ?? null)),
+    ];
+    const result = await (manager ?? this.dataSource.manager).query<
+      { id: string; change_type: 'created' | 'updated' | 'unchanged' | 'stale'; version: number }[]
+    >(upsertSql(spec), params);
+    const changes: MirrorChange[] = [];
+    let unchanged = 0;
+    let stale = 0;
+    for (const row of result) {
+      if (row.change_type === 'created' || row.change_type === 'updated') {
+        changes.push({ recordId: row.id, changeType: row.change_type, version: row.version });
+      } else if (row.change_type === 'unchanged') {
+        unchanged += 1;
+      } else {
+        stale += 1;
+      }
+    }
+    return { changes, unchanged, stale };
   }
 
   /**

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { contentHash } from '../../../src/mirror/content-hash';
 import { type JsonRecord } from '../../../src/common/json';
-import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';
+import { MirrorRepository, type Provenance, UPSERT_SLICE } from '../../../src/mirror/mirror.repository';
 import { requireEnv } from '../../support/test-config';
 
 const provenance: Provenance = {
@@ -242,6 +242,40 @@ describe('MirrorRepository against Postgres', () => {
     const [first, second] = await events(key);
     expect(first?.event_id).not.toBe(second?.event_id);
     expect(first?.lane).toBe(second?.lane);
+  });
+
+  it('writes a sweep larger than one statement slice in one transaction, each record once', async () => {
+    const count = UPSERT_SLICE * 2 + 17;
+    const keys = Array.from({ length: count }, () => `CONT_AWD_${randomUUID()}`);
+    const fetchedAt = new Date();
+    const first = await dataSource.transaction((manager) =>
+      mirror.upsert(
+        'contracts',
+        keys.map((key) => ({ record: contract(key), fetchedAt, provenance })),
+        manager,
+      ),
+    );
+    expect(first.changes).toHaveLength(count);
+    expect(new Set(first.changes.map((change) => change.recordId))).toEqual(new Set(keys));
+    expect(first.changes.every((change) => change.changeType === 'created' && change.version === 1)).toBe(
+      true,
+    );
+    // Half change, half do not: the outcome adds up across slices.
+    const second = await mirror.upsert(
+      'contracts',
+      keys.map((key, index) => ({
+        record: contract(key, index % 2 === 0 ? { obligated: 1 } : {}),
+        fetchedAt: new Date(fetchedAt.getTime() + 1_000),
+        provenance,
+      })),
+    );
+    expect(second.changes).toHaveLength(Math.ceil(count / 2));
+    expect(second.unchanged).toBe(Math.floor(count / 2));
+    const [stored] = await dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM contracts WHERE key = ANY($1)',
+      [keys],
+    );
+    expect(stored?.n).toBe(count);
   });
 
   it('counts records without an id and never writes them', async () => {
