@@ -7,6 +7,7 @@ import { FetcherModule } from './fetcher/fetcher.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RetentionScheduleModule } from './retention/retention.module';
 import { WebhookHttpModule } from './webhook/webhook-http.module';
 
 @Module({})
@@ -24,6 +25,7 @@ export class AppModule {
         WebhookHttpModule,
         FetcherModule,
         EventsModule,
+        RetentionScheduleModule,
       ],
     };
   }

@@ -5,7 +5,9 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
+import { HistoryModule } from '../history/history.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { RetentionModule } from '../retention/retention.module';
 import { TangoModule } from '../tango/tango.module';
 import { WebhookModule } from '../webhook/webhook.module';
 
@@ -24,6 +26,8 @@ export class CliModule {
         EventReplayModule,
         BackfillModule,
         TangoModule,
+        HistoryModule,
+        RetentionModule,
       ],
     };
   }

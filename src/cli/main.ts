@@ -11,7 +11,12 @@ import { SnapshotReplayService } from '../events/snapshot-replay.service';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
 import { FamilyShapes } from '../tango/family-shapes';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
+import { HistoryReplayService } from '../history/history-replay.service';
+import { HistoryRepository } from '../history/history.repository';
+import { JobRunner } from '../jobs/job-runner';
+import { RetentionService } from '../retention/retention.service';
 import { CliModule } from './cli.module';
+import { formatTimeline } from './format-timeline';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -27,6 +32,12 @@ commands:
   replay-events <family> [--since ISO-time] [--replay-id ID]
                                      re-emit the mirror's current state of a family as snapshot change events
                                      (without calling Tango), for consumers that rebuild
+  replay-events <family> --from ISO-time --to ISO-time [--replay-id ID]
+                                     re-publish the original change events of a time window from the record
+                                     history (same event ids, versions and provenance)
+  history <family> <record-id> [--json]
+                                     the versions of one record: when each was valid, what changed, why
+  retention                          run the retention job once now (under the same lock as the workers' runs)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -128,24 +139,77 @@ async function main(argv: string[]): Promise<number> {
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { since: { type: 'string' }, 'replay-id': { type: 'string' } },
+          options: {
+            since: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            'replay-id': { type: 'string' },
+          },
         });
         const family = positionals[0];
+        const usage = `usage: replay-events <family> [--since ISO-time | --from ISO-time --to ISO-time] [--replay-id ID]\n${USAGE}`;
+        if (family === undefined || !isResourceFamily(family)) {
+          process.stderr.write(usage);
+          return 2;
+        }
+        const replayId = values['replay-id'] === undefined ? {} : { replayId: values['replay-id'] };
+        if (values.from !== undefined || values.to !== undefined) {
+          const from = new Date(values.from ?? '');
+          const to = new Date(values.to ?? '');
+          if (values.since !== undefined || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
+            process.stderr.write(
+              `replay from history needs both --from and --to (ISO times), without --since\n${usage}`,
+            );
+            return 2;
+          }
+          const summary = await app.get(HistoryReplayService).replay(family, { from, to, ...replayId });
+          process.stdout.write(`${JSON.stringify({ command, source: 'history', ...summary })}\n`);
+          return 0;
+        }
         const since = values.since === undefined ? undefined : new Date(values.since);
-        if (
-          family === undefined ||
-          !isResourceFamily(family) ||
-          (since !== undefined && Number.isNaN(since.getTime()))
-        ) {
-          process.stderr.write(`usage: replay-events <family> [--since ISO-time] [--replay-id ID]\n${USAGE}`);
+        if (since !== undefined && Number.isNaN(since.getTime())) {
+          process.stderr.write(usage);
           return 2;
         }
         const summary = await app.get(SnapshotReplayService).replay(family, {
           ...(since === undefined ? {} : { since }),
-          ...(values['replay-id'] === undefined ? {} : { replayId: values['replay-id'] }),
+          ...replayId,
         });
-        process.stdout.write(`${JSON.stringify({ command, ...summary })}\n`);
+        process.stdout.write(`${JSON.stringify({ command, source: 'snapshot', ...summary })}\n`);
         return 0;
+      }
+      case 'history': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { json: { type: 'boolean', default: false } },
+        });
+        const [family, recordId] = positionals;
+        if (family === undefined || !isResourceFamily(family) || recordId === undefined) {
+          process.stderr.write(`usage: history <family> <record-id> [--json]\n${USAGE}`);
+          return 2;
+        }
+        const versions = await app.get(HistoryRepository).timeline(family, recordId);
+        if (versions.length === 0) {
+          process.stderr.write(`no history for ${family} ${recordId}\n`);
+          return 1;
+        }
+        process.stdout.write(
+          values.json ? `${JSON.stringify(versions)}\n` : formatTimeline(family, recordId, versions),
+        );
+        return 0;
+      }
+      case 'retention': {
+        parseArgs({ args: rest, options: {} });
+        let pruned: unknown = null;
+        const outcome = await app
+          .get(JobRunner)
+          .tick('retention', { intervalMs: 0, force: true }, async () => {
+            pruned = await app.get(RetentionService).run();
+            return { pruned, by: 'cli' };
+          });
+        process.stdout.write(`${JSON.stringify({ command, ...outcome, pruned })}\n`);
+        return outcome.ran ? 0 : 1;
       }
       default:
         process.stderr.write(`unknown command "${command}"\n${USAGE}`);

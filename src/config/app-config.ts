@@ -69,6 +69,23 @@ export interface AppConfig {
     readonly driftSampleSize: number;
     readonly shapeProbeIntervalMs: number;
   };
+  readonly retention: {
+    /** Run the retention job this often (ms); 0 turns it off. */
+    readonly intervalMs: number;
+    readonly batchSize: number;
+    readonly batchPauseMs: number;
+    /** Days each kind of row is kept (0: forever), by retention rule. */
+    readonly days: {
+      readonly changeEvents: number;
+      readonly deliveries: number;
+      readonly unprocessedDeliveries: number;
+      readonly fetchTargets: number;
+      readonly fetchFailures: number;
+      readonly rejections: number;
+      readonly alertObservations: number;
+      readonly history: number;
+    };
+  };
 }
 
 /** Raised when the environment does not parse; its message lists every bad key at once. */
@@ -217,6 +234,21 @@ function toAppConfig(env: Env): AppConfig {
       sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
       driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
       shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
+    },
+    retention: {
+      intervalMs: env.RETENTION_INTERVAL_MS,
+      batchSize: env.RETENTION_BATCH_SIZE,
+      batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
+      days: {
+        changeEvents: env.RETENTION_CHANGE_EVENTS_DAYS,
+        deliveries: env.RETENTION_DELIVERIES_DAYS,
+        unprocessedDeliveries: env.RETENTION_UNPROCESSED_DELIVERIES_DAYS,
+        fetchTargets: env.RETENTION_FETCH_TARGETS_DAYS,
+        fetchFailures: env.RETENTION_FETCH_FAILURES_DAYS,
+        rejections: env.RETENTION_REJECTIONS_DAYS,
+        alertObservations: env.RETENTION_ALERT_OBSERVATIONS_DAYS,
+        history: env.RETENTION_HISTORY_DAYS,
+      },
     },
   };
 }

@@ -14,6 +14,9 @@ const commaList = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** Days to keep rows (fractions allowed); 0 keeps them forever. */
+const retentionDays = z.coerce.number().nonnegative();
+
 const postgresUrl = z
   .url({ message: 'expected a postgres:// URL' })
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'expected a postgres:// URL');
@@ -97,6 +100,18 @@ export const envSchema = z.object({
   HEALTH_SWEEP_MAX_PAGES: positiveInt.max(10_000).default(50),
   HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
   HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
+
+  RETENTION_INTERVAL_MS: nonNegativeInt.default(3_600_000),
+  RETENTION_BATCH_SIZE: positiveInt.max(10_000).default(1_000),
+  RETENTION_BATCH_PAUSE_MS: nonNegativeInt.default(50),
+  RETENTION_CHANGE_EVENTS_DAYS: retentionDays.default(7),
+  RETENTION_DELIVERIES_DAYS: retentionDays.default(14),
+  RETENTION_UNPROCESSED_DELIVERIES_DAYS: retentionDays.default(90),
+  RETENTION_FETCH_TARGETS_DAYS: retentionDays.default(2),
+  RETENTION_FETCH_FAILURES_DAYS: retentionDays.default(30),
+  RETENTION_REJECTIONS_DAYS: retentionDays.default(30),
+  RETENTION_ALERT_OBSERVATIONS_DAYS: retentionDays.default(30),
+  RETENTION_HISTORY_DAYS: retentionDays.default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -13,6 +13,7 @@ import { DeliveryState1795338300000 } from '../../migrations/1795338300000-deliv
 import { RelayLeases1795338400000 } from '../../migrations/1795338400000-relay-leases';
 import { DeliveryStateView1795338600000 } from '../../migrations/1795338600000-delivery-state-view';
 import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000-webhook-fan-out-limits';
+import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   RelayLeases1795338400000,
   WebhookFanOutLimits1795338500000,
   DeliveryStateView1795338600000,
+  RecordHistoryAndRetention1795338700000,
 ];

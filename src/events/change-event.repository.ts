@@ -224,7 +224,7 @@ export class ChangeEventRepository {
                   p.version, NULL, p.content_hash, '{}', p.record, $6::jsonb, ${laneSql('$4', 'p.id')}
              FROM picked p
             ORDER BY p.sort_key
-           ON CONFLICT (event_id) DO NOTHING
+           ON CONFLICT (event_id, replay_key) DO NOTHING
            RETURNING 1
          )
          SELECT (SELECT count(*)::int FROM picked) AS selected,

@@ -5,13 +5,14 @@ import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource
 import { MetricsService } from '../metrics/metrics.service';
 import { GapRepository, type SyncGap } from '../reconcile/gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
-import { quotaAllowance, Reconciler, type ReconcileRunOutcome } from '../reconcile/reconciler.service';
+import { quotaAllowance } from '../reconcile/reconciler.service';
 import { FAMILIES, type FamilyCoverage } from '../common/tango/families';
-import { JobRunRepository, type JobRun, jobFailing } from '../reconcile/job-runs.repository';
+import { GlobalGaugeLease } from '../jobs/global-gauge-lease';
+import { JobRunRepository, type JobRun, jobFailing } from '../jobs/job-runs.repository';
 import { FamilyShapes, type FamilyShapeState, fullShapeState } from '../tango/family-shapes';
 import { TangoRequestBudget } from '../tango/request-budget';
 import { classifyEventType } from '../webhook/delivery-parser';
-import { HealthRepository, type SyncStateRow } from './health.repository';
+import { type TableSize, HealthRepository, type SyncStateRow } from './health.repository';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type HealthStatus, worst } from './health-status';
 
 export interface GapView {
@@ -74,6 +75,9 @@ export interface JobReport {
   readonly lastSucceededAt: string | null;
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
+  readonly lastFinishedAt: string | null;
+  /** What the last successful run did, as the job reported it (for retention: rows pruned per table). */
+  readonly lastOutcome: Readonly<Record<string, unknown>> | null;
 }
 
 export interface AlertReport {
@@ -113,7 +117,14 @@ export interface HealthReport {
     readonly sweepRequestsAllowed: number | null;
     readonly sweepsPausedReason: string | null;
   };
-  readonly reconcile: ReconcileRunOutcome | null;
+  /** The last reconcile run's outcome, from `job_runs` (the same on every replica). */
+  readonly reconcile: Readonly<Record<string, unknown>> | null;
+  /** Table sizes (bytes, estimated rows) and the last retention run: is the database bounded? */
+  readonly storage: {
+    readonly tables: readonly TableSize[];
+    readonly totalBytes: number;
+    readonly retention: JobReport | null;
+  };
   /** The scheduled jobs' last runs (shared by every replica). */
   readonly jobs: readonly JobReport[];
   /** Webhook event types Tango lists, and those the delivery parser does not know. */
@@ -154,6 +165,8 @@ function jobReport(run: JobRun): JobReport {
     lastSucceededAt: iso(run.lastSucceededAt),
     lastError: run.lastError,
     lastErrorAt: iso(run.lastErrorAt),
+    lastFinishedAt: iso(run.lastFinishedAt),
+    lastOutcome: run.lastOutcome,
   };
 }
 
@@ -165,14 +178,15 @@ function jobReport(run: JobRun): JobReport {
 @Injectable()
 export class HealthReportService {
   private cached: { at: number; report: Promise<HealthReport> } | undefined;
+  private exporting: { at: number; holder: Promise<boolean> } | undefined;
 
   constructor(
     private readonly repository: HealthRepository,
     private readonly gaps: GapRepository,
     private readonly budget: TangoRequestBudget,
-    private readonly reconciler: Reconciler,
     private readonly shapes: FamilyShapes,
     private readonly jobRuns: JobRunRepository,
+    private readonly gaugeLease: GlobalGaugeLease,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
     metrics: MetricsService,
   ) {
@@ -192,12 +206,13 @@ export class HealthReportService {
         this.repository.changeEventLag(),
       ],
     );
-    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes] = await Promise.all([
+    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes, tableSizes] = await Promise.all([
       this.repository.rejectedFetches(),
       this.repository.unresolvedIds(),
       this.shapes.allStates(),
       this.jobRuns.all(),
       this.repository.listedEventTypes(),
+      this.repository.tableSizes(),
     ]);
     const shapeByFamily = new Map(shapeStates.map((state) => [state.family, state]));
     const jobs = jobRuns.map(jobReport);
@@ -325,7 +340,12 @@ export class HealthReportService {
         sweepRequestsAllowed: Number.isFinite(allowance.requests) ? allowance.requests : null,
         sweepsPausedReason: allowance.pausedReason,
       },
-      reconcile: this.reconciler.lastRun,
+      reconcile: jobRuns.find((run) => run.job === 'reconcile')?.lastOutcome ?? null,
+      storage: {
+        tables: tableSizes,
+        totalBytes: tableSizes.reduce((sum, table) => sum + table.bytes, 0),
+        retention: jobs.find((job) => job.job === 'retention') ?? null,
+      },
       jobs,
       eventTypes: { listed: listedEventTypes, unknown: unknownEventTypes },
       problems,
@@ -341,10 +361,32 @@ export class HealthReportService {
     return this.cached.report;
   }
 
+  /**
+   * The report for the global gauges, or null when this replica does not export them: only the holder of the
+   * global-gauge lease does (see GlobalGaugeLease), so summing over replicas never multiplies them.
+   */
+  private exportedReport(): Promise<HealthReport | null> {
+    const now = Date.now();
+    if (this.exporting === undefined || now - this.exporting.at > CACHE_MS) {
+      this.exporting = { at: now, holder: this.gaugeLease.holdOrTake().catch(() => false) };
+    }
+    const holder = this.exporting.holder;
+    // A failing database must not fail the scrape: the gauges are then left out.
+    return holder.then((held) => (held ? this.cachedReport().catch(() => null) : null));
+  }
+
   private registerGauges(metrics: MetricsService): void {
     const register = [metrics.registry];
-    // A failing database must not fail the scrape: the gauges are then left out.
-    const current = (): Promise<HealthReport | null> => this.cachedReport().catch(() => null);
+    const current = (): Promise<HealthReport | null> => this.exportedReport();
+    const exporting = (): Promise<boolean> => this.exportedReport().then((report) => report !== null);
+    new Gauge({
+      name: 'tango_sync_global_gauges_exporter',
+      help: '1 on the one replica that exports the global (database-derived) gauges, 0 on the others',
+      registers: register,
+      async collect() {
+        this.set((await exporting()) ? 1 : 0);
+      },
+    });
     const perFamily = (name: string, help: string, value: (family: FamilyReport) => number | null): void => {
       new Gauge({
         name,

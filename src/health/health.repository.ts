@@ -141,12 +141,40 @@ export class HealthRepository {
   }
 
   /** Event types Tango lists (and has not stopped listing), for the parser to compare with what it knows. */
+  /** Every table of tango-sync's schema, largest first (partitioned tables as one, summed over partitions). */
+  async tableSizes(): Promise<TableSize[]> {
+    const rows = await this.dataSource.query<{ table: string; bytes: string; rows: string }[]>(
+      `SELECT c.relname AS table, s.bytes::text AS bytes, s.rows::bigint::text AS rows
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+         CROSS JOIN LATERAL (
+           SELECT sum(pg_total_relation_size(p.oid)) AS bytes, sum(GREATEST(p.reltuples, 0)) AS rows
+             FROM pg_class p
+            WHERE p.oid = c.oid OR p.oid IN (SELECT t.relid FROM pg_partition_tree(c.oid) t)
+         ) s
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        ORDER BY s.bytes DESC, c.relname`,
+    );
+    return rows.map((row) => ({
+      table: row.table,
+      bytes: Number(row.bytes),
+      estimatedRows: Number(row.rows),
+    }));
+  }
+
   async listedEventTypes(): Promise<string[]> {
     const rows = await this.dataSource.query<{ event_type: string }[]>(
       `SELECT event_type FROM tango_event_types WHERE delisted_at IS NULL ORDER BY event_type`,
     );
     return rows.map((row) => row.event_type);
   }
+}
+
+/** One table of the schema: its size on disk (with indexes and TOAST; partitions summed) and estimated rows. */
+export interface TableSize {
+  readonly table: string;
+  readonly bytes: number;
+  readonly estimatedRows: number;
 }
 
 export interface RejectedFetches {

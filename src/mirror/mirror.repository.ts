@@ -112,9 +112,10 @@ const SQL_TYPE: Readonly<Record<ColumnType, string>> = {
 };
 
 /**
- * Writes fetched records into the mirror tables: set-based, one statement per family batch, skipping records
- * whose content hash did not change, bumping `version` on change, never letting an older fetch win, and writing
- * each change's event into the `change_events` outbox in the same statement (so in the same transaction).
+ * Writes fetched records into the mirror tables: set-based, one statement per slice of a family batch, skipping
+ * records whose content hash did not change, bumping `version` on change, never letting an older fetch win, and
+ * writing each change's event into the `change_events` outbox and its version into `record_history` in the same
+ * statement (so in the same transaction).
  */
 @Injectable()
 export class MirrorRepository {
@@ -183,15 +184,23 @@ export class MirrorRepository {
          UPDATE ${spec.table} m
             SET deleted_at = $2, version = m.version + 1, changed_at = clock_timestamp(), fetched_at = $2
           WHERE m.${spec.idField} = ANY($1::${spec.idType}[]) AND m.deleted_at IS NULL AND m.fetched_at <= $2
-          RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash
+          RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at
        ),
        events AS (
          INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
-                                    changed_fields, record, provenance, lane)
+                                    changed_fields, record, provenance, lane, occurred_at)
          SELECT md5($3 || ':' || d.id || ':' || d.version)::uuid, $3, d.id, 'deleted', d.version, d.content_hash, NULL,
-                '{}', NULL, $4::jsonb, ${changeEventLaneSql('$3', 'd.id')}
+                '{}', NULL, $4::jsonb, ${changeEventLaneSql('$3', 'd.id')}, d.changed_at
            FROM deleted d
-         ON CONFLICT (event_id) DO NOTHING
+         ON CONFLICT (event_id, replay_key) DO NOTHING
+       ),
+       history AS (
+         INSERT INTO record_history (resource, record_id, version, event_id, change_type, valid_from,
+                                     source_modified_at, previous_hash, hash, changed_fields, is_full, patch, provenance)
+         SELECT $3, d.id, d.version, md5($3 || ':' || d.id || ':' || d.version)::uuid, 'deleted', d.changed_at,
+                d.source_modified_at, d.content_hash, NULL, '{}', true, NULL, $4::jsonb
+           FROM deleted d
+         ON CONFLICT DO NOTHING
        )
        SELECT id, version FROM deleted ORDER BY id`,
       [[...ids].sort(), confirmedAt, family, JSON.stringify(provenance)],
@@ -320,6 +329,17 @@ export class MirrorRepository {
   }
 }
 
+/** Every this many versions a record's history row holds the whole record, so a rebuild folds few patches. */
+export const HISTORY_FULL_EVERY = 16;
+
+/**
+ * Whether a new version's history row holds the whole record rather than a patch: a created record, the first
+ * version after a deletion, and every HISTORY_FULL_EVERY-th version.
+ */
+function historyFullSql(row: string): string {
+  return `(${row}.change_type = 'created' OR ${row}.previous_deleted_at IS NOT NULL OR ${row}.version % ${HISTORY_FULL_EVERY} = 1)`;
+}
+
 /**
  * One statement: the old rows (for diffs), the upsert gated on fetch time and source modification time, and the
  * change events of the rows whose content changed. Unchanged records only move `fetched_at`.
@@ -374,10 +394,11 @@ function upsertSql(spec: FamilyDescriptor): string {
       WHERE EXCLUDED.fetched_at >= m.fetched_at
         AND (EXCLUDED.source_modified_at IS NULL OR m.source_modified_at IS NULL
              OR EXCLUDED.source_modified_at >= m.source_modified_at)
-      RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash
+      RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at
     ),
     classified AS (
       SELECT i.id, i.record, i.provenance, u.version, u.content_hash AS hash, o.content_hash AS previous_hash, o.record AS previous_record,
+             u.changed_at, u.source_modified_at, o.deleted_at AS previous_deleted_at,
              CASE
                WHEN u.id IS NULL THEN 'stale'
                WHEN o.id IS NULL THEN 'created'
@@ -388,11 +409,11 @@ function upsertSql(spec: FamilyDescriptor): string {
         LEFT JOIN upserted u ON u.id = i.id
         LEFT JOIN old o ON o.id = i.id
     ),
-    events AS (
-      INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash, changed_fields,
-                                 record, provenance, lane)
-      SELECT md5('${spec.family}:' || c.id || ':' || c.version)::uuid, '${spec.family}', c.id, c.change_type, c.version,
-             c.previous_hash, c.hash,
+    changed AS (
+      SELECT c.id, c.change_type, c.version, c.previous_hash, c.hash, c.changed_at, c.source_modified_at,
+             md5('${spec.family}:' || c.id || ':' || c.version)::uuid AS event_id,
+             ${historyFullSql('c')} AS is_full,
+             c.record::jsonb AS record, c.provenance::jsonb AS provenance,
              ARRAY(
                SELECT k FROM (
                  SELECT jsonb_object_keys(c.record::jsonb) AS k
@@ -401,12 +422,33 @@ function upsertSql(spec: FamilyDescriptor): string {
                ) keys
                WHERE c.previous_record IS NULL OR (c.previous_record -> k) IS DISTINCT FROM (c.record::jsonb -> k)
                ORDER BY k
-             ),
-             c.record::jsonb, c.provenance::jsonb, ${changeEventLaneSql(`'${spec.family}'`, 'c.id')}
+             ) AS changed_fields
         FROM classified c
        WHERE c.change_type IN ('created', 'updated')
+    ),
+    events AS (
+      INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash, changed_fields,
+                                 record, provenance, lane, occurred_at)
+      SELECT c.event_id, '${spec.family}', c.id, c.change_type, c.version, c.previous_hash, c.hash, c.changed_fields,
+             c.record, c.provenance, ${changeEventLaneSql(`'${spec.family}'`, 'c.id')}, c.changed_at
+        FROM changed c
        ORDER BY c.id
-      ON CONFLICT (event_id) DO NOTHING
+      ON CONFLICT (event_id, replay_key) DO NOTHING
+    ),
+    history AS (
+      INSERT INTO record_history (resource, record_id, version, event_id, change_type, valid_from, source_modified_at,
+                                  previous_hash, hash, changed_fields, is_full, patch, removed_fields, provenance)
+      SELECT '${spec.family}', c.id, c.version, c.event_id, c.change_type, c.changed_at, c.source_modified_at,
+             c.previous_hash, c.hash, c.changed_fields, c.is_full,
+             CASE WHEN c.is_full THEN c.record
+                  ELSE (SELECT COALESCE(jsonb_object_agg(k, c.record -> k), '{}'::jsonb)
+                          FROM unnest(c.changed_fields) k WHERE c.record ? k) END,
+             CASE WHEN c.is_full THEN '{}'::text[]
+                  ELSE ARRAY(SELECT k FROM unnest(c.changed_fields) k WHERE NOT c.record ? k) END,
+             c.provenance
+        FROM changed c
+       ORDER BY c.id
+      ON CONFLICT DO NOTHING
     )
     SELECT id, change_type, version FROM classified ORDER BY id`;
 }

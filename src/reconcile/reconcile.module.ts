@@ -7,14 +7,14 @@ import { TangoModule } from '../tango/tango.module';
 import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
 import { GapRepository } from './gap.repository';
-import { JobRunRepository } from './job-runs.repository';
+import { JobsModule } from '../jobs/jobs.module';
 import { ReconcileScheduler } from './reconcile.scheduler';
 import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
-  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule],
+  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule, JobsModule],
   providers: [
     {
       provide: RECONCILE_SETTINGS,
@@ -23,7 +23,6 @@ import { Reconciler } from './reconciler.service';
     },
     GapRepository,
     GapDetector,
-    JobRunRepository,
     EventTypeCatalog,
     Reconciler,
     ReconcileScheduler,
@@ -31,7 +30,7 @@ import { Reconciler } from './reconciler.service';
   exports: [
     GapRepository,
     GapDetector,
-    JobRunRepository,
+    JobsModule,
     EventTypeCatalog,
     Reconciler,
     ReconcileScheduler,

@@ -2,7 +2,6 @@ import {
   Inject,
   Injectable,
   Logger,
-  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -11,7 +10,7 @@ import { FamilyShapes } from '../tango/family-shapes';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
-import { type JobName, JobRunRepository } from './job-runs.repository';
+import { JobRunner, type JobTickOutcome } from '../jobs/job-runner';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
 
@@ -23,17 +22,13 @@ const SHAPE_PROBE_JOB = 'health.shape-probe';
  * Registers the periodic jobs with @nestjs/schedule at the configured intervals (0 turns a job off): the alert
  * poll (Tango's event types, then rule a, then an immediate reconciliation when it opened a gap), the regular
  * reconciliation run (rule b, sweeps of open gaps, drift sampling), and the shape probe (families whose shape
- * Tango refused go back to the full shape once Tango accepts it). A tick never overlaps the previous one, and none
- * starts while shutting down; each run and its outcome is recorded in `job_runs` for /health. Tests call the
- * `…Tick()` methods directly.
+ * Tango refused go back to the full shape once Tango accepts it). Each tick goes through the JobRunner: with any
+ * number of replicas it runs once, never overlaps another run of the job, and none starts while shutting down;
+ * each run and its outcome is recorded in `job_runs` for /health. Tests call the `…Tick()` methods directly.
  */
 @Injectable()
-export class ReconcileScheduler
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
+export class ReconcileScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcileScheduler.name);
-  private readonly running = new Set<JobName>();
-  private draining = false;
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -42,11 +37,12 @@ export class ReconcileScheduler
     private readonly eventTypes: EventTypeCatalog,
     private readonly shapes: FamilyShapes,
     private readonly fetcher: RecordFetcher,
-    private readonly jobRuns: JobRunRepository,
+    private readonly jobs: JobRunner,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
   ) {}
 
   onApplicationBootstrap(): void {
+    // Timer ticks: skipped when another replica ran the job in this interval. Direct calls may pass `force`.
     this.schedule(POLL_JOB, this.settings.alertPollIntervalMs, () => this.pollTick());
     this.schedule(RECONCILE_JOB, this.settings.reconcileIntervalMs, () => this.reconcileTick());
     this.schedule(SHAPE_PROBE_JOB, this.settings.shapeProbeIntervalMs, () => this.shapeProbeTick());
@@ -61,10 +57,6 @@ export class ReconcileScheduler
     }
   }
 
-  beforeApplicationShutdown(): void {
-    this.draining = true;
-  }
-
   onApplicationShutdown(): void {
     for (const name of [POLL_JOB, RECONCILE_JOB, SHAPE_PROBE_JOB]) {
       if (this.registry.doesExist('interval', name)) {
@@ -74,38 +66,52 @@ export class ReconcileScheduler
   }
 
   /** Reads Tango's event types and polls the alerts; a gap found is reconciled right away. */
-  async pollTick(): Promise<void> {
-    await this.run('alert-poll', async () => {
+  async pollTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    let gapsOpened = 0;
+    const when = { intervalMs: this.settings.alertPollIntervalMs, force: options.force ?? false };
+    const tick = await this.jobs.tick('alert-poll', when, async () => {
       const outcome = await this.detector.pollAlerts();
-      if (outcome.gapsOpened > 0) {
-        await this.reconciler.reconcile({ drift: false });
-      }
+      gapsOpened = outcome.gapsOpened;
       // After the alerts, so a failing event-types endpoint never holds up gap detection (it still fails the run).
       const eventTypes = await this.eventTypes.refresh();
       return { ...outcome, eventTypes: eventTypes.length };
     });
+    if (gapsOpened > 0) {
+      // Right away, as a reconcile run of its own (under its lock, so never beside a scheduled one).
+      await this.jobs.tick('reconcile', { intervalMs: this.settings.reconcileIntervalMs, force: true }, () =>
+        this.reconcileRun({ drift: false }),
+      );
+    }
+    return tick;
   }
 
   /** Turns new webhook rejections into gaps and sweeps every open gap (plus drift sampling). */
-  async reconcileTick(): Promise<void> {
-    await this.run('reconcile', async () => {
-      const rejections = await this.detector.detectRejections();
-      const overLimits = await this.detector.detectOverLimits();
-      const outcome = await this.reconciler.reconcile({ drift: true });
-      return {
-        rejections,
-        overLimits,
-        gaps: outcome.gaps.length,
-        closed: outcome.gaps.filter((gap) => gap.closed).length,
-        driftSampled: outcome.driftSampled,
-        pausedReason: outcome.pausedReason,
-      };
-    });
+  async reconcileTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    return this.jobs.tick(
+      'reconcile',
+      { intervalMs: this.settings.reconcileIntervalMs, force: options.force ?? false },
+      () => this.reconcileRun({ drift: true }),
+    );
+  }
+
+  private async reconcileRun(options: { readonly drift: boolean }): Promise<Record<string, unknown>> {
+    const rejections = await this.detector.detectRejections();
+    const overLimits = await this.detector.detectOverLimits();
+    const outcome = await this.reconciler.reconcile(options);
+    return {
+      rejections,
+      overLimits,
+      gaps: outcome.gaps.length,
+      closed: outcome.gaps.filter((gap) => gap.closed).length,
+      driftSampled: outcome.driftSampled,
+      pausedReason: outcome.pausedReason,
+    };
   }
 
   /** Asks Tango whether it accepts the full shape of each family whose shape it refused; restores those it does. */
-  async shapeProbeTick(): Promise<void> {
-    await this.run('shape-probe', async () => {
+  async shapeProbeTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    const when = { intervalMs: this.settings.shapeProbeIntervalMs, force: options.force ?? false };
+    return this.jobs.tick('shape-probe', when, async () => {
       const probed: Record<string, string> = {};
       for (const family of await this.shapes.degradedFamilies()) {
         const probe = await this.fetcher.probeFullShape(family);
@@ -120,26 +126,7 @@ export class ReconcileScheduler
     });
   }
 
-  /** One run of a job: never two at once, none while draining, its outcome recorded for /health. */
-  private async run(job: JobName, work: () => Promise<Record<string, unknown>>): Promise<void> {
-    if (this.running.has(job) || this.draining) {
-      return;
-    }
-    this.running.add(job);
-    try {
-      await this.jobRuns.started(job);
-      const outcome = await work();
-      await this.jobRuns.succeeded(job, outcome);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ err: error, job }, `${job} failed; retried at the next tick`);
-      await this.jobRuns.failed(job, message).catch(() => undefined);
-    } finally {
-      this.running.delete(job);
-    }
-  }
-
-  private schedule(name: string, intervalMs: number, tick: () => Promise<void>): void {
+  private schedule(name: string, intervalMs: number, tick: () => Promise<unknown>): void {
     if (intervalMs <= 0) {
       this.logger.log({ job: name }, 'scheduled job disabled');
       return;

@@ -168,7 +168,7 @@ describe("the worker when Tango's contract moves or refuses (simulator)", () => 
 
     // Tango has the field again: the probe restores the full shape and the family is ok.
     pipeline.sim.control.restoreContractField('grants', 'synopsis');
-    await pipeline.app.app.get(ReconcileScheduler).shapeProbeTick();
+    await pipeline.app.app.get(ReconcileScheduler).shapeProbeTick({ force: true });
     const healed = await familyHealthWhen('grants', (report) => report.status === 'ok');
     expect(healed.shape).toMatchObject({
       status: 'full',
@@ -304,7 +304,7 @@ describe("the worker when Tango's contract moves or refuses (simulator)", () => 
     expect(stored.rows[0]?.status).toBe('not_mirrored');
 
     pipeline.sim.control.addEventType('protests.filed', 'A bid protest was filed');
-    await pipeline.app.app.get(ReconcileScheduler).pollTick();
+    await pipeline.app.app.get(ReconcileScheduler).pollTick({ force: true });
     const report = await health();
     expect(report.eventTypes.listed).toEqual(
       expect.arrayContaining(['alerts.exclusion.match', 'protests.filed']),

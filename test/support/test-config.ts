@@ -36,6 +36,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     HEALTH_ALERT_POLL_INTERVAL_MS: '0',
     HEALTH_RECONCILE_INTERVAL_MS: '0',
     HEALTH_SHAPE_PROBE_INTERVAL_MS: '0',
+    RETENTION_INTERVAL_MS: '0',
     ...overrides,
   });
 }

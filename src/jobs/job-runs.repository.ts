@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 /** The scheduled jobs whose runs are remembered in Postgres (`job_runs`). */
-export type JobName = 'alert-poll' | 'reconcile' | 'shape-probe';
+export const JOB_NAMES = ['alert-poll', 'reconcile', 'shape-probe', 'retention'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobRun {
   readonly job: JobName;
@@ -12,6 +13,8 @@ export interface JobRun {
   readonly lastSucceededAt: Date | null;
   readonly lastError: string | null;
   readonly lastErrorAt: Date | null;
+  /** What the last successful run did (counts per step), as the job reported it. */
+  readonly lastOutcome: Readonly<Record<string, unknown>> | null;
 }
 
 /** Whether a job's latest run failed (its newest error is newer than its newest success). */
@@ -27,11 +30,28 @@ export function jobFailing(run: JobRun): boolean {
 export class JobRunRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async started(job: JobName): Promise<void> {
+  /**
+   * Whether any replica's timer started the job less than `withinMs` ago: a replica whose timer fires just after
+   * another replica's run skips that tick, so with N replicas each tick runs once. Runs asked for explicitly (a
+   * reconcile right after a poll found a gap, the CLI) do not count: they never push a scheduled run back.
+   */
+  async tickedWithin(job: JobName, withinMs: number, manager?: EntityManager): Promise<boolean> {
+    const rows = await (manager ?? this.dataSource.manager).query<{ recent: boolean }[]>(
+      `SELECT last_tick_at > clock_timestamp() - make_interval(secs => $2::float8 / 1000) AS recent
+         FROM job_runs WHERE job = $1`,
+      [job, withinMs],
+    );
+    return rows[0]?.recent === true;
+  }
+
+  /** A run starts; `byTimer` when a timer tick started it (see `tickedWithin`). */
+  async started(job: JobName, byTimer = true): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO job_runs (job, runs, last_started_at) VALUES ($1, 1, clock_timestamp())
-       ON CONFLICT (job) DO UPDATE SET runs = job_runs.runs + 1, last_started_at = clock_timestamp()`,
-      [job],
+      `INSERT INTO job_runs (job, runs, last_started_at, last_tick_at)
+       VALUES ($1, 1, clock_timestamp(), CASE WHEN $2 THEN clock_timestamp() END)
+       ON CONFLICT (job) DO UPDATE SET runs = job_runs.runs + 1, last_started_at = clock_timestamp(),
+              last_tick_at = CASE WHEN $2 THEN clock_timestamp() ELSE job_runs.last_tick_at END`,
+      [job, byTimer],
     );
   }
 
@@ -62,9 +82,11 @@ export class JobRunRepository {
         last_succeeded_at: Date | null;
         last_error: string | null;
         last_error_at: Date | null;
+        last_outcome: Record<string, unknown> | null;
       }[]
     >(
-      `SELECT job, runs::text AS runs, last_started_at, last_finished_at, last_succeeded_at, last_error, last_error_at
+      `SELECT job, runs::text AS runs, last_started_at, last_finished_at, last_succeeded_at, last_error, last_error_at,
+              last_outcome
          FROM job_runs ORDER BY job`,
     );
     return rows.map((row) => ({
@@ -75,6 +97,7 @@ export class JobRunRepository {
       lastSucceededAt: row.last_succeeded_at,
       lastError: row.last_error,
       lastErrorAt: row.last_error_at,
+      lastOutcome: row.last_outcome,
     }));
   }
 }
