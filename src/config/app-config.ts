@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ReadSecretFile, resolveSecretFiles } from './secret-files';
 import { envSchema, type Env } from './env.schema';
 
 export interface AppConfig {
@@ -129,11 +130,18 @@ export function parseDatabaseConfig(raw: RawEnv): AppConfig['db'] {
   };
 }
 
-/** Parses a raw environment (never mutated) into the nested, typed configuration. */
-export function parseConfig(raw: RawEnv): AppConfig {
-  const result = envSchema.safeParse(withoutEmptyValues(raw));
-  if (!result.success) {
-    throw new ConfigValidationError(describeIssues(result.error));
+/**
+ * Parses a raw environment (never mutated) into the nested, typed configuration. `<KEY>_FILE` settings are read
+ * first (see resolveSecretFiles); `readFile` is for tests.
+ */
+export function parseConfig(raw: RawEnv, readFile?: ReadSecretFile): AppConfig {
+  const fromFiles = resolveSecretFiles(raw, readFile);
+  const result = envSchema.safeParse(withoutEmptyValues(fromFiles.env));
+  if (!result.success || fromFiles.problems.length > 0) {
+    throw new ConfigValidationError([
+      ...fromFiles.problems,
+      ...(result.success ? [] : describeIssues(result.error)),
+    ]);
   }
   const env = result.data;
   const problems: string[] = [];

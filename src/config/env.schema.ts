@@ -58,6 +58,7 @@ export const envSchema = z.object({
 
   TANGO_BASE_URL: z.url().default('https://tango.makegov.com'),
   TANGO_API_KEY: z.string().min(1).optional(),
+  TANGO_API_KEY_FILE: z.string().min(1).optional(),
   TANGO_TIMEOUT_MS: positiveInt.default(30_000),
   TANGO_MAX_ATTEMPTS: positiveInt.max(20).default(4),
   TANGO_BACKOFF_BASE_MS: positiveInt.default(250),
@@ -70,6 +71,7 @@ export const envSchema = z.object({
     .regex(/^\/[A-Za-z0-9/_-]*$/, 'must start with / and hold only URL path characters')
     .default('/tango/webhooks'),
   WEBHOOK_SECRETS: commaList.default([]),
+  WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),
   WEBHOOK_INSECURE_NO_SIGNATURE: booleanFlag.default(false),
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(262_144),
   WEBHOOK_WRITE_CONCURRENCY: positiveInt.max(64).optional(),

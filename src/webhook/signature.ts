@@ -3,7 +3,12 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export type SignatureFailure = 'missing' | 'malformed' | 'unsupported_algorithm' | 'mismatch';
 
 export type SignatureCheck =
-  | { readonly ok: true; readonly secretFingerprint: string }
+  | {
+      readonly ok: true;
+      readonly secretFingerprint: string;
+      /** 1 for the first configured secret, 2 for the second (rotation: the old one is usually second). */
+      readonly secretPosition: number;
+    }
   | { readonly ok: false; readonly reason: SignatureFailure };
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -65,15 +70,15 @@ export function verifySignature(
   if ('failure' in parsed) {
     return { ok: false, reason: parsed.failure };
   }
-  let matched: string | undefined;
-  for (const secret of secrets) {
+  let matched: { secret: string; position: number } | undefined;
+  secrets.forEach((secret, index) => {
     const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(rawBody).digest();
     // Compare against every secret (no early exit) so timing does not reveal which one matched.
     if (timingSafeEqual(expected, parsed.digest) && matched === undefined) {
-      matched = secret;
+      matched = { secret, position: index + 1 };
     }
-  }
+  });
   return matched === undefined
     ? { ok: false, reason: 'mismatch' }
-    : { ok: true, secretFingerprint: secretFingerprint(matched) };
+    : { ok: true, secretFingerprint: secretFingerprint(matched.secret), secretPosition: matched.position };
 }

@@ -52,6 +52,7 @@ const KEPT_HEADERS = [
 export class WebhookIngestService {
   private readonly logger = new Logger(WebhookIngestService.name);
   private readonly deliveries: Counter<'outcome'>;
+  private readonly verifiedBySecret: Counter<'secret_position'>;
   private readonly ackLatency: Histogram<'outcome'>;
   private readonly insecure: boolean;
 
@@ -69,6 +70,12 @@ export class WebhookIngestService {
       'tango_sync_webhook_deliveries_total',
       'Webhook deliveries by outcome',
       ['outcome'],
+    );
+    this.verifiedBySecret = metrics.counter(
+      'tango_sync_webhook_verified_total',
+      'Deliveries whose signature matched, by the position of the secret in WEBHOOK_SECRETS (1 = first); when the ' +
+        'old secret of a rotation stops counting, it can be removed',
+      ['secret_position'],
     );
     this.ackLatency = metrics.histogram(
       'tango_sync_webhook_ack_seconds',
@@ -167,6 +174,7 @@ export class WebhookIngestService {
       this.config.webhook.secrets,
     );
     if (check.ok) {
+      this.verifiedBySecret.inc({ secret_position: String(check.secretPosition) });
       return `secret:${check.secretFingerprint}`;
     }
     const code = check.reason === 'missing' ? 'WEBHOOK.SIGNATURE_MISSING' : 'WEBHOOK.SIGNATURE_INVALID';

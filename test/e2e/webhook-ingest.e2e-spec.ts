@@ -185,7 +185,16 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
     ]);
   });
 
-  it('accepts the published test vector, a bare-hex signature and a rotated secret', async () => {
+  it('accepts the published test vector, a bare-hex signature and a rotated secret, counting each secret position', async () => {
+    const verified = async (position: string): Promise<number> => {
+      const text = await fetch(`${running.baseUrl}/metrics`).then((response) => response.text());
+      const match = new RegExp(
+        `^tango_sync_webhook_verified_total\\{[^}]*secret_position="${position}"[^}]*\\} (\\d+)$`,
+        'm',
+      ).exec(text);
+      return Number(match?.[1] ?? 0);
+    };
+    const [firstBefore, secondBefore] = [await verified('1'), await verified('2')];
     const vector = '{"events":[{"event_type":"entities.updated","uei":"ABC123"}]}';
     const first = await postDelivery(url, vector, {
       signature: 'sha256=d3c0bac2ef3bb0bf5ddcacbbb1cdcbd443670e81e37d150c14331314f9a3a384',
@@ -205,6 +214,11 @@ describe('webhook ingest over HTTP with a real Postgres', () => {
       rotatedId,
     ]);
     expect(row.rows[0].verified_by).toBe(`secret:${secretFingerprint('rotated-secret')}`);
+    // Two deliveries matched the first secret, one the second; the metric never carries a secret.
+    expect(await verified('1')).toBe(firstBefore + 2);
+    expect(await verified('2')).toBe(secondBefore + 1);
+    const text = await fetch(`${running.baseUrl}/metrics`).then((response) => response.text());
+    expect(text).not.toContain('rotated-secret');
   });
 
   it.each([

@@ -50,6 +50,56 @@ describe('parseConfig', () => {
     expect(config.webhook.secrets).toEqual(['a', 'b']);
   });
 
+  it('reads WEBHOOK_SECRETS_FILE and TANGO_API_KEY_FILE (one secret per line), never both a key and its file', () => {
+    const files: Record<string, string> = {
+      '/run/secrets/webhook': 'new-secret\nold-secret\n',
+      '/run/secrets/tango': 'tango-key\n',
+      '/run/secrets/empty': '\n',
+    };
+    const readFile = (path: string): string => {
+      const content = files[path];
+      if (content === undefined) {
+        throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      }
+      return content;
+    };
+    const { WEBHOOK_SECRETS: _secrets, ...withoutSecrets } = minimal;
+    const config = parseConfig(
+      {
+        ...withoutSecrets,
+        WEBHOOK_SECRETS_FILE: '/run/secrets/webhook',
+        TANGO_API_KEY_FILE: '/run/secrets/tango',
+      },
+      readFile,
+    );
+    expect(config.webhook.secrets).toEqual(['new-secret', 'old-secret']);
+    expect(config.tango.apiKey).toBe('tango-key');
+
+    const problems = (raw: Record<string, string>): readonly string[] => {
+      try {
+        parseConfig(raw, readFile);
+      } catch (error) {
+        if (error instanceof ConfigValidationError) {
+          return error.problems;
+        }
+        throw error;
+      }
+      return [];
+    };
+    expect(problems({ ...minimal, WEBHOOK_SECRETS_FILE: '/run/secrets/webhook' })).toEqual([
+      'WEBHOOK_SECRETS_FILE: set WEBHOOK_SECRETS or WEBHOOK_SECRETS_FILE, not both',
+    ]);
+    const missing = problems({ ...withoutSecrets, WEBHOOK_SECRETS_FILE: '/run/secrets/nope' });
+    expect(missing).toContain('WEBHOOK_SECRETS_FILE: cannot read /run/secrets/nope (ENOENT)');
+    expect(problems({ ...withoutSecrets, WEBHOOK_SECRETS_FILE: '/run/secrets/empty' })).toContain(
+      'WEBHOOK_SECRETS_FILE: /run/secrets/empty is empty',
+    );
+    // A problem never shows a secret.
+    expect(
+      problems({ ...minimal, TANGO_API_KEY: 'x', TANGO_API_KEY_FILE: '/run/secrets/tango' }).join(' '),
+    ).not.toMatch(/tango-key/);
+  });
+
   it('reports every bad key in one error', () => {
     const problems = problemsOf({
       DATABASE_URL: 'mysql://nope',

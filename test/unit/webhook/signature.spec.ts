@@ -16,6 +16,7 @@ describe('webhook signature', () => {
     expect(verifySignature(vectorBody, `sha256=${vectorDigest}`, ['shh'])).toEqual({
       ok: true,
       secretFingerprint: secretFingerprint('shh'),
+      secretPosition: 1,
     });
   });
 
@@ -45,7 +46,11 @@ describe('webhook signature', () => {
       'old-secret',
       'new-secret',
     ]);
-    expect(result).toEqual({ ok: true, secretFingerprint: secretFingerprint('new-secret') });
+    expect(result).toEqual({
+      ok: true,
+      secretFingerprint: secretFingerprint('new-secret'),
+      secretPosition: 2,
+    });
     expect(secretFingerprint('new-secret')).not.toBe(secretFingerprint('old-secret'));
     expect(secretFingerprint('new-secret')).not.toContain('new-secret');
   });
