@@ -23,5 +23,7 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Node receives SIGTERM directly (exec form), so the graceful shutdown runs.
-CMD ["node", "dist/src/main.js"]
+# Node receives SIGTERM directly (exec form), so the graceful shutdown runs. The image is the `tango-sync`
+# executable: `serve` by default, any other command by argument (`docker run IMAGE migrate up`).
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["serve"]

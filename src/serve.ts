@@ -1,11 +1,11 @@
-import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigValidationError } from './config/app-config';
 import { loadConfigFromProcessEnv } from './config/process-env';
 import { createRootLogger } from './common/logging/logger';
 
-async function bootstrap(): Promise<void> {
+/** Runs the worker until a signal stops it (the image's default command, and `tango-sync serve`). */
+export async function serve(): Promise<void> {
   let config;
   try {
     config = loadConfigFromProcessEnv();
@@ -32,10 +32,3 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', forceExit);
   process.once('SIGINT', forceExit);
 }
-
-bootstrap().catch((error: unknown) => {
-  process.stderr.write(
-    `tango-sync: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});

@@ -116,6 +116,17 @@ const databaseEnvSchema = envSchema.pick({
   DATABASE_MIGRATIONS_RUN: true,
 });
 
+/**
+ * What the configuration is for: the worker (receives webhooks, uses Kafka: both are required), or a command-line
+ * tool that does neither (it never verifies a signature or connects to Kafka, so it does not ask for them).
+ */
+export type ConfigPurpose = 'worker' | 'tool';
+
+/** Parses the configuration of a command-line tool (see ConfigPurpose). */
+export function parseToolConfig(raw: RawEnv): AppConfig {
+  return parseConfig(raw, undefined, 'tool');
+}
+
 /** Parses only the DATABASE_* keys (for the TypeORM CLI and scripts that need nothing else). */
 export function parseDatabaseConfig(raw: RawEnv): AppConfig['db'] {
   const result = databaseEnvSchema.safeParse(withoutEmptyValues(raw));
@@ -134,18 +145,30 @@ export function parseDatabaseConfig(raw: RawEnv): AppConfig['db'] {
  * Parses a raw environment (never mutated) into the nested, typed configuration. `<KEY>_FILE` settings are read
  * first (see resolveSecretFiles); `readFile` is for tests.
  */
-export function parseConfig(raw: RawEnv, readFile?: ReadSecretFile): AppConfig {
+export function parseConfig(
+  raw: RawEnv,
+  readFile?: ReadSecretFile,
+  purpose: ConfigPurpose = 'worker',
+): AppConfig {
   const fromFiles = resolveSecretFiles(raw, readFile);
-  const result = envSchema.safeParse(withoutEmptyValues(fromFiles.env));
-  if (!result.success || fromFiles.problems.length > 0) {
+  const present = withoutEmptyValues(fromFiles.env);
+  // The worker needs Kafka; a tool does not (it never connects to it).
+  const purposeProblems =
+    purpose === 'worker' && present.KAFKA_BROKERS === undefined ? ['KAFKA_BROKERS: required'] : [];
+  const result = envSchema.safeParse(present);
+  if (!result.success || fromFiles.problems.length > 0 || purposeProblems.length > 0) {
     throw new ConfigValidationError([
       ...fromFiles.problems,
+      ...purposeProblems,
       ...(result.success ? [] : describeIssues(result.error)),
     ]);
   }
   const env = result.data;
   const problems: string[] = [];
-  if (env.WEBHOOK_SECRETS.length === 0 && !env.WEBHOOK_INSECURE_NO_SIGNATURE) {
+  if (purpose === 'worker' && env.KAFKA_BROKERS.length === 0) {
+    problems.push('KAFKA_BROKERS: at least one broker is required');
+  }
+  if (purpose === 'worker' && env.WEBHOOK_SECRETS.length === 0 && !env.WEBHOOK_INSECURE_NO_SIGNATURE) {
     problems.push(
       'WEBHOOK_SECRETS: required (comma-separated); set WEBHOOK_INSECURE_NO_SIGNATURE=true only for local development',
     );

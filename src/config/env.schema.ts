@@ -41,11 +41,10 @@ export const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
   DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
 
-  KAFKA_BROKERS: commaList.pipe(
-    z
-      .array(z.string().regex(hostPort, 'each broker must be host:port'))
-      .min(1, 'at least one broker is required'),
-  ),
+  // Required by the worker (parseConfig says so); the command-line tools never connect to Kafka.
+  KAFKA_BROKERS: commaList
+    .pipe(z.array(z.string().regex(hostPort, 'each broker must be host:port')))
+    .default([]),
   KAFKA_CLIENT_ID: z.string().min(1).default('tango-sync'),
   KAFKA_TOPIC_PREFIX: z
     .string()
