@@ -1,11 +1,5 @@
-import {
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { JobLockSession } from './job-lock-session';
 import { type JobName, JobRunRepository } from './job-runs.repository';
 
 /** The first key of every job's advisory lock ("tS"); the second is the hash of the job name. */
@@ -32,32 +26,24 @@ export interface JobTickOptions {
 
 /**
  * Runs one tick of a scheduled job so that, with any number of replicas, each tick runs once and never two runs
- * of a job overlap: the tick takes a Postgres advisory lock for the job (session-level, on the process's one job
- * lock session outside the pool, which holds no transaction: no transaction stays open across the job's network
- * calls and a long run keeps no pool connection), skips if another
+ * of a job overlap: the tick takes a Postgres advisory lock for the job (session-level, on a connection of its
+ * own that holds no transaction, so no transaction stays open across the job's network calls), skips if another
  * replica holds it or started the job within the same tick, and records the run and its outcome in `job_runs`
  * (so /health answers the same on every replica). A crashed holder's lock ends with its connection.
  */
 @Injectable()
-export class JobRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class JobRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly running = new Set<JobName>();
-  private readonly locks: JobLockSession;
   private draining = false;
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly jobRuns: JobRunRepository,
-  ) {
-    this.locks = new JobLockSession(connectionStringOf(dataSource));
-  }
+  ) {}
 
   beforeApplicationShutdown(): void {
     this.draining = true;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.locks.close();
   }
 
   async tick(
@@ -92,24 +78,37 @@ export class JobRunner implements BeforeApplicationShutdown, OnApplicationShutdo
     options: JobTickOptions,
     work: () => Promise<Record<string, unknown>>,
   ): Promise<JobTickOutcome> {
-    const holder = await this.locks.tryLock(JOB_LOCK_CLASS, job);
-    if (holder === null) {
-      return { ran: false, reason: 'locked' };
-    }
+    const lockConnection = this.dataSource.createQueryRunner();
     try {
-      if (
-        options.force !== true &&
-        (await this.jobRuns.tickedWithin(job, options.intervalMs * SAME_TICK_SHARE))
-      ) {
-        return { ran: false, reason: 'not-due' };
+      const [lock] = (await lockConnection.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
+        JOB_LOCK_CLASS,
+        job,
+      ])) as { locked: boolean }[];
+      if (lock?.locked !== true) {
+        return { ran: false, reason: 'locked' };
       }
-      await this.runRecorded(job, options.force !== true, work);
-      return { ran: true };
+      try {
+        if (
+          options.force !== true &&
+          (await this.jobRuns.tickedWithin(job, options.intervalMs * SAME_TICK_SHARE))
+        ) {
+          return { ran: false, reason: 'not-due' };
+        }
+        await this.runRecorded(job, options.force !== true, work);
+        return { ran: true };
+      } finally {
+        await lockConnection
+          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK_CLASS, job])
+          .catch((error: unknown) => {
+            // The connection is gone (Postgres restarted): the lock went with it.
+            this.logger.warn(
+              { err: error, job },
+              'releasing the job lock failed; it ended with its connection',
+            );
+          });
+      }
     } finally {
-      await this.locks.unlock(holder, JOB_LOCK_CLASS, job).catch((error: unknown) => {
-        // The session is gone (Postgres restarted): the lock went with it.
-        this.logger.warn({ err: error, job }, 'releasing the job lock failed; it ended with its session');
-      });
+      await lockConnection.release();
     }
   }
 
@@ -129,13 +128,4 @@ export class JobRunner implements BeforeApplicationShutdown, OnApplicationShutdo
       await this.jobRuns.failed(job, message).catch(() => undefined);
     }
   }
-}
-
-/** The database URL the DataSource was built with (the job lock session connects there too). */
-function connectionStringOf(dataSource: DataSource): string {
-  const { url } = dataSource.options as { url?: string };
-  if (url === undefined) {
-    throw new Error('the DataSource has no url: the job lock session needs one');
-  }
-  return url;
 }
