@@ -41,7 +41,8 @@ export interface SnapshotBatch {
   readonly lastId: string | null;
 }
 
-interface RawChangeEventRow {
+/** A `change_events` row as SQL returns it (snake_case), before it becomes a ChangeEventRow. */
+export interface RawChangeEventRow {
   id: string;
   event_id: string;
   resource: string;
@@ -256,7 +257,7 @@ export class ChangeEventRepository {
   }
 }
 
-function toRow(raw: RawChangeEventRow): ChangeEventRow {
+export function toRow(raw: RawChangeEventRow): ChangeEventRow {
   return {
     id: raw.id,
     eventId: raw.event_id,

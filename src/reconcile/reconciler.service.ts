@@ -73,7 +73,6 @@ export class Reconciler {
   private readonly sweptRecords: Counter<'resource'>;
   private readonly gapsClosed: Counter<'cause'>;
   private running: Promise<ReconcileRunOutcome> | undefined;
-  private last: ReconcileRunOutcome | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -95,10 +94,6 @@ export class Reconciler {
       'Sync gaps closed by a committed sweep',
       ['cause'],
     );
-  }
-
-  get lastRun(): ReconcileRunOutcome | null {
-    return this.last;
   }
 
   /** One reconciliation run (concurrent callers share the run in progress). */
@@ -145,7 +140,6 @@ export class Reconciler {
       pausedReason: allowance.pausedReason,
       driftSampled,
     };
-    this.last = result;
     if (outcomes.length > 0 || allowance.pausedReason !== null) {
       this.logger.log(
         {

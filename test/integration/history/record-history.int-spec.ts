@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { type JsonRecord } from '../../../src/common/json';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { buildChangeEvent } from '../../../src/events/change-event.envelope';
+import { type RawChangeEventRow, toRow } from '../../../src/events/change-event.repository';
 import { HistoryReplayService } from '../../../src/history/history-replay.service';
 import { HistoryRepository } from '../../../src/history/history.repository';
 import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';
@@ -223,24 +224,7 @@ describe('record history against Postgres', () => {
       batchSize: 1,
     });
     expect(summary).toMatchObject({ emitted: expect.any(Number) });
-    const rows = await dataSource.query<
-      {
-        id: string;
-        event_id: string;
-        resource: string;
-        record_id: string;
-        change_type: string;
-        version: number;
-        previous_hash: string | null;
-        hash: string | null;
-        changed_fields: string[];
-        record: unknown;
-        provenance: unknown;
-        occurred_at: Date;
-        lane: number;
-        replay_key: string;
-      }[]
-    >(
+    const rows = await dataSource.query<(RawChangeEventRow & { replay_key: string })[]>(
       `SELECT id::text AS id, event_id::text AS event_id, resource, record_id, change_type, version, previous_hash, hash,
               changed_fields, record, provenance, occurred_at, lane, replay_key
          FROM change_events WHERE resource = 'contracts' AND record_id = $1 ORDER BY id`,
@@ -253,21 +237,7 @@ describe('record history against Postgres', () => {
       expect(row.event_id).toBe(original?.eventId);
       expect(row.occurred_at).toEqual(original?.validFrom);
       expect(row.replay_key).toBe(replayId);
-      const event = buildChangeEvent({
-        id: row.id,
-        eventId: row.event_id,
-        resource: row.resource,
-        recordId: row.record_id,
-        changeType: row.change_type,
-        version: row.version,
-        previousHash: row.previous_hash,
-        hash: row.hash,
-        changedFields: row.changed_fields,
-        record: row.record,
-        provenance: row.provenance,
-        occurredAt: row.occurred_at,
-        lane: row.lane,
-      });
+      const event = buildChangeEvent(toRow(row));
       expect(event).toMatchObject({
         id: original?.eventId,
         change: 'updated',
