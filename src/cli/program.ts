@@ -18,8 +18,11 @@ import { RetentionService } from '../retention/retention.service';
 import { serve } from '../serve';
 import { FamilyShapes } from '../tango/family-shapes';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
+import { CliUsageError } from './cli-errors';
 import { CliModule } from './cli.module';
 import { formatTimeline } from './format-timeline';
+import { registerSigningCommands } from './signing-commands';
+import { registerTangoCommands } from './tango-commands';
 
 /** Where the program writes; tests pass their own. */
 export interface CliIo {
@@ -27,10 +30,7 @@ export interface CliIo {
   readonly err: (text: string) => void;
 }
 
-/** A command that cannot do what it was asked (bad argument value): exit 2, like a usage error. */
-export class CliUsageError extends Error {
-  readonly code = 'CLI.USAGE';
-}
+export { CliUsageError };
 
 interface GlobalOptions {
   readonly verbose: boolean;
@@ -302,6 +302,9 @@ export function buildProgram(io: CliIo): Command {
         process.exitCode = 1;
       }
     });
+
+  registerTangoCommands(program, io, globals);
+  registerSigningCommands(program, io, globals);
 
   return program;
 }

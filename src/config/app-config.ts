@@ -120,11 +120,29 @@ const databaseEnvSchema = envSchema.pick({
  * What the configuration is for: the worker (receives webhooks, uses Kafka: both are required), or a command-line
  * tool that does neither (it never verifies a signature or connects to Kafka, so it does not ask for them).
  */
-export type ConfigPurpose = 'worker' | 'tool';
+export type ConfigPurpose = 'worker' | 'tool' | 'operator';
+
+/** Stands in for DATABASE_URL in an operator command run without one; nothing connects to it. */
+const NO_DATABASE_URL = 'postgres://no-database@127.0.0.1:1/unused';
 
 /** Parses the configuration of a command-line tool (see ConfigPurpose). */
 export function parseToolConfig(raw: RawEnv): AppConfig {
   return parseConfig(raw, undefined, 'tool');
+}
+
+/**
+ * Parses the configuration of an operator command that talks to Tango (`tango …`): TANGO_API_KEY (or its _FILE) is
+ * required, DATABASE_URL optional. With a database the command shares the workers' request budget and can look in
+ * their tables; without one it paces itself and `database` is false.
+ */
+export function parseOperatorConfig(raw: RawEnv): { readonly config: AppConfig; readonly database: boolean } {
+  const database = withoutEmptyValues(raw).DATABASE_URL !== undefined;
+  const config = parseConfig(
+    database ? raw : { ...raw, DATABASE_URL: NO_DATABASE_URL },
+    undefined,
+    'operator',
+  );
+  return { config, database };
 }
 
 /** Parses only the DATABASE_* keys (for the TypeORM CLI and scripts that need nothing else). */
@@ -172,6 +190,9 @@ export function parseConfig(
     problems.push(
       'WEBHOOK_SECRETS: required (comma-separated); set WEBHOOK_INSECURE_NO_SIGNATURE=true only for local development',
     );
+  }
+  if (purpose === 'operator' && env.TANGO_API_KEY === undefined) {
+    problems.push('TANGO_API_KEY: required (or TANGO_API_KEY_FILE) to call Tango');
   }
   if (env.TANGO_BACKOFF_BASE_MS > env.TANGO_BACKOFF_MAX_MS) {
     problems.push('TANGO_BACKOFF_BASE_MS: must not exceed TANGO_BACKOFF_MAX_MS');

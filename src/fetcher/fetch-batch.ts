@@ -1,5 +1,5 @@
 import { type Provenance } from '../mirror/mirror.repository';
-import { type RequestPriority } from '../tango/request-budget';
+import { type FetchPriority } from '../tango/request-pacer';
 import { type FetchRequest } from './fetch-request';
 
 /** Everything asked about one record in one batch (duplicates coalesced). */
@@ -7,17 +7,17 @@ export interface WantedRecord {
   readonly recordId: string;
   readonly idKind: FetchRequest['idKind'];
   hintedAt: Date;
-  priority: RequestPriority;
+  priority: FetchPriority;
   attempt: number;
   readonly deliveryIds: Set<string>;
   readonly reasons: Set<string>;
   readonly alertIds: Set<string>;
 }
 
-const PRIORITY_RANK: Readonly<Record<RequestPriority, number>> = { live: 0, sweep: 1, backfill: 2 };
+const PRIORITY_RANK: Readonly<Record<FetchPriority, number>> = { live: 0, sweep: 1, backfill: 2 };
 
 /** The more urgent of two priorities. */
-export function higherPriority(a: RequestPriority, b: RequestPriority): RequestPriority {
+export function higherPriority(a: FetchPriority, b: FetchPriority): FetchPriority {
   return PRIORITY_RANK[a] <= PRIORITY_RANK[b] ? a : b;
 }
 
@@ -50,8 +50,8 @@ export function coalesce(requests: readonly FetchRequest[]): Map<string, WantedR
 }
 
 /** The most urgent priority among a batch's records and sweeps (its Tango requests use it). */
-export function batchPriority(wanted: Iterable<WantedRecord>, hasSweeps: boolean): RequestPriority {
-  let best: RequestPriority = hasSweeps ? 'sweep' : 'backfill';
+export function batchPriority(wanted: Iterable<WantedRecord>, hasSweeps: boolean): FetchPriority {
+  let best: FetchPriority = hasSweeps ? 'sweep' : 'backfill';
   for (const item of wanted) {
     best = higherPriority(item.priority, best);
   }

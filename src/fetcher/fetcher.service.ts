@@ -18,7 +18,7 @@ import {
 import { recordIdOf } from '../mirror/typed-columns';
 import { GapRepository, type GapToOpen } from '../reconcile/gap.repository';
 import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
-import { type RequestPriority } from '../tango/request-budget';
+import { type FetchPriority } from '../tango/request-pacer';
 import { AlertSweepRunner } from './alert-sweep-runner';
 import {
   batchPriority,
@@ -178,7 +178,7 @@ export class FetcherService {
   private async fetchWanted(
     family: ResourceFamily,
     wanted: ReadonlyMap<string, WantedRecord>,
-    priority: RequestPriority,
+    priority: FetchPriority,
   ): Promise<FetchedRecords> {
     const found = new Map<string, { fetched: FetchedOk; item: WantedRecord | undefined }>();
     const failures: FetchedRecords['failures'] = [];
@@ -411,7 +411,7 @@ export class FetcherService {
   private async commit(
     family: ResourceFamily,
     plan: CommitPlan,
-    priority: RequestPriority,
+    priority: FetchPriority,
   ): Promise<{ upserted: UpsertOutcome; deleted: number }> {
     return this.dataSource.transaction(async (manager) => {
       const upserted = await this.mirror.upsert(family, plan.upserts, manager);
@@ -492,7 +492,7 @@ export class FetcherService {
     family: ResourceFamily,
     upserts: readonly FetchedRecord[],
     changes: readonly { recordId: string }[],
-    priority: RequestPriority,
+    priority: FetchPriority,
   ): Promise<RetryTarget[]> {
     if (family !== 'opportunities' || changes.length === 0) {
       return [];

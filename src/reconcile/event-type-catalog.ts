@@ -1,18 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { TangoClient } from '../tango/tango-client';
-import { TangoRequestError } from '../tango/tango-errors';
-
-const eventTypesSchema = z.looseObject({
-  event_types: z.array(
-    z.looseObject({
-      event_type: z.string().min(1),
-      description: z.string().nullable().optional(),
-      schema_version: z.coerce.number().int().nullable().optional(),
-    }),
-  ),
-});
+import { TangoWebhooksApi } from '../tango/tango-webhooks-api';
 
 /**
  * The webhook event types Tango sends today, read from `GET /api/webhooks/event-types/` (Tango's SDKs hardcode
@@ -24,27 +12,13 @@ export class EventTypeCatalog {
   private readonly logger = new Logger(EventTypeCatalog.name);
 
   constructor(
-    private readonly tango: TangoClient,
+    private readonly webhooks: TangoWebhooksApi,
     private readonly dataSource: DataSource,
   ) {}
 
   /** Reads Tango's list and stores it; returns the event types listed. */
   async refresh(): Promise<string[]> {
-    const answer = await this.tango.get({
-      path: '/api/webhooks/event-types/',
-      priority: 'sweep',
-      route: 'webhooks.event-types',
-    });
-    const parsed = eventTypesSchema.safeParse(answer.body);
-    if (answer.status !== 200 || !parsed.success) {
-      throw new TangoRequestError(
-        'invalid_body',
-        `event types answer is not a list (${answer.status})`,
-        answer.status,
-        true,
-      );
-    }
-    const types = parsed.data.event_types;
+    const types = (await this.webhooks.eventTypes()).event_types;
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO tango_event_types (event_type, description, schema_version)

@@ -8,7 +8,7 @@ import { type JsonRecord } from '../common/json';
 import { recordIdOf } from '../mirror/typed-columns';
 import { classifyShapeRefusal, FamilyShapes } from './family-shapes';
 import { parseListPage } from './list-page';
-import { type RequestPriority } from './request-budget';
+import { type RequestPriority } from './request-pacer';
 import { type TangoAnswer, TangoClient } from './tango-client';
 import { TangoRequestError } from './tango-errors';
 import {

@@ -4,9 +4,7 @@ import { DataSource } from 'typeorm';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { type RateLimitSnapshot } from './rate-limit-headers';
-
-/** Live webhook fetches first; sweeps and backfills yield when the daily quota runs low. */
-export type RequestPriority = 'live' | 'sweep' | 'backfill';
+import { RequestPacer, type RequestPriority } from './request-pacer';
 
 const MAX_WAIT_STEP_MS = 5_000;
 
@@ -29,7 +27,7 @@ export interface BudgetState {
  * exception. A share of the daily quota is kept for live fetches.
  */
 @Injectable()
-export class TangoRequestBudget {
+export class TangoRequestBudget extends RequestPacer {
   private readonly logger = new Logger(TangoRequestBudget.name);
   private ensured = false;
   /** Limits are per Tango account: the budget row is keyed by a fingerprint of the API root and key. */
@@ -39,6 +37,7 @@ export class TangoRequestBudget {
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    super();
     this.account = createHash('sha256')
       .update(`${config.tango.baseUrl}\n${config.tango.apiKey ?? ''}`)
       .digest('hex')

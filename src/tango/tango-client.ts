@@ -6,7 +6,7 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { backoffDelayMs, parseRateLimitHeaders, parseRetryAfter } from './rate-limit-headers';
-import { type RequestPriority, TangoRequestBudget } from './request-budget';
+import { RequestPacer, type RequestPriority } from './request-pacer';
 import { TangoQuotaExhaustedError, TangoRequestError, tangoMessage } from './tango-errors';
 
 export interface TangoGet {
@@ -15,6 +15,25 @@ export interface TangoGet {
   readonly query?: Readonly<Record<string, string>>;
   readonly priority: RequestPriority;
   /** A short name for metrics and logs, e.g. `contracts.list`. */
+  readonly route: string;
+}
+
+/** A write to Tango's management API (webhook endpoints and alerts). */
+export interface TangoWrite {
+  readonly method: 'POST' | 'PATCH' | 'DELETE';
+  /** Path under the base URL; ids in it must already be URL-encoded. */
+  readonly path: string;
+  /** Sent as JSON; DELETE sends none. */
+  readonly body?: unknown;
+  readonly route: string;
+}
+
+interface TangoCall {
+  readonly method: 'GET' | TangoWrite['method'];
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string>> | undefined;
+  readonly body?: unknown;
+  readonly priority: RequestPriority;
   readonly route: string;
 }
 
@@ -62,7 +81,7 @@ export class TangoClient implements OnApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly budget: TangoRequestBudget,
+    private readonly budget: RequestPacer,
     metrics: MetricsService,
   ) {
     const base = new URL(config.tango.baseUrl);
@@ -96,7 +115,21 @@ export class TangoClient implements OnApplicationShutdown {
    * TangoRequestError when the retry budget is spent or the failure is not retryable, TangoQuotaExhaustedError
    * when the daily quota is gone (requests are parked until it resets).
    */
-  async get(request: TangoGet): Promise<TangoAnswer> {
+  get(request: TangoGet): Promise<TangoAnswer> {
+    return this.call({ ...request, method: 'GET' });
+  }
+
+  /**
+   * Sends a write (POST, PATCH, DELETE) with operator priority. Resolves with 2xx answers (a 204 has a null body)
+   * and with 404. A write is sent again only when Tango certainly did not act on it: a 429, or a connection that
+   * was refused before the request left; after a timeout or a 5xx it may have been applied, so the error says so
+   * and the caller decides (the Tango-side-as-code commands re-read the state instead of guessing).
+   */
+  write(request: TangoWrite): Promise<TangoAnswer> {
+    return this.call({ ...request, priority: 'operator' });
+  }
+
+  private async call(request: TangoCall): Promise<TangoAnswer> {
     let lastError: TangoRequestError | undefined;
     for (let attempt = 1; attempt <= this.config.tango.maxAttempts; attempt += 1) {
       await this.budget.acquire(request.priority);
@@ -109,7 +142,7 @@ export class TangoClient implements OnApplicationShutdown {
           throw error;
         }
         this.requests.inc({ route: request.route, outcome: error.failure });
-        if (error instanceof TangoQuotaExhaustedError || !error.retryable) {
+        if (error instanceof TangoQuotaExhaustedError || !mayRetry(request, error)) {
           throw error;
         }
         lastError = error;
@@ -131,7 +164,7 @@ export class TangoClient implements OnApplicationShutdown {
     throw lastError ?? new TangoRequestError('network', 'no attempt was made', null, true);
   }
 
-  private async attempt(request: TangoGet, attempt: number): Promise<TangoAnswer> {
+  private async attempt(request: TangoCall, attempt: number): Promise<TangoAnswer> {
     let path = `${this.basePath}${request.path}${queryString(request.query)}`;
     for (let redirects = 0; ; redirects += 1) {
       const sentAt = new Date();
@@ -142,11 +175,14 @@ export class TangoClient implements OnApplicationShutdown {
       this.inFlight += 1;
       let answered = false;
       try {
+        const body = request.body === undefined ? undefined : JSON.stringify(request.body);
         const response = await this.pool.request({
-          method: 'GET',
+          method: request.method,
           path,
+          ...(body === undefined ? {} : { body }),
           headers: {
             accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             'x-api-key': this.config.tango.apiKey ?? '',
             'user-agent': `tango-sync/${PACKAGE_VERSION} (+https://github.com/tango-sync)`,
           },
@@ -166,7 +202,10 @@ export class TangoClient implements OnApplicationShutdown {
         stopTimer();
       }
       await this.budget.observe(parseRateLimitHeaders(headers), this.inFlight);
-      if (status === 301 || status === 302 || status === 307 || status === 308) {
+      if (
+        request.method === 'GET' &&
+        (status === 301 || status === 302 || status === 307 || status === 308)
+      ) {
         const location = typeof headers.location === 'string' ? headers.location : undefined;
         if (location === undefined || redirects >= MAX_REDIRECTS) {
           throw new TangoRequestError(
@@ -184,7 +223,7 @@ export class TangoClient implements OnApplicationShutdown {
   }
 
   private async interpret(
-    request: TangoGet,
+    request: TangoCall,
     status: number,
     headers: Record<string, string | string[] | undefined>,
     text: string,
@@ -229,6 +268,9 @@ export class TangoClient implements OnApplicationShutdown {
         { body, detail },
       );
     }
+    if (status === 204 || (request.method === 'DELETE' && text.trim() === '')) {
+      return { status, body: null, sentAt, attempts: attempt };
+    }
     const body = safeJson(text);
     if (body === undefined) {
       // A cut-off or garbled body: the next attempt will most likely be whole.
@@ -261,6 +303,26 @@ export class TangoClient implements OnApplicationShutdown {
     const url = new URL(link, this.origin);
     return `${url.pathname}${url.search}`;
   }
+}
+
+/**
+ * Reads are retried on every retryable failure. A write only when Tango cannot have acted on it: it answered 429,
+ * or the connection was refused before anything was sent.
+ */
+function mayRetry(request: TangoCall, error: TangoRequestError): boolean {
+  if (!error.retryable) {
+    return false;
+  }
+  if (request.method === 'GET') {
+    return true;
+  }
+  return (
+    error.failure === 'rate_limited' || (error.failure === 'network' && refusedBeforeSending(error.cause))
+  );
+}
+
+function refusedBeforeSending(cause: unknown): boolean {
+  return typeof cause === 'object' && cause !== null && 'code' in cause && cause.code === 'ECONNREFUSED';
 }
 
 function queryString(query: Readonly<Record<string, string>> | undefined): string {

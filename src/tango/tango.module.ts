@@ -2,14 +2,34 @@ import { Module } from '@nestjs/common';
 import { FamilyShapes } from './family-shapes';
 import { RecordFetcher } from './record-fetcher';
 import { TangoRequestBudget } from './request-budget';
+import { LocalRequestPacer, RequestPacer } from './request-pacer';
 import { TangoClient } from './tango-client';
+import { TangoWebhooksApi } from './tango-webhooks-api';
 
 /**
  * Tango's REST API behind one adapter (the only importer of undici), the shared request budget, the shapes each
- * family asks for (kept in step with what Tango accepts), and the record reader every fetch path uses.
+ * family asks for (kept in step with what Tango accepts), the record reader every fetch path uses, and the webhook
+ * management API.
  */
 @Module({
-  providers: [TangoRequestBudget, TangoClient, FamilyShapes, RecordFetcher],
-  exports: [TangoClient, TangoRequestBudget, FamilyShapes, RecordFetcher],
+  providers: [
+    TangoRequestBudget,
+    { provide: RequestPacer, useExisting: TangoRequestBudget },
+    TangoClient,
+    FamilyShapes,
+    RecordFetcher,
+    TangoWebhooksApi,
+  ],
+  exports: [TangoClient, TangoRequestBudget, FamilyShapes, RecordFetcher, TangoWebhooksApi],
 })
 export class TangoModule {}
+
+/**
+ * Tango's API for an operator command run without a database: the same client and management API, paced by this
+ * process alone (it honours Tango's rate-limit headers and 429s, and shares no budget with workers).
+ */
+@Module({
+  providers: [{ provide: RequestPacer, useClass: LocalRequestPacer }, TangoClient, TangoWebhooksApi],
+  exports: [TangoClient, TangoWebhooksApi],
+})
+export class TangoStandaloneModule {}

@@ -30,6 +30,24 @@ export interface RejectionRecord {
   readonly detail: string | null;
 }
 
+/** A delivery as stored, for an operator looking for one (a test delivery they just asked Tango to send). */
+export interface StoredDeliverySummary {
+  readonly deliveryPk: string;
+  readonly deliveryId: string | null;
+  readonly receivedAt: Date;
+  readonly status: string;
+  readonly verifiedBy: string;
+  readonly rawBody: Buffer;
+}
+
+/** A rejection as recorded (no body). */
+export interface RecordedRejection {
+  readonly occurredAt: Date;
+  readonly httpStatus: number;
+  readonly code: string;
+  readonly detail: string | null;
+}
+
 export interface StoredDeliveryForReprocess {
   readonly deliveryPk: string;
   readonly rawBody: Buffer;
@@ -224,6 +242,49 @@ export class WebhookRepository {
       rawBody: row.raw_body,
       headerDeliveryId: row.header_delivery_id,
       status: row.status,
+    }));
+  }
+
+  /** Deliveries received at or after `since`, newest first (at most `limit`). */
+  async deliveriesSince(since: Date, limit = 50): Promise<StoredDeliverySummary[]> {
+    const rows = await this.dataSource.query<
+      {
+        id: string;
+        delivery_id: string | null;
+        received_at: Date;
+        status: string;
+        verified_by: string;
+        raw_body: Buffer;
+      }[]
+    >(
+      `SELECT id::text AS id, delivery_id, received_at, status, verified_by, raw_body
+         FROM webhook_deliveries WHERE received_at >= $1 ORDER BY received_at DESC LIMIT $2`,
+      [since, limit],
+    );
+    return rows.map((row) => ({
+      deliveryPk: row.id,
+      deliveryId: row.delivery_id,
+      receivedAt: row.received_at,
+      status: row.status,
+      verifiedBy: row.verified_by,
+      rawBody: row.raw_body,
+    }));
+  }
+
+  /** Rejections that happened at or after `since`, newest first (at most `limit`). */
+  async rejectionsSince(since: Date, limit = 20): Promise<RecordedRejection[]> {
+    const rows = await this.dataSource.query<
+      { occurred_at: Date; http_status: number; code: string; detail: string | null }[]
+    >(
+      `SELECT occurred_at, http_status, code, detail FROM webhook_rejections
+        WHERE occurred_at >= $1 ORDER BY occurred_at DESC LIMIT $2`,
+      [since, limit],
+    );
+    return rows.map((row) => ({
+      occurredAt: row.occurred_at,
+      httpStatus: row.http_status,
+      code: row.code,
+      detail: row.detail,
     }));
   }
 

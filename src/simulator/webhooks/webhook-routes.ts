@@ -116,6 +116,12 @@ export function registerWebhookRoutes(
   registerApiRoute(app, ctx, 'PATCH', '/api/webhooks/endpoints/:id/', (request) => {
     const endpoint = endpointOr404(request.params.id);
     const patch = parseBody(endpointUpdateSchema, request.body);
+    if (
+      patch.name !== undefined &&
+      [...registry.endpoints.values()].some((other) => other.id !== endpoint.id && other.name === patch.name)
+    ) {
+      throw new HttpFailure(400, { name: ['webhook endpoint with this name already exists.'] });
+    }
     Object.assign(endpoint, patch);
     endpoint.updated_at = nowIso();
     return { status: 200, body: endpointView(endpoint, false) };

@@ -27,6 +27,27 @@ const COMMANDS = [
   ['replay-events'],
   ['history'],
   ['retention'],
+  ['tango'],
+  ['tango', 'endpoints'],
+  ['tango', 'endpoints', 'list'],
+  ['tango', 'endpoints', 'get'],
+  ['tango', 'endpoints', 'create'],
+  ['tango', 'endpoints', 'update'],
+  ['tango', 'endpoints', 'delete'],
+  ['tango', 'alerts'],
+  ['tango', 'alerts', 'list'],
+  ['tango', 'alerts', 'get'],
+  ['tango', 'alerts', 'create'],
+  ['tango', 'alerts', 'update'],
+  ['tango', 'alerts', 'delete'],
+  ['tango', 'event-types'],
+  ['tango', 'sample'],
+  ['tango', 'test-delivery'],
+  ['tango', 'plan'],
+  ['tango', 'apply'],
+  ['sign'],
+  ['simulate'],
+  ['verify'],
 ];
 
 describe('the tango-sync command line', () => {
@@ -96,5 +117,24 @@ describe('the tango-sync command line', () => {
     const migrate = await run('migrate', 'status');
     expect(migrate.code).toBe(1);
     expect(migrate.err).toMatch(/DATABASE_URL/);
+  });
+
+  it('asks a Tango command for the API key only (a database is optional)', async () => {
+    const result = await run('tango', 'alerts', 'list');
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(
+      'tango-sync tango: missing or invalid settings: TANGO_API_KEY: required (or TANGO_API_KEY_FILE) to call Tango\n',
+    );
+  });
+
+  it('refuses a bad Tango-side file with every problem in one line, before calling Tango', async () => {
+    const missing = await run('tango', 'plan', '-f', '/nonexistent/tango-sync.yaml');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(
+      /^tango-sync tango: \/nonexistent\/tango-sync.yaml: 1 problem\(s\): cannot read it \(ENOENT\)\n$/,
+    );
+    const plan = await run('tango', 'plan');
+    expect(plan.code).toBe(2);
+    expect(plan.err.split('\n')[0]).toMatch(/required option '-f, --file <path>' not specified/);
   });
 });

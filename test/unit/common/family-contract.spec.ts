@@ -222,7 +222,7 @@ describe('every Tango call', () => {
     ['src/tango/record-fetcher.ts', 'records, through tango-requests builders'],
     ['src/fetcher/alert-sweep-runner.ts', 'one alert definition'],
     ['src/reconcile/gap-detector.ts', 'the alerts list'],
-    ['src/reconcile/event-type-catalog.ts', 'the event types'],
+    ['src/tango/tango-webhooks-api.ts', "Tango's webhook management API (endpoints, alerts, event types)"],
   ]);
 
   function sources(dir: string): string[] {
