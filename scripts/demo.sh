@@ -17,19 +17,62 @@ say "building"
 npx nest build
 
 say "applying migrations"
-npx typeorm -d dist/src/database/data-source.js migration:run
+# `tango-sync migrate up` ends with one JSON line naming what it applied; its log goes to a file, shown on failure.
+if ! node dist/src/cli/main.js migrate up > .services/migrate.log 2>&1; then
+  tail -n 20 .services/migrate.log >&2
+  say "migrations failed (full log: .services/migrate.log)"
+  exit 1
+fi
+applied=$(node -e '
+  const lines = require("fs").readFileSync(".services/migrate.log", "utf8").split("\n");
+  const result = JSON.parse(lines.findLast((line) => line.startsWith("{\"command\":\"migrate up\"")));
+  for (const name of result.applied) console.log(name);
+')
+if [ -z "$applied" ]; then
+  say "schema is up to date"
+else
+  while read -r name; do say "applied migration $name"; done <<< "$applied"
+fi
 
 export HTTP_PORT="${HTTP_PORT:-3000}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 export WEBHOOK_SECRETS="${WEBHOOK_SECRETS:-demo-secret-change-me}"
 SIM_PORT="${SIM_PORT:-8765}"
 
+# Every resource family, in the order the README and /health list them; the mirror has one table per family.
+FAMILIES=(contracts idvs otas otidvs opportunities notices entities grants forecasts)
+
+# "mirrored: contracts 120, idvs 40, …, forecasts 0 (change events 554)": every family, zeros included.
+mirror_summary() {
+  node -e '
+    const { Client } = require("pg");
+    const families = process.argv.slice(1);
+    const sql = `SELECT ${families.map((f) => `(SELECT count(*) FROM ${f})::int AS "${f}"`).join(", ")},
+      (SELECT count(*) FROM change_events)::int AS "__events"`;
+    const client = new Client({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 3000 });
+    client.connect()
+      .then(() => client.query(sql))
+      .then(({ rows: [row] }) => {
+        const counts = families.map((f) => `${f} ${row[f]}`).join(", ");
+        console.log(`mirrored: ${counts} (change events ${row.__events})`);
+      })
+      .catch((error) => console.log(`mirrored: unavailable (${error.message})`))
+      .finally(() => client.end().catch(() => undefined));
+  ' "${FAMILIES[@]}"
+}
+
 pids=()
+stopped=0
 cleanup() {
+  [ "$stopped" = 1 ] && return
+  stopped=1
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  say "stopped; $(mirror_summary)"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -z "${TANGO_API_KEY:-}" ]; then
   say "no TANGO_API_KEY: starting the local Tango simulator on http://127.0.0.1:$SIM_PORT"
@@ -51,14 +94,8 @@ fi
     fi
     sleep 1
   done
-  while sleep 15; do
-    # Every mirror table (they carry the comment the migrations give them), then the change-event outbox.
-    counts=$(psql "$DATABASE_URL" -Atc "SELECT string_agg(c.relname || '=' || (xpath('/row/n/text()',
-        query_to_xml(format('SELECT count(*) AS n FROM %I', c.relname), false, true, '')))[1]::text, ' '
-        ORDER BY c.relname) || ' events=' || (SELECT count(*) FROM change_events)
-      FROM pg_class c WHERE c.relkind = 'r' AND obj_description(c.oid, 'pg_class') LIKE 'tango-sync mirror of Tango%'" \
-      2>/dev/null || true)
-    say "mirror: ${counts:-unavailable}"
+  while sleep "${DEMO_SUMMARY_INTERVAL:-15}"; do
+    say "$(mirror_summary)"
   done
 ) &
 pids+=($!)

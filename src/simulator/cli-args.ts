@@ -36,6 +36,12 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 
 
 /** Every flag of the standalone simulator (each also readable from `SIM_<FLAG>`). */
 export const serveFlagsSchema = z.object({
+  /**
+   * The address to accept connections on. The simulator itself always listens on 127.0.0.1; any other address
+   * (`0.0.0.0` in a container) is served by a TCP relay in front of it (see main.ts). The relay exposes the
+   * unauthenticated `/_sim/` control API too: use it only on a private network.
+   */
+  host: z.string().min(1).default('127.0.0.1'),
   port: int.min(0).max(65_535).default(8765),
   seed: int.optional(),
   'api-key': z.string().optional(),

@@ -1,7 +1,58 @@
+import { connect, createServer, type Socket } from 'node:net';
 import pino from 'pino';
 import { CLI_COMMANDS, runCli } from './cli';
 import { collectServeFlags, parseArgv, toSimulatorOptions } from './cli-args';
 import { startSimulator } from './index';
+
+const LOOPBACK = '127.0.0.1';
+
+interface Relay {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Accepts connections on `host:port` and pipes each to the simulator on 127.0.0.1 (which never listens
+ * elsewhere), so that a container can publish it: `--host 0.0.0.0`. The Host header passes through unchanged, so
+ * `next`/`previous` links name the address the client used.
+ */
+async function startRelay(host: string, port: number, targetPort: number): Promise<Relay> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect({ host: LOOPBACK, port: targetPort });
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) {
+          socket.destroy();
+        }
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
 
 /**
  * Standalone entry: `node dist/src/simulator/main.js [--flags]` serves the simulator;
@@ -16,10 +67,22 @@ async function main(argv: readonly string[]): Promise<void> {
   const { flags } = parseArgv(first === 'serve' ? argv.slice(1) : argv);
   const serveFlags = collectServeFlags(flags, process.env);
   const logger = pino({ name: 'tango-simulator', level: serveFlags['log-level'] });
-  const simulator = await startSimulator(toSimulatorOptions(serveFlags));
+  const relayed = serveFlags.host !== LOOPBACK;
+  const options = toSimulatorOptions(serveFlags);
+  const simulator = await startSimulator(relayed ? { ...options, port: 0 } : options);
+  let relay: Relay | undefined;
+  if (relayed) {
+    try {
+      relay = await startRelay(serveFlags.host, serveFlags.port, simulator.port);
+    } catch (error) {
+      await simulator.close();
+      throw error;
+    }
+  }
   logger.info(
     {
       baseUrl: simulator.baseUrl,
+      ...(relay === undefined ? {} : { listening: `${serveFlags.host}:${relay.port}` }),
       sizes: simulator.options.sizes,
       apiKeys: simulator.options.apiKeys.length,
       timeScale: simulator.options.timeScale,
@@ -33,7 +96,7 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     closing = true;
     logger.info({ signal }, 'simulator stopping');
-    simulator.close().then(
+    Promise.all([relay?.close(), simulator.close()]).then(
       () => {
         process.exitCode = 0;
       },
