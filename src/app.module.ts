@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { BackfillWorkerModule } from './backfill/backfill.module';
 import { type AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -26,6 +27,7 @@ export class AppModule {
         FetcherModule,
         EventsModule,
         RetentionScheduleModule,
+        BackfillWorkerModule,
       ],
     };
   }

@@ -1,76 +1,45 @@
-import { Presets, SingleBar } from 'cli-progress';
-import { type BackfillProgress } from './backfill.service';
+import { type BackfillJobView } from './backfill.repository';
+import { jobRate } from './backfill.service';
 
-export interface ProgressReporter {
-  update(progress: BackfillProgress): void;
-  stop(): void;
+/** One line about a job: state, records against Tango's count, rate, ETA, segments, failures. */
+export function formatJobLine(job: BackfillJobView, rssBytes: number | null = null): string {
+  const records = job.progress.reduce((sum, family) => sum + family.records, 0);
+  const expected = job.progress.reduce((sum, family) => sum + (family.expected ?? 0), 0);
+  const pages = job.progress.reduce((sum, family) => sum + family.pages, 0);
+  const open = job.progress.reduce(
+    (sum, family) => sum + family.segments.pending + family.segments.running,
+    0,
+  );
+  const failed = job.progress.reduce((sum, family) => sum + family.segments.failed, 0);
+  const { recordsPerSecond, etaSeconds } = jobRate(job);
+  const parts = [
+    `${job.id.slice(0, 8)} ${job.state}`,
+    `${records.toLocaleString('en-US')}${expected > 0 ? `/${expected.toLocaleString('en-US')}` : ''} records`,
+    `${pages} pages`,
+    `${recordsPerSecond ?? 0}/s`,
+    ...(etaSeconds === null ? [] : [`ETA ${etaSeconds} s`]),
+    `${open} segment(s) open`,
+    ...(failed > 0 ? [`${failed} failed`] : []),
+    ...(rssBytes === null ? [] : [`RSS ${Math.round(rssBytes / 1_048_576)} MB`]),
+  ];
+  return parts.join(' | ');
 }
 
-const LOG_EVERY_MS = 5_000;
-
-/**
- * A progress bar (records, rate, ETA, quota left, RSS) on a terminal; otherwise one JSON line every few seconds
- * (and at the end) on the same stream, whatever the log level.
- */
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
-  const started = Date.now();
-  const rate = (records: number): number => records / Math.max(0.001, (Date.now() - started) / 1000);
-  if (stream.isTTY) {
-    const bar = new SingleBar(
-      {
-        stream,
-        format:
-          '{family} [{bar}] {percentage}% | {value}/{total} records | {rate}/s | ETA {eta_formatted} | quota {quota} | RSS {rss} MB',
-        hideCursor: true,
-      },
-      Presets.shades_classic,
+/** A job, family by family, for `backfill status`. */
+export function formatJob(job: BackfillJobView): string {
+  const lines = [
+    `${job.id}  ${job.state}  ${job.families.join(', ')}${job.since === null ? '' : ` since ${job.since}`}  (by ${job.requestedBy}, ${job.createdAt.toISOString()})`,
+    `  ${formatJobLine(job)}`,
+  ];
+  for (const family of job.progress) {
+    const s = family.segments;
+    lines.push(
+      `  ${family.family.padEnd(14)} ${String(family.records).padStart(9)} records ${String(family.pages).padStart(6)} pages  segments: ${s.done} done, ${s.running} running, ${s.pending} pending, ${s.split} split, ${s.failed} failed` +
+        (family.lastError === null ? '' : `  last error: ${family.lastError}`),
     );
-    let started_ = false;
-    return {
-      update(progress) {
-        const payload = {
-          family: progress.family,
-          rate: Math.round(rate(progress.records)),
-          quota: progress.dailyRemaining ?? '?',
-          rss: Math.round(progress.rssBytes / 1_048_576),
-        };
-        const total = progress.total ?? progress.records;
-        if (!started_) {
-          bar.start(total, progress.records, payload);
-          started_ = true;
-        }
-        bar.setTotal(Math.max(total, progress.records));
-        bar.update(progress.records, payload);
-      },
-      stop() {
-        bar.stop();
-      },
-    };
   }
-  let lastLog = 0;
-  return {
-    update(progress) {
-      if (progress.done || Date.now() - lastLog >= LOG_EVERY_MS) {
-        lastLog = Date.now();
-        const remaining = progress.total === null ? null : Math.max(0, progress.total - progress.records);
-        const perSecond = rate(progress.records);
-        stream.write(
-          `${JSON.stringify({
-            msg: 'backfill progress',
-            family: progress.family,
-            pages: progress.pages,
-            records: progress.records,
-            total: progress.total,
-            recordsPerSecond: Math.round(perSecond),
-            etaSeconds: remaining === null || perSecond === 0 ? null : Math.round(remaining / perSecond),
-            dailyRemaining: progress.dailyRemaining,
-            rssMb: Math.round(progress.rssBytes / 1_048_576),
-          })}\n`,
-        );
-      }
-    },
-    stop() {
-      // Nothing to tear down for plain lines.
-    },
-  };
+  if (job.lastError !== null) {
+    lines.push(`  error: ${job.lastError}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

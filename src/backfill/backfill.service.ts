@@ -1,236 +1,127 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
 import { FAMILIES } from '../common/tango/families';
-import { type ResourceFamily } from '../common/tango/resource-family';
-import { fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
-import { RecordFetcher } from '../tango/record-fetcher';
-import { TangoRequestBudget } from '../tango/request-budget';
-import { windowQueries } from '../tango/tango-requests';
-import { BackfillRepository } from './backfill.repository';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { BackfillRepository, type BackfillJobState, type BackfillJobView } from './backfill.repository';
+import { initialSegments, type SegmentSpec } from './segment-plan';
 
-const QUOTA_EVERY_PAGES = 10;
-
-export interface BackfillOptions {
-  /** Only records on or after this day (the family's date filter); the whole family when absent. */
-  readonly since?: string;
-  /** Forget the checkpoint of this window and start over. */
-  readonly restart?: boolean;
-  /** Stop after this many pages in this run (the checkpoint lets a later run continue). */
-  readonly maxPages?: number;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: BackfillProgress) => void;
+export interface BackfillRequest {
+  readonly families: readonly ResourceFamily[];
+  /** Only records from this day (`YYYY-MM-DD`, the family's date filter); the whole family when absent. */
+  readonly since?: string | undefined;
+  /** Who asked (`cli`, `http`, `reconcile:<gap>`), for the job list. */
+  readonly requestedBy: string;
 }
 
-export interface BackfillProgress {
-  readonly family: ResourceFamily;
-  readonly pages: number;
-  readonly records: number;
-  readonly changes: number;
-  /** Total records Tango reports for the window, when it does. */
-  readonly total: number | null;
-  readonly dailyRemaining: number | null;
-  readonly rssBytes: number;
-  readonly done: boolean;
+/** An operator's action on a job: which states it applies to, and the state it leads to. */
+const ACTIONS = {
+  pause: { from: ['running'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  cancel: { from: ['running', 'paused'], to: 'cancelled' },
+} as const satisfies Record<string, { from: readonly BackfillJobState[]; to: BackfillJobState }>;
+
+export type BackfillAction = keyof typeof ACTIONS;
+
+export interface JobRate {
+  readonly recordsPerSecond: number | null;
+  readonly etaSeconds: number | null;
 }
 
-export interface BackfillSummary extends BackfillProgress {
-  readonly resumed: boolean;
-  readonly pagesThisRun: number;
-}
-
-/** One list query a backfill reads to its end, with its own checkpoint. */
-export interface BackfillSegment {
-  /** The checkpoint key: `full` or `since:<day>`, with `|<variant>` for a window's extra queries. */
-  readonly windowKey: string;
-  readonly filters: Readonly<Record<string, string>>;
-}
-
-/**
- * The list queries that load a family: its whole list (or its date window from `since`), plus the window's extra
- * queries (opportunities: the inactive ones, which Tango's list leaves out by default). Null when `since` is asked
- * of a family without a date filter.
- */
-export function backfillSegments(family: ResourceFamily, since: string | null): BackfillSegment[] | null {
-  const window = FAMILIES[family].window;
-  if (since !== null) {
-    if (window === null) {
-      return null;
-    }
-    return windowQueries(family, new Date(`${since}T00:00:00Z`), null).map((query, index) => ({
-      windowKey: index === 0 ? `since:${since}` : `since:${since}|${query.label}`,
-      filters: query.filters,
-    }));
-  }
-  return [
-    { windowKey: 'full', filters: {} },
-    ...(window?.variants ?? []).map((variant) => ({
-      windowKey: `full|${variant.label}`,
-      filters: variant.filters,
-    })),
-  ];
+/** Records per second over a job's life and the time left at that rate (null when unknown). */
+export function jobRate(job: BackfillJobView, now: Date = new Date()): JobRate {
+  const end = job.finishedAt ?? now;
+  const seconds = Math.max(0.001, (end.getTime() - job.createdAt.getTime()) / 1000);
+  const records = job.progress.reduce((sum, family) => sum + family.records, 0);
+  const expected = job.progress.every((family) => family.expected !== null)
+    ? job.progress.reduce((sum, family) => sum + (family.expected ?? 0), 0)
+    : null;
+  const perSecond = records / seconds;
+  return {
+    recordsPerSecond: records === 0 ? null : Math.round(perSecond * 10) / 10,
+    etaSeconds:
+      job.state !== 'running' || expected === null || perSecond === 0
+        ? null
+        : Math.max(0, Math.round((expected - records) / perSecond)),
+  };
 }
 
 /**
- * Initial (full or windowed) load of one family: reads the list endpoint page by page with the full shape and
- * writes each page through the mirror (change events included) in one transaction with the checkpoint, so memory
- * stays flat and a crashed run resumes at the first uncommitted page without re-fetching committed ones.
+ * Backfills as managed jobs: start one (its segments are planned and stored at once, so any replica can read
+ * them), pause, resume or cancel it, and read its progress. The reading itself is the BackfillEngine's, in every
+ * worker and in the `backfill start` command.
  */
 @Injectable()
 export class BackfillService {
   private readonly logger = new Logger(BackfillService.name);
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly fetcher: RecordFetcher,
-    private readonly budget: TangoRequestBudget,
-    private readonly mirror: MirrorRepository,
-    private readonly checkpoints: BackfillRepository,
-  ) {}
+  constructor(private readonly repository: BackfillRepository) {}
 
-  async run(family: ResourceFamily, options: BackfillOptions = {}): Promise<BackfillSummary> {
-    const since = options.since ?? null;
-    const segments = backfillSegments(family, since);
-    if (segments === null) {
-      throw new Error(`${family} has no date filter: backfill it without --since`);
+  async start(request: BackfillRequest): Promise<BackfillJobView> {
+    const families = [...new Set(request.families)];
+    if (families.length === 0) {
+      throw new AppError(
+        'REQUEST.VALIDATION_FAILED',
+        `name at least one family (${RESOURCE_FAMILIES.join(', ')})`,
+      );
     }
-    const totals = { pages: 0, records: 0, changes: 0, pagesThisRun: 0 };
-    let total: number | null = null;
-    let dailyRemaining: number | null = null;
-    let resumed = false;
-    let done = true;
-    const progress = (finished: boolean): BackfillProgress => ({
-      family,
-      pages: totals.pages,
-      records: totals.records,
-      changes: totals.changes,
-      total,
-      dailyRemaining,
-      rssBytes: process.memoryUsage().rss,
-      done: finished,
-    });
-    for (const segment of segments) {
-      const pagesLeft =
-        options.maxPages === undefined ? undefined : Math.max(0, options.maxPages - totals.pagesThisRun);
-      const outcome = await this.runSegment(family, since, segment, {
-        ...options,
-        ...(pagesLeft === undefined ? {} : { maxPages: pagesLeft }),
-        onPage: (page) => {
-          totals.pages += page.pages;
-          totals.records += page.records;
-          totals.changes += page.changes;
-          totals.pagesThisRun += page.pagesThisRun;
-          total = page.total ?? total;
-          dailyRemaining = page.dailyRemaining ?? dailyRemaining;
-          options.onProgress?.(progress(false));
-        },
-      });
-      resumed ||= outcome.resumed;
-      if (!outcome.done) {
-        done = false;
-        break;
-      }
+    const since = request.since ?? null;
+    if (since !== null && !/^\d{4}-\d{2}-\d{2}$/.test(since)) {
+      throw new AppError('REQUEST.VALIDATION_FAILED', `since must be YYYY-MM-DD, got "${since}"`);
     }
-    const summary: BackfillSummary = { ...progress(done), resumed, pagesThisRun: totals.pagesThisRun };
-    this.logger.log({ ...summary }, summary.done ? 'backfill complete' : 'backfill stopped before the end');
-    return summary;
+    const withoutDates = since === null ? [] : families.filter((family) => FAMILIES[family].window === null);
+    if (withoutDates.length > 0) {
+      throw new AppError(
+        'REQUEST.VALIDATION_FAILED',
+        `${withoutDates.join(', ')} ha${withoutDates.length === 1 ? 's' : 've'} no date filter: backfill without a start day`,
+      );
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const segments = new Map<ResourceFamily, readonly SegmentSpec[]>(
+      families.map((family) => [family, initialSegments(family, since, today)]),
+    );
+    const id = await this.repository.createJob(
+      { families, since, requestedBy: request.requestedBy },
+      segments,
+    );
+    this.logger.log(
+      {
+        job: id,
+        families,
+        since,
+        segments: [...segments.values()].reduce((sum, list) => sum + list.length, 0),
+      },
+      'backfill job started',
+    );
+    return this.job(id);
   }
 
-  /**
-   * Reads one segment page by page with the family's current shape and writes each page through the mirror (change
-   * events included) in one transaction with the checkpoint, so memory stays flat and a crashed run resumes at the
-   * first uncommitted page without re-fetching committed ones.
-   */
-  private async runSegment(
-    family: ResourceFamily,
-    since: string | null,
-    segment: BackfillSegment,
-    options: BackfillOptions & {
-      onPage: (page: {
-        pages: number;
-        records: number;
-        changes: number;
-        pagesThisRun: number;
-        total: number | null;
-        dailyRemaining: number | null;
-      }) => void;
-    },
-  ): Promise<{ resumed: boolean; done: boolean }> {
-    const { windowKey } = segment;
-    if (options.restart === true) {
-      await this.checkpoints.reset(family, windowKey);
+  async act(id: string, action: BackfillAction): Promise<BackfillJobView> {
+    const rule = ACTIONS[action];
+    const outcome = await this.repository.transition(id, rule.from, rule.to);
+    if (outcome === null) {
+      throw new AppError('REQUEST.NOT_FOUND', `no backfill job ${id}`);
     }
-    const checkpoint = await this.checkpoints.load(family, windowKey);
-    if (checkpoint !== null) {
-      options.onPage({
-        pages: checkpoint.pages,
-        records: checkpoint.records,
-        changes: checkpoint.changes,
-        pagesThisRun: 0,
-        total: null,
-        dailyRemaining: null,
+    if (!outcome.changed) {
+      throw new AppError('REQUEST.CONFLICT', `cannot ${action} a ${outcome.state} backfill job`, {
+        state: outcome.state,
       });
     }
-    let query: Readonly<Record<string, string>> | null =
-      checkpoint === null
-        ? segment.filters
-        : checkpoint.completedAt === null
-          ? { ...checkpoint.nextQuery }
-          : null;
-    this.logger.log(
-      { family, windowKey, resumed: checkpoint !== null, complete: query === null },
-      checkpoint !== null ? 'backfill resuming from checkpoint' : 'backfill starting',
-    );
-    let pagesThisRun = 0;
-    while (query !== null) {
-      if (options.maxPages !== undefined && pagesThisRun >= options.maxPages) {
-        return { resumed: checkpoint !== null, done: false };
-      }
-      options.signal?.throwIfAborted();
-      const page = await this.fetcher.listPage(family, query, 'backfill', `${family}.backfill`);
-      const nextQuery = page.next;
-      const pageChanges = await this.dataSource.transaction(async (manager) => {
-        const upserted = await this.mirror.upsert(
-          family,
-          page.records.map((record) =>
-            fetchedRecord(record, {
-              deliveryIds: [],
-              eventTypes: [],
-              alertIds: [],
-              reasons: [`backfill:${windowKey}`],
-            }),
-          ),
-          manager,
-        );
-        await this.checkpoints.advance(
-          {
-            family,
-            windowKey,
-            since,
-            nextQuery,
-            records: page.records.length,
-            changes: upserted.changes.length,
-          },
-          manager,
-        );
-        await this.mirror.touchFetchState(
-          family,
-          { succeeded: true, changes: upserted.changes.length, error: null },
-          manager,
-        );
-        return upserted.changes.length;
-      });
-      pagesThisRun += 1;
-      query = nextQuery;
-      options.onPage({
-        pages: 1,
-        records: page.records.length,
-        changes: pageChanges,
-        pagesThisRun: 1,
-        total: page.count,
-        dailyRemaining:
-          pagesThisRun % QUOTA_EVERY_PAGES === 1 ? (await this.budget.state()).dailyRemaining : null,
-      });
+    this.logger.log({ job: id, action }, 'backfill job state changed');
+    return this.job(id);
+  }
+
+  async job(id: string): Promise<BackfillJobView> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) {
+      throw new AppError('REQUEST.NOT_FOUND', `no backfill job ${id}`);
     }
-    return { resumed: checkpoint !== null, done: true };
+    const [job] = await this.repository.jobs({ ids: [id], limit: 1 });
+    if (job === undefined) {
+      throw new AppError('REQUEST.NOT_FOUND', `no backfill job ${id}`);
+    }
+    return job;
+  }
+
+  jobs(options: { limit?: number; activeOnly?: boolean } = {}): Promise<BackfillJobView[]> {
+    return this.repository.jobs(options);
   }
 }

@@ -2,8 +2,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { progressReporter } from '../backfill/backfill-progress';
-import { BackfillService } from '../backfill/backfill.service';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
 import { isResourceFamily, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { ConfigValidationError, parseDatabaseConfig, parseToolConfig } from '../config/app-config';
@@ -18,6 +16,7 @@ import { RetentionService } from '../retention/retention.service';
 import { serve } from '../serve';
 import { FamilyShapes } from '../tango/family-shapes';
 import { DeliveryReprocessor } from '../webhook/delivery-reprocessor';
+import { registerBackfillCommands } from './backfill-commands';
 import { CliUsageError } from './cli-errors';
 import { CliModule } from './cli.module';
 import { formatTimeline } from './format-timeline';
@@ -164,36 +163,7 @@ export function buildProgram(io: CliIo): Command {
       print({ command: 'reprocess-deliveries', dryRun: options.dryRun, ...summary });
     });
 
-  program
-    .command('backfill')
-    .description('initial full or windowed load of a family, page by page, resumable')
-    .argument('<family>', `one of: ${FAMILY_LIST}`, family)
-    .option('--since <date>', 'only records from this date (YYYY-MM-DD)')
-    .option('--restart', 'start over instead of resuming', false)
-    .action(async (name: ResourceFamily, options: { since?: string; restart: boolean }) => {
-      if (options.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.since)) {
-        throw new CliUsageError(`--since must be YYYY-MM-DD, got "${options.since}"`);
-      }
-      const progress = progressReporter();
-      try {
-        const summary = await withTools(globals().verbose, (app) =>
-          app.get(BackfillService).run(name, {
-            ...(options.since === undefined ? {} : { since: options.since }),
-            restart: options.restart,
-            onProgress: (update) => {
-              progress.update(update);
-            },
-          }),
-        );
-        progress.stop();
-        print({ command: 'backfill', ...summary });
-        if (!summary.done) {
-          process.exitCode = 1;
-        }
-      } finally {
-        progress.stop();
-      }
-    });
+  registerBackfillCommands(program, io, globals, withTools);
 
   program
     .command('redrive')

@@ -30,6 +30,8 @@ export interface AppConfig {
     readonly backoffMaxMs: number;
     readonly connections: number;
     readonly liveReserveShare: number;
+    /** Share of each burst window that only live fetches may use. */
+    readonly liveBurstReserveShare: number;
   };
   readonly webhook: {
     readonly path: string;
@@ -70,6 +72,14 @@ export interface AppConfig {
     readonly driftSampleSize: number;
     readonly shapeProbeIntervalMs: number;
   };
+  readonly backfill: {
+    /** Segments this process reads at once (0: none). */
+    readonly concurrency: number;
+    readonly leaseMs: number;
+    readonly pollIntervalMs: number;
+  };
+  /** The token HTTP actions require (Bearer); undefined: they are refused. */
+  readonly consoleToken: string | undefined;
   readonly retention: {
     /** Run the retention job this often (ms); 0 turns it off. */
     readonly intervalMs: number;
@@ -248,6 +258,7 @@ function toAppConfig(env: Env): AppConfig {
       backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
       connections: env.TANGO_CONNECTIONS,
       liveReserveShare: env.TANGO_LIVE_RESERVE_SHARE,
+      liveBurstReserveShare: env.TANGO_LIVE_BURST_RESERVE_SHARE,
     },
     webhook: {
       path: env.WEBHOOK_PATH,
@@ -287,6 +298,12 @@ function toAppConfig(env: Env): AppConfig {
       driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
       shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
     },
+    backfill: {
+      concurrency: env.BACKFILL_CONCURRENCY,
+      leaseMs: env.BACKFILL_LEASE_MS,
+      pollIntervalMs: env.BACKFILL_POLL_INTERVAL_MS,
+    },
+    consoleToken: env.CONSOLE_TOKEN,
     retention: {
       intervalMs: env.RETENTION_INTERVAL_MS,
       batchSize: env.RETENTION_BATCH_SIZE,

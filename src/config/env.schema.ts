@@ -113,6 +113,17 @@ export const envSchema = z.object({
   RETENTION_REJECTIONS_DAYS: retentionDays.default(30),
   RETENTION_ALERT_OBSERVATIONS_DAYS: retentionDays.default(30),
   RETENTION_HISTORY_DAYS: retentionDays.default(0),
+
+  // Managed backfills: every worker reads segments of running jobs (0 concurrency: this worker reads none).
+  BACKFILL_CONCURRENCY: nonNegativeInt.max(64).default(6),
+  BACKFILL_LEASE_MS: positiveInt.min(3_000).default(30_000),
+  BACKFILL_POLL_INTERVAL_MS: positiveInt.default(2_000),
+  // Share of the burst window kept for live fetches while backfills and sweeps run.
+  TANGO_LIVE_BURST_RESERVE_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+
+  // Operator token for the HTTP actions (backfills, console); without it those endpoints are read-only.
+  CONSOLE_TOKEN: z.string().min(16).optional(),
+  CONSOLE_TOKEN_FILE: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

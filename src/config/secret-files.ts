@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Settings that may come from a file (Docker and Kubernetes secrets), as `<KEY>_FILE`. */
-export const SECRET_FILE_KEYS = ['WEBHOOK_SECRETS', 'TANGO_API_KEY'] as const;
+export const SECRET_FILE_KEYS = ['WEBHOOK_SECRETS', 'TANGO_API_KEY', 'CONSOLE_TOKEN'] as const;
 
 export type ReadSecretFile = (path: string) => string;
 

@@ -14,6 +14,7 @@ import { RelayLeases1795338400000 } from '../../migrations/1795338400000-relay-l
 import { DeliveryStateView1795338600000 } from '../../migrations/1795338600000-delivery-state-view';
 import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000-webhook-fan-out-limits';
 import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
+import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfill-jobs';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   WebhookFanOutLimits1795338500000,
   DeliveryStateView1795338600000,
   RecordHistoryAndRetention1795338700000,
+  BackfillJobs1795338800000,
 ];

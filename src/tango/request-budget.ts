@@ -48,6 +48,7 @@ export class TangoRequestBudget extends RequestPacer {
   async acquire(priority: RequestPriority, signal?: AbortSignal): Promise<void> {
     await this.ensureRow();
     const reserveShare = priority === 'live' ? 0 : this.config.tango.liveReserveShare;
+    const burstReserveShare = priority === 'live' ? 0 : this.config.tango.liveBurstReserveShare;
     let waitedLogged = false;
     for (;;) {
       signal?.throwIfAborted();
@@ -75,18 +76,18 @@ export class TangoRequestBudget extends RequestPacer {
            updated_at = clock_timestamp()
          WHERE account = $1
            AND (parked_until IS NULL OR parked_until <= clock_timestamp())
-           AND (burst_limit IS NULL OR burst_reset_at IS NULL OR burst_reset_at <= clock_timestamp() OR burst_remaining > 0)
+           AND (burst_limit IS NULL OR burst_reset_at IS NULL OR burst_reset_at <= clock_timestamp() OR burst_remaining > ceil(burst_limit * $3::float8))
            AND (daily_limit IS NULL OR daily_reset_at IS NULL OR daily_reset_at <= clock_timestamp()
                 OR daily_remaining > ceil(daily_limit * $2::float8))
          RETURNING true AS granted
          )
          SELECT granted FROM taken`,
-        [this.account, reserveShare],
+        [this.account, reserveShare, burstReserveShare],
       );
       if (granted.length > 0) {
         return;
       }
-      const waitMs = await this.millisecondsUntilNextToken(reserveShare);
+      const waitMs = await this.millisecondsUntilNextToken(reserveShare, burstReserveShare);
       if (!waitedLogged) {
         this.logger.debug({ priority, waitMs }, 'waiting for the Tango request budget');
         waitedLogged = true;
@@ -186,16 +187,17 @@ export class TangoRequestBudget extends RequestPacer {
     };
   }
 
-  private async millisecondsUntilNextToken(reserveShare: number): Promise<number> {
+  private async millisecondsUntilNextToken(reserveShare: number, burstReserveShare: number): Promise<number> {
     const rows = await this.dataSource.query<{ wait_ms: number | null }[]>(
       `SELECT GREATEST(0, EXTRACT(EPOCH FROM (GREATEST(
                 CASE WHEN parked_until > clock_timestamp() THEN parked_until END,
-                CASE WHEN burst_remaining <= 0 AND burst_reset_at > clock_timestamp() THEN burst_reset_at END,
+                CASE WHEN burst_remaining <= ceil(burst_limit * $3::float8) AND burst_reset_at > clock_timestamp()
+                     THEN burst_reset_at END,
                 CASE WHEN daily_remaining <= ceil(daily_limit * $2::float8) AND daily_reset_at > clock_timestamp()
                      THEN daily_reset_at END
               ) - clock_timestamp())) * 1000)::float8 AS wait_ms
          FROM tango_request_budget WHERE account = $1`,
-      [this.account, reserveShare],
+      [this.account, reserveShare, burstReserveShare],
     );
     return rows[0]?.wait_ms ?? 100;
   }

@@ -1,6 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backfillSegments } from '../../../src/backfill/backfill.service';
+import {
+  initialSegments,
+  pageSegments,
+  remainderSegment,
+  splitDateSegment,
+} from '../../../src/backfill/segment-plan';
 import {
   allFamilies,
   type FamilyDescriptor,
@@ -97,14 +102,28 @@ function everyRequest(descriptor: FamilyDescriptor): [string, () => TangoRequest
   )) {
     requests.push([`sweep: ${query.label}`, () => listRequest(family, query.filters, shape)]);
   }
-  for (const since of [null, '2026-01-01']) {
-    for (const segment of backfillSegments(family, since) ?? []) {
-      requests.push([`backfill ${segment.windowKey}`, () => listRequest(family, segment.filters, shape)]);
+  const windowed = FAMILIES_WITH_WINDOW.has(family);
+  for (const since of windowed ? [null, '2026-01-01'] : [null]) {
+    for (const segment of initialSegments(family, since, '2026-12-02')) {
+      requests.push([`backfill ${segment.key}`, () => listRequest(family, segment.query, shape)]);
+      for (const half of splitDateSegment(family, segment, '2026-12-02') ?? []) {
+        requests.push([`backfill split ${half.key}`, () => listRequest(family, half.query, shape)]);
+      }
     }
+  }
+  const pageRanges = familyContract(family).pagination.kind === 'page' ? pageSegments({}, 2_000) : [];
+  for (const segment of [...pageRanges, remainderSegment()]) {
+    requests.push([`backfill ${segment.key}`, () => listRequest(family, segment.query, shape)]);
   }
   requests.push(['shape probe', () => listRequest(family, {}, shape, 1)]);
   return requests;
 }
+
+const FAMILIES_WITH_WINDOW = new Set(
+  allFamilies()
+    .filter((descriptor) => descriptor.window !== null)
+    .map((descriptor) => descriptor.family),
+);
 
 describe.each(allFamilies().map((descriptor) => [descriptor.family, descriptor] as const))(
   'the %s descriptor against Tango’s contract',
