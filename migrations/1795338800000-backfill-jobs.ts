@@ -3,8 +3,9 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
 /**
  * Backfills as managed jobs, read in segments by every replica at once.
  *
- * - `backfill_jobs`: one request to load one or several families (from a day, or whole): running, paused,
- *   cancelled, done or failed. Any replica works on a running job; pausing, resuming and cancelling are updates.
+ * - `backfill_jobs`: one request to load one or several families (whole, from a day, or a day range): running,
+ *   paused, cancelled, done or failed. Any replica works on a running job; pausing, resuming and cancelling are
+ *   updates. A reconciliation sweep over a long window is a job too (`gap_id`: the gap it repairs).
  * - `backfill_segments`: the list queries a job reads, each with its own checkpoint (`next_query`), counters and a
  *   short lease (`lease_owner`, `lease_until`) renewed while a replica reads it, so a replica that dies mid-segment
  *   loses it to another within the lease. A date segment holding too many records is split in two (`split`), and
@@ -20,6 +21,8 @@ export class BackfillJobs1795338800000 implements MigrationInterface {
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         families text[] NOT NULL CHECK (cardinality(families) > 0),
         since date,
+        until date CHECK (until >= since),
+        gap_id bigint,
         state text NOT NULL CHECK (state IN ('running', 'paused', 'cancelled', 'done', 'failed')),
         requested_by text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -29,6 +32,9 @@ export class BackfillJobs1795338800000 implements MigrationInterface {
       )
     `);
     await queryRunner.query(`CREATE INDEX backfill_jobs_created ON backfill_jobs (created_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX backfill_jobs_gap ON backfill_jobs (gap_id) WHERE gap_id IS NOT NULL`,
+    );
     await queryRunner.query(`
       CREATE TABLE backfill_segments (
         job_id uuid NOT NULL REFERENCES backfill_jobs (id) ON DELETE CASCADE,

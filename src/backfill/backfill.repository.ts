@@ -38,6 +38,10 @@ export interface BackfillJobView {
   readonly id: string;
   readonly families: readonly ResourceFamily[];
   readonly since: string | null;
+  /** Last day of a windowed job (a reconciliation sweep); null: open-ended. */
+  readonly until: string | null;
+  /** The gap a reconciliation sweep job repairs. */
+  readonly gapId: string | null;
   readonly state: BackfillJobState;
   readonly requestedBy: string;
   readonly createdAt: Date;
@@ -91,13 +95,20 @@ export class BackfillRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async createJob(
-    request: { families: readonly ResourceFamily[]; since: string | null; requestedBy: string },
+    request: {
+      families: readonly ResourceFamily[];
+      since: string | null;
+      until: string | null;
+      gapId: string | null;
+      requestedBy: string;
+    },
     segments: ReadonlyMap<ResourceFamily, readonly SegmentSpec[]>,
   ): Promise<string> {
     return this.dataSource.transaction(async (manager) => {
       const [job] = await manager.query<{ id: string }[]>(
-        `INSERT INTO backfill_jobs (families, since, state, requested_by) VALUES ($1, $2, 'running', $3) RETURNING id::text AS id`,
-        [request.families, request.since, request.requestedBy],
+        `INSERT INTO backfill_jobs (families, since, until, gap_id, state, requested_by)
+         VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id::text AS id`,
+        [request.families, request.since, request.until, request.gapId, request.requestedBy],
       );
       if (job === undefined) {
         throw new Error('creating the backfill job returned no id');
@@ -376,13 +387,15 @@ export class BackfillRepository {
 
   /** Jobs, newest first, with per-family progress; `ids` narrows to some. */
   async jobs(
-    options: { ids?: readonly string[]; limit?: number; activeOnly?: boolean } = {},
+    options: { ids?: readonly string[]; limit?: number; activeOnly?: boolean; gapId?: string } = {},
   ): Promise<BackfillJobView[]> {
     const jobs = await this.dataSource.query<
       {
         id: string;
         families: string[];
         since: string | null;
+        until: string | null;
+        gap_id: string | null;
         state: BackfillJobState;
         requested_by: string;
         created_at: Date;
@@ -391,13 +404,14 @@ export class BackfillRepository {
         last_error: string | null;
       }[]
     >(
-      `SELECT id::text AS id, families, to_char(since, 'YYYY-MM-DD') AS since, state, requested_by, created_at,
-              updated_at, finished_at, last_error
+      `SELECT id::text AS id, families, to_char(since, 'YYYY-MM-DD') AS since, to_char(until, 'YYYY-MM-DD') AS until,
+              gap_id::text AS gap_id, state, requested_by, created_at, updated_at, finished_at, last_error
          FROM backfill_jobs
         WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
           AND (NOT $3 OR state IN ('running', 'paused'))
+          AND ($4::bigint IS NULL OR gap_id = $4)
         ORDER BY created_at DESC LIMIT $2`,
-      [options.ids ?? null, options.limit ?? 20, options.activeOnly ?? false],
+      [options.ids ?? null, options.limit ?? 20, options.activeOnly ?? false, options.gapId ?? null],
     );
     if (jobs.length === 0) {
       return [];
@@ -437,6 +451,8 @@ export class BackfillRepository {
       id: job.id,
       families: job.families.map(familyOf),
       since: job.since,
+      until: job.until,
+      gapId: job.gap_id,
       state: job.state,
       requestedBy: job.requested_by,
       createdAt: job.created_at,

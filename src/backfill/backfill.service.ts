@@ -9,6 +9,10 @@ export interface BackfillRequest {
   readonly families: readonly ResourceFamily[];
   /** Only records from this day (`YYYY-MM-DD`, the family's date filter); the whole family when absent. */
   readonly since?: string | undefined;
+  /** Last day (`YYYY-MM-DD`) of a windowed job; needs `since`. Open-ended when absent. */
+  readonly until?: string | undefined;
+  /** The gap a reconciliation sweep job repairs. */
+  readonly gapId?: string | undefined;
   /** Who asked (`cli`, `http`, `reconcile:<gap>`), for the job list. */
   readonly requestedBy: string;
 }
@@ -68,6 +72,13 @@ export class BackfillService {
     if (since !== null && !/^\d{4}-\d{2}-\d{2}$/.test(since)) {
       throw new AppError('REQUEST.VALIDATION_FAILED', `since must be YYYY-MM-DD, got "${since}"`);
     }
+    const until = request.until ?? null;
+    if (until !== null && (since === null || !/^\d{4}-\d{2}-\d{2}$/.test(until) || until < since)) {
+      throw new AppError(
+        'REQUEST.VALIDATION_FAILED',
+        `until must be a day (YYYY-MM-DD) not before since, got "${until}"`,
+      );
+    }
     const withoutDates = since === null ? [] : families.filter((family) => FAMILIES[family].window === null);
     if (withoutDates.length > 0) {
       throw new AppError(
@@ -77,10 +88,10 @@ export class BackfillService {
     }
     const today = new Date().toISOString().slice(0, 10);
     const segments = new Map<ResourceFamily, readonly SegmentSpec[]>(
-      families.map((family) => [family, initialSegments(family, since, today)]),
+      families.map((family) => [family, initialSegments(family, since, today, until)]),
     );
     const id = await this.repository.createJob(
-      { families, since, requestedBy: request.requestedBy },
+      { families, since, until, gapId: request.gapId ?? null, requestedBy: request.requestedBy },
       segments,
     );
     this.logger.log(
@@ -121,7 +132,7 @@ export class BackfillService {
     return job;
   }
 
-  jobs(options: { limit?: number; activeOnly?: boolean } = {}): Promise<BackfillJobView[]> {
+  jobs(options: { limit?: number; activeOnly?: boolean; gapId?: string } = {}): Promise<BackfillJobView[]> {
     return this.repository.jobs(options);
   }
 }

@@ -92,9 +92,15 @@ function boundaries(from: string, to: string, parts: number): string[] {
  * records dated in the future are read too; neighbouring ranges share their boundary day, so a date filter that
  * turns out exclusive loses nothing (the boundary day is read twice instead). Each variant of the family's window
  * (opportunities: the inactive ones) gets the same ranges. A family without one is read as one list, which the
- * engine cuts into page ranges once its first page gives the count (page-number lists only).
+ * engine cuts into page ranges once its first page gives the count (page-number lists only). With `until` (a
+ * reconciliation sweep's window) the ranges end on that day instead of running open-ended.
  */
-export function initialSegments(family: ResourceFamily, since: string | null, today: string): SegmentSpec[] {
+export function initialSegments(
+  family: ResourceFamily,
+  since: string | null,
+  today: string,
+  until: string | null = null,
+): SegmentSpec[] {
   const window = FAMILIES[family].window;
   if (window === null) {
     if (since !== null) {
@@ -106,11 +112,15 @@ export function initialSegments(family: ResourceFamily, since: string | null, to
   if (window.before === undefined) {
     ranges.push([since, null]);
   } else if (since !== null) {
-    const cuts = boundaries(since, today, SINCE_SEGMENTS);
+    const cuts = boundaries(since, until ?? today, SINCE_SEGMENTS);
     for (let index = 0; index < cuts.length - 1; index += 1) {
       ranges.push([cuts[index] ?? null, cuts[index + 1] ?? null]);
     }
-    ranges.push([cuts.at(-1) ?? since, null]);
+    if (until === null) {
+      ranges.push([cuts.at(-1) ?? since, null]);
+    } else if (cuts.length === 1) {
+      ranges.push([since, until]);
+    }
   } else {
     const thisYear = Number(today.slice(0, 4));
     ranges.push([null, `${FIRST_YEAR}-01-01`]);

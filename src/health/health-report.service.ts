@@ -11,6 +11,8 @@ import { GlobalGaugeLease } from '../jobs/global-gauge-lease';
 import { JobRunRepository, type JobRun, jobFailing } from '../jobs/job-runs.repository';
 import { FamilyShapes, type FamilyShapeState, fullShapeState } from '../tango/family-shapes';
 import { TangoRequestBudget } from '../tango/request-budget';
+import { BackfillRepository, type BackfillJobView } from '../backfill/backfill.repository';
+import { jobRate, type JobRate } from '../backfill/backfill.service';
 import { classifyEventType } from '../webhook/delivery-parser';
 import { type TableSize, HealthRepository, type SyncStateRow } from './health.repository';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type HealthStatus, worst } from './health-status';
@@ -129,8 +131,36 @@ export interface HealthReport {
   readonly jobs: readonly JobReport[];
   /** Webhook event types Tango lists, and those the delivery parser does not know. */
   readonly eventTypes: { readonly listed: readonly string[]; readonly unknown: readonly string[] };
+  /** Backfill jobs running or paused, and the latest finished ones, with progress, rate and ETA. */
+  readonly backfills: readonly BackfillReport[];
   /** Problems that are not one family's (unknown event types). */
   readonly problems: readonly string[];
+}
+
+export type BackfillReport = BackfillJobView & { readonly rate: JobRate };
+
+/**
+ * Per family, the problem of its latest backfill when that one failed (a later job that finished clears it): the
+ * family's initial load is incomplete.
+ */
+export function backfillProblems(jobs: readonly BackfillJobView[]): Map<ResourceFamily, string[]> {
+  const problems = new Map<ResourceFamily, string[]>();
+  const seen = new Set<ResourceFamily>();
+  for (const job of jobs) {
+    for (const family of job.families) {
+      if (seen.has(family)) {
+        continue;
+      }
+      seen.add(family);
+      const progress = job.progress.find((entry) => entry.family === family);
+      if (job.state === 'failed' && (progress?.segments.failed ?? 0) > 0) {
+        problems.set(family, [
+          `backfill ${job.id} failed: ${progress?.segments.failed ?? 0} segment(s) gave up (${progress?.lastError ?? job.lastError ?? 'no error recorded'}); start a new backfill`,
+        ]);
+      }
+    }
+  }
+  return problems;
 }
 
 const STATUS_VALUE: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, failing: 2 };
@@ -187,6 +217,7 @@ export class HealthReportService {
     private readonly shapes: FamilyShapes,
     private readonly jobRuns: JobRunRepository,
     private readonly gaugeLease: GlobalGaugeLease,
+    private readonly backfills: BackfillRepository,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
     metrics: MetricsService,
   ) {
@@ -206,14 +237,17 @@ export class HealthReportService {
         this.repository.changeEventLag(),
       ],
     );
-    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes, tableSizes] = await Promise.all([
-      this.repository.rejectedFetches(),
-      this.repository.unresolvedIds(),
-      this.shapes.allStates(),
-      this.jobRuns.all(),
-      this.repository.listedEventTypes(),
-      this.repository.tableSizes(),
-    ]);
+    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes, tableSizes, backfillJobs] =
+      await Promise.all([
+        this.repository.rejectedFetches(),
+        this.repository.unresolvedIds(),
+        this.shapes.allStates(),
+        this.jobRuns.all(),
+        this.repository.listedEventTypes(),
+        this.repository.tableSizes(),
+        this.backfills.jobs({ limit: 10 }),
+      ]);
+    const backfillIssues = backfillProblems(backfillJobs);
     const shapeByFamily = new Map(shapeStates.map((state) => [state.family, state]));
     const jobs = jobRuns.map(jobReport);
     const alertPoll = jobRuns.find((run) => run.job === 'alert-poll');
@@ -279,6 +313,7 @@ export class HealthReportService {
           },
           unresolvedIds: unresolved.get(family) ?? 0,
           jobProblems,
+          backfillProblems: backfillIssues.get(family) ?? [],
         },
         { lagDegradedSeconds: this.settings.lagDegradedSeconds, ...DEFAULT_FAILING },
       );
@@ -348,6 +383,9 @@ export class HealthReportService {
       },
       jobs,
       eventTypes: { listed: listedEventTypes, unknown: unknownEventTypes },
+      backfills: backfillJobs
+        .filter((job, index) => job.state === 'running' || job.state === 'paused' || index < 3)
+        .map((job) => ({ ...job, rate: jobRate(job, now) })),
       problems,
     };
   }

@@ -32,6 +32,8 @@ export interface FamilySignals {
   readonly unresolvedIds: number;
   /** Problems of jobs every family depends on (the alert poll). */
   readonly jobProblems: readonly string[];
+  /** The family's latest backfill failed: its initial load is incomplete. */
+  readonly backfillProblems: readonly string[];
 }
 
 export interface StatusThresholds {
@@ -112,6 +114,7 @@ export function familyStatus(signals: FamilySignals, thresholds: StatusThreshold
     );
   }
   degraded.push(...signals.jobProblems);
+  degraded.push(...signals.backfillProblems);
   degraded.push(...signals.quotaProblems);
   if (failing.length > 0) {
     return { status: 'failing', reasons: [...failing, ...degraded] };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { BackfillModule } from '../backfill/backfill.module';
 import { ReconcileModule } from '../reconcile/reconcile.module';
 import { TangoModule } from '../tango/tango.module';
 import { HealthReportService } from './health-report.service';
@@ -13,7 +14,12 @@ import { ShutdownState } from './shutdown-state';
  * the sync state, open gaps, backlog, dead letters and quota. Brings in gap detection and reconciliation.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), TangoModule, ReconcileModule],
+  imports: [
+    TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
+    TangoModule,
+    ReconcileModule,
+    BackfillModule,
+  ],
   controllers: [HealthController],
   providers: [ShutdownState, HealthRepository, HealthReportService, Readiness],
   exports: [ShutdownState, HealthReportService],

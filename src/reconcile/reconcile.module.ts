@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { BackfillModule } from '../backfill/backfill.module';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FetcherModule } from '../fetcher/fetcher.module';
@@ -14,7 +15,7 @@ import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
-  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule, JobsModule],
+  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule, JobsModule, BackfillModule],
   providers: [
     {
       provide: RECONCILE_SETTINGS,

@@ -7,11 +7,12 @@ import { FetchTargetRepository, type RetryTarget } from '../fetcher/fetch-target
 import { MetricsService } from '../metrics/metrics.service';
 import { type FetchedRecord, fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
 import { RecordFetcher } from '../tango/record-fetcher';
+import { BackfillService } from '../backfill/backfill.service';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
 import { GapRepository, type SyncGap } from './gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
-import { planSweeps, type PlannedSweep } from './sweep-plan';
+import { isLongWindow, planSweeps, type PlannedSweep, type SweepPlan } from './sweep-plan';
 
 export interface QuotaAllowance {
   /** Requests sweeps may still send in this daily window (Infinity when Tango has not told us its limits). */
@@ -81,6 +82,7 @@ export class Reconciler {
     private readonly mirror: MirrorRepository,
     private readonly targets: FetchTargetRepository,
     private readonly budget: TangoRequestBudget,
+    private readonly backfills: BackfillService,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
     metrics: MetricsService,
   ) {
@@ -159,6 +161,10 @@ export class Reconciler {
     alertFilters: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
     budget: number,
   ): Promise<GapSweepOutcome> {
+    const handed = await this.gapHandedToBackfill(gap);
+    if (handed !== null) {
+      return handed;
+    }
     const sweeps: PlannedSweep[] = [];
     const skipped: string[] = [];
     if (gap.resource === null) {
@@ -185,14 +191,18 @@ export class Reconciler {
       },
       this.settings.overlapSeconds,
     );
-    sweeps.push(...plan.sweeps);
+    // A long window is read as a backfill job (segments in parallel on every worker); short ones right here.
+    const segmented = isLongWindow(plan)
+      ? plan.sweeps.filter((sweep) => sweep.label !== 'alert filters')
+      : [];
+    sweeps.push(...plan.sweeps.filter((sweep) => !segmented.includes(sweep)));
     if (plan.alertSkipped !== null) {
       skipped.push(plan.alertSkipped);
     }
     const byFamily = new Map<ResourceFamily, FetchedRecord[]>();
     let requests = 0;
     let why: string | null =
-      sweeps.length === 0
+      sweeps.length === 0 && segmented.length === 0
         ? `nothing can sweep it: ${gap.resource ?? 'the family'} has no date filter in Tango's contract${
             skipped.length > 0 ? ` and ${skipped.join('; ')}` : ''
           } (a backfill repairs it)`
@@ -229,6 +239,9 @@ export class Reconciler {
         why = `${sweep.family} ${sweep.label}: ${error.message}`;
         break;
       }
+    }
+    if (why === null && segmented.length > 0) {
+      why = await this.handToBackfill(gap, plan, segmented);
     }
     const records = [...byFamily.values()].reduce((sum, list) => sum + list.length, 0);
     const changes = await this.dataSource.transaction(async (manager) => {
@@ -267,6 +280,56 @@ export class Reconciler {
       why === null ? 'gap swept and closed' : 'gap sweep incomplete; gap stays open',
     );
     return { gapId: gap.id, closed: why === null, records, changes, requests, why };
+  }
+
+  /**
+   * A gap whose window was handed to a backfill job: while the job runs it stays open (said so); once the job is
+   * done it closes, as a sweep would have closed it. Null: no job, or the last one failed or was cancelled (the
+   * gap is swept again, which starts a new job).
+   */
+  private async gapHandedToBackfill(gap: SyncGap): Promise<GapSweepOutcome | null> {
+    const [job] = await this.backfills.jobs({ gapId: gap.id, limit: 1 });
+    if (job === undefined || job.state === 'failed' || job.state === 'cancelled') {
+      return null;
+    }
+    const records = job.progress.reduce((sum, family) => sum + family.records, 0);
+    const changes = job.progress.reduce((sum, family) => sum + family.changes, 0);
+    if (job.state === 'done') {
+      await this.dataSource.transaction(async (manager) => {
+        await this.gaps.close(gap.id, 'swept', records, manager);
+        await this.gaps.markReconciled(gap.resource, gap.alertId, gap.rangeEnd, manager);
+      });
+      this.gapsClosed.inc({ cause: gap.cause });
+      this.logger.log(
+        { gapId: gap.id, backfill: job.id, records, changes },
+        'gap closed by its backfill job',
+      );
+      return { gapId: gap.id, closed: true, records, changes, requests: 0, why: null };
+    }
+    const why = `window read by backfill ${job.id} (${job.state}, ${records} records so far)`;
+    await this.gaps.noteSweepIncomplete(gap.id, why, 0);
+    return { gapId: gap.id, closed: false, records: 0, changes: 0, requests: 0, why };
+  }
+
+  /** Starts the backfill job that reads a gap's long window; the gap stays open until it is done. */
+  private async handToBackfill(
+    gap: SyncGap,
+    plan: SweepPlan,
+    sweeps: readonly PlannedSweep[],
+  ): Promise<string> {
+    const families = [...new Set(sweeps.map((sweep) => sweep.family))];
+    const job = await this.backfills.start({
+      families,
+      since: plan.windowStart.toISOString().slice(0, 10),
+      until: plan.windowEnd.toISOString().slice(0, 10),
+      gapId: gap.id,
+      requestedBy: `reconcile:${gap.id}`,
+    });
+    this.logger.log(
+      { gapId: gap.id, backfill: job.id, families },
+      'long gap window handed to a backfill job',
+    );
+    return `window read by backfill ${job.id} (${families.join(', ')} from ${job.since ?? '?'} to ${job.until ?? '?'})`;
   }
 
   /** Enqueues the longest-unfetched mirrored records of each family as low-priority fetch targets. */

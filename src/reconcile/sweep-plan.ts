@@ -1,6 +1,12 @@
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { splitAlertFilters, windowQueries } from '../tango/tango-requests';
 
+/**
+ * A window sweep spanning more days than this is not read here page after page: it becomes a backfill job over
+ * the window (segments read in parallel by every worker), and the gap closes when that job is done.
+ */
+export const SEGMENTED_SWEEP_MIN_DAYS = 7;
+
 export interface PlannedSweep {
   readonly family: ResourceFamily;
   readonly filters: Readonly<Record<string, string>>;
@@ -18,6 +24,9 @@ export interface GapToPlan {
 
 export interface SweepPlan {
   readonly sweeps: PlannedSweep[];
+  /** The widened window (gap range plus the overlap on both sides). */
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
   /** Why an alert's own filters are not among the sweeps (Tango would ignore some of them), or null. */
   readonly alertSkipped: string | null;
 }
@@ -57,5 +66,10 @@ export function planSweeps(gap: GapToPlan, overlapSeconds: number): SweepPlan {
   for (const family of families) {
     sweeps.push(...windowSweeps(family, start, end));
   }
-  return { sweeps, alertSkipped };
+  return { sweeps, alertSkipped, windowStart: start, windowEnd: end };
+}
+
+/** Whether the window sweeps of a plan are long enough to be read as a segmented backfill job. */
+export function isLongWindow(plan: Pick<SweepPlan, 'windowStart' | 'windowEnd'>): boolean {
+  return plan.windowEnd.getTime() - plan.windowStart.getTime() > SEGMENTED_SWEEP_MIN_DAYS * 86_400_000;
 }

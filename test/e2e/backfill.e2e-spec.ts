@@ -12,6 +12,8 @@ import { type AppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
+import { GapRepository } from '../../src/reconcile/gap.repository';
+import { Reconciler } from '../../src/reconcile/reconciler.service';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import { startPipeline, type Pipeline } from '../support/pipeline-harness';
 import { ScratchDatabase } from '../support/scratch-database';
@@ -370,4 +372,47 @@ describe('managed backfill and the live stream', () => {
       expect(versions.at(-1)?.content_hash).toBe(truth.get(key));
     }
   }, 240_000);
+
+  it('hands a reconciliation sweep over a long window to a backfill job, and closes the gap when it is done', async () => {
+    const { sim, app, db } = pipeline;
+    // Records Tango has that no delivery announced (as after a long outage), and a 60-day gap over them.
+    const created = [0, 1, 2, 3, 4].map(() => {
+      const key = sim.control.createRecord('contracts').key;
+      if (typeof key !== 'string') {
+        throw new Error('a simulated contract has no key');
+      }
+      return key;
+    });
+    const now = new Date();
+    const gapId = await app.app.get(GapRepository).openOrWiden({
+      scope: 'resource',
+      scopeKey: 'contracts',
+      resource: 'contracts',
+      alertId: null,
+      cause: 'webhook_rejected',
+      rangeStart: new Date(now.getTime() - 60 * 86_400_000),
+      rangeEnd: now,
+      detail: { test: true },
+    });
+    const reconciler = app.app.get(Reconciler);
+    const first = await reconciler.reconcile({ drift: false });
+    const handed = first.gaps.find((gap) => gap.gapId === gapId);
+    expect(handed).toMatchObject({ closed: false });
+    expect(handed?.why).toMatch(
+      /^window read by backfill [0-9a-f-]{36} \(contracts from \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}\)$/,
+    );
+    const jobId = /backfill ([0-9a-f-]{36})/.exec(handed?.why ?? '')?.[1] ?? '';
+    let job = { state: 'running', gapId: null as string | null, until: null as string | null };
+    for (let waited = 0; job.state === 'running' && waited < 60_000; waited += 250) {
+      await sleep(250);
+      job = (await (await fetch(`${app.baseUrl}/backfills/${jobId}`)).json()) as typeof job;
+    }
+    expect(job).toMatchObject({ state: 'done', gapId, until: now.toISOString().slice(0, 10) });
+    const second = await reconciler.reconcile({ drift: false });
+    expect(second.gaps.find((gap) => gap.gapId === gapId)).toMatchObject({ closed: true });
+    const mirrored = await db.query<{ key: string }>('SELECT key FROM contracts WHERE key = ANY($1)', [
+      created,
+    ]);
+    expect(mirrored.rows.map((row) => row.key).sort()).toEqual([...created].sort());
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ const CLEAN: FamilySignals = {
   shape: { status: 'full', dropped: [], unshapedReason: null },
   unresolvedIds: 0,
   jobProblems: [],
+  backfillProblems: [],
 };
 const THRESHOLDS = { lagDegradedSeconds: 300, lagFailingFactor: 4, failingSweepAttempts: 3 };
 
