@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_node_modules
+ensure_chromium
 bash scripts/services.sh up
 # shellcheck disable=SC1091
 source .services/env

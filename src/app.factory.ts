@@ -5,6 +5,8 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { PinoNestLogger } from './common/logging/logger';
 import { type AppConfig } from './config/app-config';
+import { recordHttpDurations } from './metrics/http-metrics';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the application (used by main.ts and by the e2e tests, so both run the same wiring). */
 export async function createApp(config: AppConfig, rootLogger: PinoLogger): Promise<NestFastifyApplication> {
@@ -20,6 +22,8 @@ export async function createApp(config: AppConfig, rootLogger: PinoLogger): Prom
     abortOnError: false,
   });
   app.useGlobalFilters(new AllExceptionsFilter());
+  // Before init: routes and scopes registered while the modules initialise inherit the hook.
+  recordHttpDurations(adapter.getInstance(), app.get(MetricsService));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BackfillWorkerModule } from './backfill/backfill.module';
 import { type AppConfig } from './config/app-config';
+import { ConsoleModule } from './console/console.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -28,6 +29,7 @@ export class AppModule {
         EventsModule,
         RetentionScheduleModule,
         BackfillWorkerModule,
+        ConsoleModule,
       ],
     };
   }

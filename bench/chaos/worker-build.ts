@@ -57,6 +57,9 @@ export async function buildWorkerWithSwc(label = 'chaos'): Promise<WorkerBuild> 
     cpSync(join(root, 'src', 'tango-contract', 'vendor'), join(dir, 'src', 'tango-contract', 'vendor'), {
       recursive: true,
     });
+    cpSync(join(root, 'src', 'console', 'static'), join(dir, 'src', 'console', 'static'), {
+      recursive: true,
+    });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

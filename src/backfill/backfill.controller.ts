@@ -6,7 +6,7 @@ import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
 import { type BackfillJobView } from './backfill.repository';
 import { type BackfillAction, BackfillService, jobRate, type JobRate } from './backfill.service';
 
-const startSchema = z.strictObject({
+export const startSchema = z.strictObject({
   families: z.array(z.enum(RESOURCE_FAMILIES)).min(1),
   since: z
     .string()
@@ -14,12 +14,12 @@ const startSchema = z.strictObject({
     .optional(),
 });
 
-const listSchema = z.object({
+export const listSchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   active: z.enum(['true', 'false']).default('false'),
 });
 
-const ACTIONS: readonly BackfillAction[] = ['pause', 'resume', 'cancel'];
+export const ACTIONS: readonly BackfillAction[] = ['pause', 'resume', 'cancel'];
 
 type JobAnswer = BackfillJobView & { readonly rate: JobRate };
 

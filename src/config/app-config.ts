@@ -80,6 +80,8 @@ export interface AppConfig {
   };
   /** The token HTTP actions require (Bearer); undefined: they are refused. */
   readonly consoleToken: string | undefined;
+  /** How often this worker records its activity for the console's charts (ms; 0: never). */
+  readonly consoleSampleIntervalMs: number;
   readonly retention: {
     /** Run the retention job this often (ms); 0 turns it off. */
     readonly intervalMs: number;
@@ -304,6 +306,7 @@ function toAppConfig(env: Env): AppConfig {
       pollIntervalMs: env.BACKFILL_POLL_INTERVAL_MS,
     },
     consoleToken: env.CONSOLE_TOKEN,
+    consoleSampleIntervalMs: env.CONSOLE_SAMPLE_INTERVAL_MS,
     retention: {
       intervalMs: env.RETENTION_INTERVAL_MS,
       batchSize: env.RETENTION_BATCH_SIZE,

@@ -124,6 +124,8 @@ export const envSchema = z.object({
   // Operator token for the HTTP actions (backfills, console); without it those endpoints are read-only.
   CONSOLE_TOKEN: z.string().min(16).optional(),
   CONSOLE_TOKEN_FILE: z.string().min(1).optional(),
+  // How often each worker records its activity for the console's charts (0: never).
+  CONSOLE_SAMPLE_INTERVAL_MS: nonNegativeInt.default(60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

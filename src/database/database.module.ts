@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { DatabaseHealth } from './database-health';
 import { buildDataSourceOptions } from './data-source-options';
 import { MigrationRunner } from './migration-runner';
+import { PoolMetrics } from './pool-metrics';
 import { PostgresNotifications } from './postgres-notifications';
 
 /**
@@ -24,7 +25,7 @@ import { PostgresNotifications } from './postgres-notifications';
       }),
     }),
   ],
-  providers: [MigrationRunner, DatabaseHealth, PostgresNotifications],
+  providers: [MigrationRunner, DatabaseHealth, PostgresNotifications, PoolMetrics],
   exports: [MigrationRunner, DatabaseHealth, PostgresNotifications],
 })
 export class DatabaseModule {}

@@ -15,6 +15,7 @@ import { DeliveryStateView1795338600000 } from '../../migrations/1795338600000-d
 import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000-webhook-fan-out-limits';
 import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
 import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfill-jobs';
+import { ConsoleSamples1795338900000 } from '../../migrations/1795338900000-console-samples';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   DeliveryStateView1795338600000,
   RecordHistoryAndRetention1795338700000,
   BackfillJobs1795338800000,
+  ConsoleSamples1795338900000,
 ];

@@ -5,7 +5,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Counter, type Histogram } from 'prom-client';
+import { type Counter } from 'prom-client';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -13,14 +13,14 @@ import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { type OutgoingMessage, type TopicSpec } from '../kafka/kafka.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
+import { RelayLoop, relayLagObserver, type RelaySource } from '../outbox/relay-loop';
 import { changeEventMessage } from './change-event.envelope';
 import {
   CHANGE_EVENT_CHANNEL,
   ChangeEventRepository,
   type ClaimedChangeEvent,
 } from './change-event.repository';
-import { changeTopicSuffix } from './change-event.schema';
+import { type ChangeEvent, changeTopicSuffix } from './change-event.schema';
 
 /**
  * Publishes the change-event outbox to one topic per family (`<prefix>.<family>.changes.v1`), keyed by record id.
@@ -38,7 +38,7 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
   private readonly topics: Readonly<Record<ResourceFamily, string>>;
   private readonly published: Counter<'resource' | 'change'>;
   private readonly blocked: Counter<'lane'>;
-  private readonly lag: Histogram;
+  private readonly observeLag: (writtenAtMs: readonly number[]) => void;
 
   constructor(
     private readonly repository: ChangeEventRepository,
@@ -67,11 +67,7 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
       'Relay batches that found a lane stopped at an outbox row that is not a valid event',
       ['lane'],
     );
-    this.lag = metrics.histogram(
-      'tango_sync_change_event_publish_lag_seconds',
-      'Time from the change being committed to its event being published',
-      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    );
+    this.observeLag = relayLagObserver(metrics, this.name);
   }
 
   /** The topic of a family's change events. */
@@ -147,11 +143,10 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
         throw result.reason instanceof Error ? result.reason : new Error(String(result.reason));
       }
     }
-    const now = Date.now();
     for (const { event } of events) {
       this.published.inc({ resource: event.resource, change: event.change });
-      this.lag.observe(Math.max(0, now - Date.parse(event.time)) / 1000);
     }
+    this.observeLag(events.flatMap(({ event }) => outboxWrittenAt(event) ?? []));
   }
 
   /** Publishes everything pending now, once Kafka is connected (tests and tools). */
@@ -159,4 +154,12 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
     await this.kafka.whenConnected();
     return this.loop.drain();
   }
+}
+
+/**
+ * When an event's outbox row was written: its `time` (the commit of the change, in the same transaction), except
+ * for a history replay, whose `time` is the original change's (null: such rows stay out of the relay lag).
+ */
+function outboxWrittenAt(event: ChangeEvent): number | null {
+  return event.provenance.replay_id !== null && !event.snapshot ? null : Date.parse(event.time);
 }

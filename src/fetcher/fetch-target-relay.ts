@@ -12,9 +12,9 @@ import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { type TopicSpec } from '../kafka/kafka.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { RelayLoop, type RelaySource } from '../outbox/relay-loop';
+import { RelayLoop, relayLagObserver, type RelaySource } from '../outbox/relay-loop';
 import { FETCH_DEAD_LETTER_TOPIC, FETCH_REQUEST_TOPIC, fetchRequestPartitionSlot } from './fetch-request';
-import { FetchTargetRepository } from './fetch-target.repository';
+import { type ClaimedTarget, FetchTargetRepository } from './fetch-target.repository';
 
 /**
  * Publishes pending fetch targets to the fetch-request topic, keyed by `resource:id`; id-list families are placed
@@ -30,6 +30,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
   private readonly logger = new Logger(FetchTargetRelay.name);
   private readonly loop: RelayLoop;
   private readonly published: Counter;
+  private readonly observeLag: (writtenAtMs: readonly number[]) => void;
   private readonly topic: string;
 
   constructor(
@@ -51,6 +52,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
       'tango_sync_fetch_targets_published_total',
       'Fetch targets published to Kafka',
     );
+    this.observeLag = relayLagObserver(metrics, this.name);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -83,6 +85,7 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
           headers: { 'content-type': 'application/json', 'x-tango-sync-schema': target.request.schema },
         })),
       );
+      this.observeLag(targets.flatMap((target) => targetWrittenAt(target) ?? []));
     });
     this.published.inc(count);
     return count;
@@ -97,4 +100,12 @@ export class FetchTargetRelay implements RelaySource, OnApplicationBootstrap, Be
     await this.kafka.whenConnected();
     return this.loop.drain();
   }
+}
+
+/**
+ * When a target's row was last written (its latest hint, which a repeated hint moves forward). Null for a retry:
+ * it waits for its backoff on purpose, which is not relay lag.
+ */
+function targetWrittenAt(target: ClaimedTarget): number | null {
+  return target.request.attempt > 0 ? null : Date.parse(target.request.hintedAt);
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Gauge } from 'prom-client';
+import { type Gauge } from 'prom-client';
 import { familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
@@ -163,7 +163,29 @@ export function backfillProblems(jobs: readonly BackfillJobView[]): Map<Resource
   return problems;
 }
 
-const STATUS_VALUE: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, failing: 2 };
+/** One `tango_sync_family_status` series per status (a Record, so a new status cannot be left out). */
+const STATUS_SERIES: Readonly<Record<HealthStatus, null>> = { ok: null, degraded: null, failing: null };
+
+/** A gauge without labels: its value, or no sample at all when the value is unknown (never a sentinel). */
+function setOrOmit(gauge: Gauge, value: number | null): void {
+  if (value === null) {
+    gauge.remove();
+  } else {
+    gauge.set(value);
+  }
+}
+
+const epochSeconds = (value: string | null): number | null =>
+  value === null ? null : Date.parse(value) / 1000;
+
+/** How long the oldest of these gaps has been open; 0 for none, so `> threshold` alerts need no absent(). */
+function oldestAgeSeconds(gaps: readonly GapView[], nowMs: number): number {
+  if (gaps.length === 0) {
+    return 0;
+  }
+  return Math.max(0, nowMs - Math.min(...gaps.map((gap) => Date.parse(gap.openedAt)))) / 1000;
+}
+
 const CACHE_MS = 1_000;
 
 const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
@@ -414,97 +436,103 @@ export class HealthReportService {
   }
 
   private registerGauges(metrics: MetricsService): void {
-    const register = [metrics.registry];
     const current = (): Promise<HealthReport | null> => this.exportedReport();
-    const exporting = (): Promise<boolean> => this.exportedReport().then((report) => report !== null);
-    new Gauge({
-      name: 'tango_sync_global_gauges_exporter',
-      help: '1 on the one replica that exports the global (database-derived) gauges, 0 on the others',
-      registers: register,
-      async collect() {
-        this.set((await exporting()) ? 1 : 0);
+    metrics.gauge(
+      'tango_sync_global_gauges_exporter',
+      '1 on the one replica that exports the global (database-derived) gauges, 0 on the others',
+      [],
+      async function collect() {
+        this.set((await current()) !== null ? 1 : 0);
       },
-    });
+    );
     const perFamily = (name: string, help: string, value: (family: FamilyReport) => number | null): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['resource'],
-        registers: register,
-        async collect() {
-          const report = await current();
-          this.reset();
-          if (report === null) {
-            return;
+      metrics.gauge(name, help, ['resource'], async function collect() {
+        const report = await current();
+        this.reset();
+        if (report === null) {
+          return;
+        }
+        for (const family of RESOURCE_FAMILIES) {
+          const v = value(report.families[family]);
+          if (v !== null) {
+            this.set({ resource: family }, v);
           }
-          for (const family of RESOURCE_FAMILIES) {
-            const v = value(report.families[family]);
-            if (v !== null) {
-              this.set({ resource: family }, v);
-            }
-          }
-        },
+        }
       });
     };
-    const seconds = (value: string | null): number | null =>
-      value === null ? null : Date.parse(value) / 1000;
-    perFamily(
-      'tango_sync_health_status',
-      'Family health: 0 ok, 1 degraded, 2 failing',
-      (f) => STATUS_VALUE[f.status],
+    const global = (name: string, help: string, value: (report: HealthReport) => number | null): void => {
+      metrics.gauge(name, help, [], async function collect() {
+        const report = await current();
+        setOrOmit(this, report === null ? null : value(report));
+      });
+    };
+    metrics.gauge(
+      'tango_sync_family_status',
+      'Family health, one series per status: 1 for the current one (ok, degraded, failing), 0 for the others',
+      ['family', 'status'],
+      async function collect() {
+        const report = await current();
+        this.reset();
+        if (report === null) {
+          return;
+        }
+        for (const family of RESOURCE_FAMILIES) {
+          const now = report.families[family].status;
+          for (const status of Object.keys(STATUS_SERIES)) {
+            this.set({ family, status }, status === now ? 1 : 0);
+          }
+        }
+      },
     );
     perFamily('tango_sync_open_gaps', 'Open sync gaps touching the family', (f) => f.openGaps.length);
+    perFamily(
+      'tango_sync_open_gap_oldest_seconds',
+      'How long the oldest open gap touching the family has been open (0 when none is)',
+      (f) => oldestAgeSeconds(f.openGaps, Date.now()),
+    );
     perFamily('tango_sync_fetch_backlog', 'Pending fetch targets', (f) => f.backlog.pending);
     perFamily(
       'tango_sync_fetch_backlog_oldest_seconds',
-      'Age of the oldest pending fetch target',
+      'Age of the oldest pending fetch target (0 when none is pending)',
       (f) => f.backlog.oldestAgeSeconds ?? 0,
     );
     perFamily('tango_sync_dead_letters', 'Dead-lettered, unresolved records', (f) => f.deadLetters);
     perFamily('tango_sync_last_delivery_received_timestamp_seconds', 'Last webhook delivery received', (f) =>
-      seconds(f.lastDeliveryReceivedAt),
+      epochSeconds(f.lastDeliveryReceivedAt),
     );
     perFamily('tango_sync_last_fetch_succeeded_timestamp_seconds', 'Last successful fetch', (f) =>
-      seconds(f.lastFetchSucceededAt),
+      epochSeconds(f.lastFetchSucceededAt),
     );
     perFamily('tango_sync_last_change_emitted_timestamp_seconds', 'Last change event written', (f) =>
-      seconds(f.lastChangeEmittedAt),
+      epochSeconds(f.lastChangeEmittedAt),
     );
     perFamily('tango_sync_reconciled_through_timestamp_seconds', 'Reconciliation watermark', (f) =>
-      seconds(f.reconciledThrough),
+      epochSeconds(f.reconciledThrough),
     );
-    new Gauge({
-      name: 'tango_sync_change_events_pending',
-      help: 'Change events not yet relayed to Kafka',
-      registers: register,
-      async collect() {
-        const report = await current();
-        if (report !== null) {
-          this.set(report.lag.changeEventsPending);
-        }
-      },
-    });
-    new Gauge({
-      name: 'tango_sync_quota_daily_remaining',
-      help: 'Tango daily requests remaining (-1 when unknown)',
-      registers: register,
-      async collect() {
-        const report = await current();
-        if (report !== null) {
-          this.set(report.quota.dailyRemaining ?? -1);
-        }
-      },
-    });
-    new Gauge({
-      name: 'tango_sync_sweeps_paused',
-      help: '1 when reconciliation sweeps are paused by the quota share or a 429',
-      registers: register,
-      async collect() {
-        const report = await current();
-        if (report !== null) {
-          this.set(report.quota.sweepsPausedReason === null ? 0 : 1);
-        }
-      },
-    });
+    global(
+      'tango_sync_change_events_pending',
+      'Change events not yet relayed to Kafka',
+      (report) => report.lag.changeEventsPending,
+    );
+    global(
+      'tango_sync_change_events_oldest_pending_seconds',
+      'Age of the oldest change event not yet relayed to Kafka (0 when none is pending)',
+      (report) => report.lag.changeEventsOldestAgeSeconds ?? 0,
+    );
+    global(
+      'tango_sync_quota_daily_limit',
+      'Tango daily request limit (absent until an answer has reported it)',
+      (report) => report.quota.dailyLimit,
+    );
+    global(
+      'tango_sync_quota_daily_remaining',
+      'Tango daily requests remaining (absent until an answer has reported it)',
+      (report) => report.quota.dailyRemaining,
+    );
+    global(
+      'tango_sync_sweeps_paused',
+      '1 when reconciliation sweeps are paused by the quota share or a 429',
+      (report) => (report.quota.sweepsPausedReason === null ? 0 : 1),
+    );
   }
 }

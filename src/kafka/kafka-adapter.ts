@@ -20,6 +20,8 @@ import {
   type IncomingMessage,
   type ManagedConsumer,
   type OutgoingMessage,
+  type PartitionLag,
+  type SendObserver,
   type TopicSpec,
 } from './kafka.types';
 
@@ -42,6 +44,9 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
   /** Separate client for health probes: no retries, so a probe answers within its timeout. */
   private readonly probeAdmin: Admin;
   private readonly consumers = new Set<ManagedConsumerImpl>();
+  /** The consumer groups this process has joined, for their lag; kept after a consumer stops (its lag still grows). */
+  private readonly consumedGroups = new Map<string, ConsumedGroup>();
+  private readonly sendObservers: SendObserver[] = [];
   private readonly knownTopics = new Set<string>();
   /** The partition keys of messages being sent, for the partitioner (kafkajs hands it the objects it was given). */
   private readonly placements = new WeakMap<Message, Placement>();
@@ -237,6 +242,24 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     if (!this.connected) {
       throw this.unavailable('not connected yet');
     }
+    const started = performance.now();
+    try {
+      await this.produce(topic, messages);
+    } finally {
+      // Failed sends count too: a broker that times out shows as latency instead of vanishing from the histogram.
+      const seconds = (performance.now() - started) / 1000;
+      this.sendObservers.forEach((observe) => {
+        observe(topic, seconds);
+      });
+    }
+  }
+
+  /** Registers a function told the duration of every send (the produce-latency histogram, see KafkaMetrics). */
+  observeSends(observer: SendObserver): void {
+    this.sendObservers.push(observer);
+  }
+
+  private async produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     await this.producer.send({
       topic,
       acks: -1,
@@ -270,7 +293,60 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * The lag of every consumer group this process has joined, per partition of its topics, read from the broker
+   * (end offsets and the group's committed offsets) with the probe client, so it answers or fails within
+   * `timeoutMs`. Empty while Kafka is not connected.
+   */
+  async consumerGroupLag(timeoutMs: number): Promise<PartitionLag[]> {
+    if (!this.connected || this.consumedGroups.size === 0) {
+      return [];
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.readGroupLag(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readGroupLag(): Promise<PartitionLag[]> {
+    await this.probeAdmin.connect();
+    const topics = [...new Set([...this.consumedGroups.values()].flatMap((group) => [...group.topics]))];
+    const ends = new Map(
+      await Promise.all(
+        topics.map(async (topic) => [topic, await this.probeAdmin.fetchTopicOffsets(topic)] as const),
+      ),
+    );
+    const lags = await Promise.all(
+      [...this.consumedGroups].map(async ([groupId, group]) => {
+        const committed = await this.probeAdmin.fetchOffsets({ groupId, topics: [...group.topics] });
+        return committed.flatMap(({ topic, partitions }) =>
+          partitions.map(({ partition, offset }) => {
+            const end = ends.get(topic)?.find((entry) => entry.partition === partition);
+            return {
+              group: groupId,
+              topic,
+              partition,
+              lag: end === undefined ? 0 : partitionLag(end, offset, group.fromBeginning),
+            };
+          }),
+        );
+      }),
+    );
+    return lags.flat();
+  }
+
   createConsumer(options: ConsumerOptions): ManagedConsumer {
+    this.consumedGroups.set(options.groupId, {
+      topics: new Set([...(this.consumedGroups.get(options.groupId)?.topics ?? []), ...options.topics]),
+      fromBeginning: options.fromBeginning ?? false,
+    });
     const consumer = new ManagedConsumerImpl(
       this.kafka.consumer({
         groupId: options.groupId,
@@ -284,6 +360,26 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.consumers.add(consumer);
     return consumer;
   }
+}
+
+interface ConsumedGroup {
+  readonly topics: ReadonlySet<string>;
+  /** Where the group starts on a partition it has committed nothing on: there, its lag is all or nothing. */
+  readonly fromBeginning: boolean;
+}
+
+/**
+ * Messages a group has still to consume on a partition: end − committed offset; with nothing committed (`-1`), the
+ * whole retained log when the group starts from the beginning, else none (it starts at the end).
+ */
+export function partitionLag(
+  end: { readonly high: string; readonly low: string },
+  committed: string,
+  fromBeginning: boolean,
+): number {
+  const high = BigInt(end.high);
+  const from = BigInt(committed) >= 0n ? BigInt(committed) : fromBeginning ? BigInt(end.low) : high;
+  return Number(high > from ? high - from : 0n);
 }
 
 interface Placement {

@@ -64,3 +64,15 @@ export interface ManagedConsumer {
   run(handler: BatchHandler): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** What a consumer group has not committed yet on one partition, as the broker sees it. */
+export interface PartitionLag {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Messages between the group's committed offset and the partition's end. */
+  readonly lag: number;
+}
+
+/** Told the duration of every producer send, acknowledged or failed. */
+export type SendObserver = (topic: string, seconds: number) => void;

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { type Histogram } from 'prom-client';
 import { type PostgresNotifications } from '../database/postgres-notifications';
+import { type MetricsService } from '../metrics/metrics.service';
 
 export interface RelaySource {
   /** Used in logs and metrics. */
@@ -9,6 +11,40 @@ export interface RelaySource {
   readonly batchSize: number;
   /** Claims, publishes and marks one batch in one transaction; returns how many rows it published. */
   relayBatch(): Promise<number>;
+}
+
+const RELAY_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] as const;
+
+/** One relay-lag histogram per registry, shared by the relays: the first relay to ask declares it. */
+const relayLagHistograms = new WeakMap<MetricsService, Histogram<'relay'>>();
+
+/**
+ * Records `tango_sync_relay_lag_seconds{relay}`: how long each outbox row waited between being written and being
+ * acknowledged by Kafka, the relays' end-to-end delay. The relay's series exist (at 0) from its start, so
+ * dashboards and alerts see it before the first publish.
+ */
+export function relayLagObserver(
+  metrics: MetricsService,
+  relay: string,
+): (writtenAtMs: readonly number[], nowMs?: number) => void {
+  let histogram = relayLagHistograms.get(metrics);
+  if (histogram === undefined) {
+    histogram = metrics.histogram(
+      'tango_sync_relay_lag_seconds',
+      'Time from an outbox row being written to its message being acknowledged by Kafka, by relay',
+      RELAY_LAG_BUCKETS,
+      ['relay'],
+    );
+    relayLagHistograms.set(metrics, histogram);
+  }
+  const lag = histogram;
+  lag.zero({ relay });
+  return (writtenAtMs, nowMs = Date.now()) => {
+    // prom-client throws on a non-finite value, and a metric must never fail a publish that Kafka acknowledged.
+    for (const writtenAt of writtenAtMs.filter(Number.isFinite)) {
+      lag.observe({ relay }, Math.max(0, nowMs - writtenAt) / 1000);
+    }
+  };
 }
 
 export interface RelayLoopOptions {

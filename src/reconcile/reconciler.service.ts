@@ -106,6 +106,27 @@ export class Reconciler {
     return this.running;
   }
 
+  /**
+   * Sweeps one open gap now (an operator's action from the console), within what sweeps may spend. Null when no
+   * open gap has that id.
+   */
+  async sweepOne(gapId: string): Promise<GapSweepOutcome | null> {
+    const gap = (await this.gaps.openGaps()).find((candidate) => candidate.id === gapId);
+    if (gap === undefined) {
+      return null;
+    }
+    const allowance = await this.allowance();
+    if (allowance.pausedReason !== null || allowance.requests <= 0) {
+      const why = allowance.pausedReason ?? 'sweep quota share used up';
+      await this.gaps.noteSweepIncomplete(gap.id, `paused: ${why}`, 0);
+      return { gapId, closed: false, records: 0, changes: 0, requests: 0, why };
+    }
+    const alertFilters = new Map(
+      (await this.gaps.latestObservations()).map((o) => [o.alertId, o.filters] as const),
+    );
+    return this.sweepGap(gap, alertFilters, allowance.requests);
+  }
+
   /** What sweeps may spend now. */
   async allowance(): Promise<QuotaAllowance> {
     return quotaAllowance(await this.budget.state(), this.settings.maxQuotaShare);

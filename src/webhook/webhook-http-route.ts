@@ -9,7 +9,7 @@ import { RejectionRecorder } from './rejection-recorder';
 import { WebhookIngestService } from './webhook-ingest.service';
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
-const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * The webhook endpoint, registered straight on Fastify in its own encapsulated scope: the body stays raw bytes (the

@@ -290,9 +290,13 @@ describe('managed backfill across processes', () => {
 
 describe('managed backfill and the live stream', () => {
   let pipeline: Pipeline;
+  let closeDatabase: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
+    // Its own database: the mirror is compared whole with Tango's truth.
+    const database = await ScratchDatabase.migrated('backfill_live');
+    closeDatabase = database.close;
     pipeline = await startPipeline(
       { seed: 13, sizes: { ...NO_RECORDS, contracts: 2_500 }, faults: { latencyMs: 40 } },
       {
@@ -300,11 +304,14 @@ describe('managed backfill and the live stream', () => {
         BACKFILL_POLL_INTERVAL_MS: '200',
         CONSOLE_TOKEN: 'operator-token-for-tests',
       },
+      {},
+      database.scratch.url,
     );
   }, 60_000);
 
   afterAll(async () => {
     await pipeline.close();
+    await closeDatabase();
   });
 
   it('never lets an older page overwrite a change mirrored from a webhook, and emits one event per real change', async () => {

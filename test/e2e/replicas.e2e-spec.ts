@@ -24,7 +24,7 @@ async function metrics(app: RunningTestApp): Promise<string> {
   return (await fetch(`${app.baseUrl}/metrics`)).text();
 }
 
-const exportsGlobalGauges = (text: string): boolean => /^tango_sync_health_status\{/m.test(text);
+const exportsGlobalGauges = (text: string): boolean => /^tango_sync_family_status\{/m.test(text);
 
 /**
  * Two worker replicas on one (scratch) database, with retention ticking every second on both: each tick runs

@@ -1,7 +1,7 @@
 import { alertProblem, familyStatus, type FamilySignals } from '../../../src/health/health-status';
 import { judgeAlertGrowth } from '../../../src/reconcile/gap-detector';
 import { quotaAllowance } from '../../../src/reconcile/reconciler.service';
-import { planSweeps } from '../../../src/reconcile/sweep-plan';
+import { isLongWindow, planSweeps } from '../../../src/reconcile/sweep-plan';
 import { type BudgetState } from '../../../src/tango/request-budget';
 
 const CLEAN: FamilySignals = {
@@ -135,7 +135,21 @@ describe('gap rules', () => {
           label: 'last_notice_date window (inactive)',
         },
       ],
+      windowStart: new Date('2026-03-09T23:30:00Z'),
+      windowEnd: new Date('2026-03-10T03:00:00Z'),
     });
+    expect(isLongWindow(plan)).toBe(false);
+    const week = planSweeps(
+      {
+        resource: 'contracts',
+        rangeStart: new Date('2026-03-01T00:00:00Z'),
+        rangeEnd: new Date('2026-03-08T00:00:00Z'),
+        alertFilters: null,
+      },
+      3600,
+    );
+    // A widened window of more than 7 days is read by a backfill job instead (SEGMENTED_SWEEP_MIN_DAYS).
+    expect(isLongWindow(week)).toBe(true);
     expect(
       planSweeps({ resource: 'entities', rangeStart: NOW, rangeEnd: NOW, alertFilters: null }, 0).sweeps,
     ).toEqual([]);
