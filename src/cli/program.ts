@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { type INestApplicationContext } from '@nestjs/common';
+import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
 import { isResourceFamily, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
@@ -79,9 +80,17 @@ async function withTools<T>(
   }
 }
 
-/** A DataSource on DATABASE_URL alone (migrations need nothing else). */
-async function withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+/**
+ * A DataSource on DATABASE_URL alone (migrations need nothing else). Its logs go to stderr (only errors unless
+ * --verbose), so stdout carries the command's answer alone.
+ */
+async function withDatabase<T>(verbose: boolean, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
   const db = parseDatabaseConfig(loadRawEnvironment());
+  Logger.overrideLogger(
+    new PinoNestLogger(
+      createRootLogger({ level: verbose ? 'debug' : 'error', format: 'json' }, pino.destination(2)),
+    ),
+  );
   const dataSource = new DataSource({
     ...buildDataSourceOptions({ ...db, migrationsRun: false }),
     logging: false,
@@ -118,21 +127,25 @@ export function buildProgram(io: CliIo): Command {
     .command('up')
     .description('apply pending migrations (DATABASE_URL)')
     .action(async () => {
-      const applied = await withDatabase((dataSource) => dataSource.runMigrations({ transaction: 'each' }));
+      const applied = await withDatabase(globals().verbose, (dataSource) =>
+        dataSource.runMigrations({ transaction: 'each' }),
+      );
       print({ command: 'migrate up', applied: applied.map((migration) => migration.name) });
     });
   migrate
     .command('down')
     .description('revert the last applied migration (DATABASE_URL)')
     .action(async () => {
-      await withDatabase((dataSource) => dataSource.undoLastMigration({ transaction: 'each' }));
+      await withDatabase(globals().verbose, (dataSource) =>
+        dataSource.undoLastMigration({ transaction: 'each' }),
+      );
       print({ command: 'migrate down', reverted: 1 });
     });
   migrate
     .command('status')
     .description('list migrations and whether each is applied (DATABASE_URL)')
     .action(async () => {
-      const rows = await withDatabase(async (dataSource) => {
+      const rows = await withDatabase(globals().verbose, async (dataSource) => {
         const applied = new Set(
           (
             await dataSource.query<{ name: string }[]>('SELECT name FROM typeorm_migrations').catch(() => [])

@@ -36,6 +36,8 @@ export interface AppConfig {
   readonly webhook: {
     readonly path: string;
     readonly secrets: readonly string[];
+    /** WEBHOOK_SECRETS_FILE, re-read while running (see WebhookSecrets). */
+    readonly secretsFile: string | undefined;
     readonly insecureNoSignature: boolean;
     readonly maxBodyBytes: number;
     /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
@@ -265,6 +267,7 @@ function toAppConfig(env: Env): AppConfig {
     webhook: {
       path: env.WEBHOOK_PATH,
       secrets: env.WEBHOOK_SECRETS,
+      secretsFile: env.WEBHOOK_SECRETS_FILE,
       insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
       maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
       writeConcurrency:

@@ -7,6 +7,14 @@ export type ReadSecretFile = (path: string) => string;
 
 const readUtf8: ReadSecretFile = (path) => readFileSync(path, 'utf8');
 
+/** A secrets file's content: one secret per line, or comma-separated; blank lines and surrounding spaces dropped. */
+export function parseSecretList(content: string): string[] {
+  return content
+    .split(/[\r\n,]+/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
 /**
  * The raw environment with each `<KEY>_FILE` replaced by the file's content under `<KEY>`: trailing newlines
  * dropped, and for WEBHOOK_SECRETS one secret per line or comma-separated. Setting both `<KEY>` and `<KEY>_FILE`,
@@ -36,13 +44,7 @@ export function resolveSecretFiles(
       continue;
     }
     const value =
-      key === 'WEBHOOK_SECRETS'
-        ? content
-            .split(/[\r\n,]+/)
-            .map((line) => line.trim())
-            .filter((line) => line.length > 0)
-            .join(',')
-        : content.replace(/[\r\n]+$/, '');
+      key === 'WEBHOOK_SECRETS' ? parseSecretList(content).join(',') : content.replace(/[\r\n]+$/, '');
     if (value === '') {
       problems.push(`${key}_FILE: ${path} is empty`);
       continue;

@@ -10,6 +10,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { type FanOutLimits, fanOutLimitsOf, parseDelivery } from './delivery-parser';
 import { RejectionRecorder } from './rejection-recorder';
+import { WebhookSecrets } from './webhook-secrets';
 import { verifySignature } from './signature';
 import { DeliveryWriteQueue } from './delivery-write-queue';
 
@@ -55,6 +56,7 @@ export class WebhookIngestService {
   private readonly verifiedBySecret: Counter<'secret_position'>;
   private readonly ackLatency: Histogram<'outcome'>;
   private readonly insecure: boolean;
+  private readonly secrets: WebhookSecrets;
 
   private readonly fanOutLimits: FanOutLimits;
 
@@ -65,6 +67,7 @@ export class WebhookIngestService {
     metrics: MetricsService,
   ) {
     this.insecure = config.webhook.secrets.length === 0 && config.webhook.insecureNoSignature;
+    this.secrets = new WebhookSecrets(config.webhook.secrets, config.webhook.secretsFile);
     this.fanOutLimits = fanOutLimitsOf(config);
     this.deliveries = metrics.counter(
       'tango_sync_webhook_deliveries_total',
@@ -168,11 +171,12 @@ export class WebhookIngestService {
     if (this.insecure) {
       return 'insecure-no-signature';
     }
-    const check = verifySignature(
-      delivery.rawBody,
-      singleHeader(delivery.headers['x-tango-signature']),
-      this.config.webhook.secrets,
-    );
+    const header = singleHeader(delivery.headers['x-tango-signature']);
+    let check = verifySignature(delivery.rawBody, header, this.secrets.current());
+    if (!check.ok && check.reason === 'mismatch' && this.secrets.reloadAfterMismatch()) {
+      // The secrets file changed (a rotation, or a new endpoint's secret): try again with what it holds now.
+      check = verifySignature(delivery.rawBody, header, this.secrets.current());
+    }
     if (check.ok) {
       this.verifiedBySecret.inc({ secret_position: String(check.secretPosition) });
       return `secret:${check.secretFingerprint}`;

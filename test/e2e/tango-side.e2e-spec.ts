@@ -106,8 +106,10 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
     specFile = join(dir, 'tango-sync.yaml');
     secretFile = join(dir, 'webhook-secrets');
     port = await freePort();
-    // A worker that does not know the endpoint's secret yet (Tango shows it only when apply creates the endpoint).
-    await startWorker({ WEBHOOK_SECRETS: 'a-secret-from-before' });
+    // A worker that does not know the endpoint's secret yet (Tango shows it only when apply creates the endpoint),
+    // reading its secrets from a file, as deployments hand them over.
+    writeFileSync(secretFile, 'a-secret-from-before\n');
+    await startWorker({ WEBHOOK_SECRETS_FILE: secretFile });
     process.env.TANGO_BASE_URL = sim.baseUrl;
     process.env.TANGO_API_KEY = 'sim-key';
     process.env.DATABASE_URL = requireEnv('TEST_DATABASE_URL');
@@ -164,18 +166,19 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
     });
 
     // First apply: creates everything; the test delivery reaches the worker, which cannot verify it yet.
-    const first = await cli('tango', 'apply', '-f', specFile, '--secret-file', secretFile);
+    const first = await cli('tango', 'apply', '-f', specFile);
     expect(first.out).toContain('Plan: 9 to create');
     expect(first.out).toMatch(
-      /Test delivery: NOT stored: the endpoint answered 401: this worker refused it \(401 WEBHOOK\.SIGNATURE_INVALID/,
+      /Test delivery: NOT stored: the endpoint answered 401: this worker refused it \(401 WEBHOOK\.SIGNATURE_INVALID: mismatch\); give the worker the endpoint's secret/,
     );
     expect(first.code).toBe(1);
-    const secret = readFileSync(secretFile, 'utf8').trim();
+    // The secret is printed once, on stderr, never on stdout.
+    const secret = /signing secret[^\n]*\n([0-9a-f]{64})\n/.exec(first.err)?.[1] ?? '';
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
-    expect(first.out + first.err).not.toContain(secret);
+    expect(first.out).not.toContain(secret);
 
-    // The secret apply wrote, handed to the worker the way deployments do (a secrets file).
-    await startWorker({ WEBHOOK_SECRETS_FILE: secretFile });
+    // The operator adds it to the worker's secrets file; the running worker picks it up (no restart).
+    writeFileSync(secretFile, `${secret}\na-secret-from-before\n`);
     const second = await cli('tango', 'apply', '-f', specFile);
     expect(second.out).toContain('No changes');
     expect(second.out).toContain('Applied: nothing to change.');
@@ -284,6 +287,24 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
     }[];
     const managed = endpoints.find((endpoint) => endpoint.name === 'tango-sync/e2e: webhooks');
     expect(managed).toBeDefined();
+    // A new endpoint's secret written where the worker reads its secrets: first line, the older ones kept.
+    const before = readFileSync(secretFile, 'utf8').trim().split('\n');
+    const another = await cli(
+      'tango',
+      'endpoints',
+      'create',
+      '--name',
+      'spare',
+      '--callback-url',
+      'http://127.0.0.1:9/x',
+      '--secret-file',
+      secretFile,
+    );
+    expect(another.code).toBe(0);
+    expect(another.err).toMatch(/secret was written to .*webhook-secrets \(first line; 2 older kept\)/);
+    const after = readFileSync(secretFile, 'utf8').trim().split('\n');
+    expect(after.slice(1)).toEqual(before);
+    expect(another.out + another.err).not.toContain(after[0] ?? 'x');
     const test = await cli('tango', 'test-delivery', '--endpoint', managed?.id ?? '');
     expect(test.out).toMatch(/delivered and stored as delivery \d+/);
     expect(test.code).toBe(0);
