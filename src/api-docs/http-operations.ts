@@ -1,7 +1,13 @@
 import { type z } from 'zod';
 import { ACTIONS, listSchema, startSchema } from '../backfill/backfill.controller';
 import { type ErrorCode } from '../common/errors/app-error';
-import { activitySchema, ASSETS, limitSchema, redriveSchema } from '../console/console.controller';
+import {
+  activitySchema,
+  ASSETS,
+  limitSchema,
+  overviewSchema,
+  redriveSchema,
+} from '../console/console.controller';
 import { DATABASE_ERRORS, type HeaderDoc } from './error-responses';
 import {
   arraySchema,
@@ -208,7 +214,8 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   'GET /console/api/overview': {
     operationId: 'getConsoleOverview',
     tag: 'console',
-    summary: 'What /health knows, shaped for the page',
+    summary: 'What /health knows, shaped for the page (at most a second old unless fresh=true)',
+    query: overviewSchema,
     responses: { 200: { description: 'The overview', content: json(responseSchema('ConsoleOverview')) } },
     errors: DATABASE_ERRORS,
   },

@@ -40,6 +40,7 @@ function readAsset(path: string): Buffer | undefined {
   return body;
 }
 
+export const overviewSchema = z.object({ fresh: z.enum(['true', 'false']).default('false') });
 export const limitSchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 export const activitySchema = z.object({
   hours: z.coerce.number().int().min(1).max(48).default(6),
@@ -106,8 +107,8 @@ export class ConsoleApiController {
   ) {}
 
   @Get('overview')
-  overview(): Promise<ConsoleOverview> {
-    return this.console.overview();
+  overview(@Query() query: unknown): Promise<ConsoleOverview> {
+    return this.console.overview({ fresh: parse(overviewSchema, query).fresh === 'true' });
   }
 
   @Get('deliveries')

@@ -53,8 +53,8 @@ export interface ActivitySample {
   readonly changesPublished: number;
 }
 
-/** Mirror tables Postgres estimates below this many rows are counted exactly. */
-const EXACT_BELOW = 50_000;
+/** Mirror tables are counted exactly up to this many rows; above, Postgres's estimate is shown. */
+const EXACT_UP_TO = 5_000;
 
 /** Samples older than this are pruned by the sampler. */
 const SAMPLE_RETENTION_HOURS = 48;
@@ -64,27 +64,28 @@ const SAMPLE_RETENTION_HOURS = 48;
 export class ConsoleRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Rows per mirror table: exact where Postgres estimates fewer than EXACT_BELOW, the estimate above. */
+  /**
+   * Rows per mirror table: exact up to EXACT_UP_TO (a count that stops there, so it costs the same on any table),
+   * Postgres's estimate above (at least EXACT_UP_TO + 1, for a table not analyzed yet).
+   */
   async mirrorCounts(
     tables: readonly string[],
     estimates: ReadonlyMap<string, number>,
   ): Promise<Map<string, number>> {
-    const small = tables.filter((table) => (estimates.get(table) ?? 0) < EXACT_BELOW);
-    const counts = new Map(tables.map((table) => [table, Math.round(estimates.get(table) ?? 0)]));
-    if (small.length > 0) {
-      const rows = await this.dataSource.query<{ table: string; n: string }[]>(
-        small
-          .map(
-            (table) =>
-              `SELECT '${table}' AS table, count(*)::text AS n FROM ${table} WHERE deleted_at IS NULL`,
-          )
-          .join(' UNION ALL '),
-      );
-      for (const row of rows) {
-        counts.set(row.table, Number(row.n));
-      }
-    }
-    return counts;
+    const rows = await this.dataSource.query<{ table: string; n: number }[]>(
+      tables
+        .map(
+          (table) =>
+            `SELECT '${table}' AS table, count(*)::int AS n FROM (SELECT 1 FROM ${table} WHERE deleted_at IS NULL LIMIT ${EXACT_UP_TO + 1}) x`,
+        )
+        .join(' UNION ALL '),
+    );
+    return new Map(
+      rows.map((row) => [
+        row.table,
+        row.n <= EXACT_UP_TO ? row.n : Math.max(EXACT_UP_TO + 1, Math.round(estimates.get(row.table) ?? 0)),
+      ]),
+    );
   }
 
   async recentDeliveries(limit: number): Promise<RecentDelivery[]> {

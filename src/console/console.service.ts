@@ -11,7 +11,7 @@ export interface ConsoleFamily {
   readonly family: ResourceFamily;
   readonly status: HealthStatus;
   readonly reasons: readonly string[];
-  /** Rows in the mirror (exact below 50,000, Postgres's estimate above). */
+  /** Rows in the mirror (exact up to 5,000, Postgres's estimate above). */
   readonly records: number;
   readonly lastDeliveryReceivedAt: string | null;
   readonly lastFetchSucceededAt: string | null;
@@ -59,8 +59,9 @@ export class ConsoleService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async overview(now: Date = new Date()): Promise<ConsoleOverview> {
-    const report = await this.health.report(now);
+  /** `fresh`: read now (after an action); otherwise a report at most a second old, shared by every viewer. */
+  async overview(options: { fresh?: boolean } = {}, now: Date = new Date()): Promise<ConsoleOverview> {
+    const report = options.fresh === true ? await this.health.report(now) : await this.health.recentReport();
     const estimates = new Map(report.storage.tables.map((table) => [table.table, table.estimatedRows]));
     const counts = await this.repository.mirrorCounts(
       RESOURCE_FAMILIES.map((family) => FAMILIES[family].table),

@@ -412,8 +412,8 @@ export class HealthReportService {
     };
   }
 
-  /** The report, shared by every gauge of one scrape. */
-  private cachedReport(): Promise<HealthReport> {
+  /** The report, at most a second old: shared by every gauge of one scrape and by the console's viewers. */
+  recentReport(): Promise<HealthReport> {
     const now = Date.now();
     if (this.cached === undefined || now - this.cached.at > CACHE_MS) {
       this.cached = { at: now, report: this.report() };
@@ -432,7 +432,7 @@ export class HealthReportService {
     }
     const holder = this.exporting.holder;
     // A failing database must not fail the scrape: the gauges are then left out.
-    return holder.then((held) => (held ? this.cachedReport().catch(() => null) : null));
+    return holder.then((held) => (held ? this.recentReport().catch(() => null) : null));
   }
 
   private registerGauges(metrics: MetricsService): void {

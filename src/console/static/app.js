@@ -122,7 +122,7 @@
     return work()
       .then(function (text) {
         say(text);
-        return refresh();
+        return refresh(true);
       })
       .catch(function (error) {
         say(label + ' refused: ' + error.message, true);
@@ -476,10 +476,11 @@
         : 'read-only: enter the operator token to act';
   }
 
-  async function refresh() {
+  // Fresh after an action or a token change (so its effect shows at once); otherwise a report at most 1 s old.
+  async function refresh(fresh) {
     try {
       var results = await Promise.all([
-        request('/console/api/overview'),
+        request('/console/api/overview' + (fresh === true ? '?fresh=true' : '')),
         request('/console/api/deliveries?limit=50'),
         request('/console/api/rejections?limit=20'),
         request('/console/api/dead-letters?limit=50'),
@@ -516,7 +517,7 @@
       sessionStorage.removeItem(TOKEN_KEY);
     }
     $('#token').value = '';
-    refresh();
+    refresh(true);
   });
 
   $('#redrive').addEventListener('click', function (event) {
@@ -546,6 +547,6 @@
     });
   });
 
-  refresh();
+  refresh(true);
   setInterval(refresh, REFRESH_MS);
 })();
