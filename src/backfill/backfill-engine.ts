@@ -54,6 +54,10 @@ export class BackfillEngine implements OnApplicationShutdown {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly active = new Map<string, Promise<void>>();
   private stopping = false;
+  private pumping = false;
+  private pumpAgain = false;
+  /** Called when a segment stops and its slot is free (the worker's loop and the CLI claim again at once). */
+  onSlotFreed: (() => void) | undefined;
   private readonly pagesCounter: Counter<'family'>;
   private readonly recordsCounter: Counter<'family'>;
   private readonly requestsCounter: Counter<'family'>;
@@ -96,8 +100,35 @@ export class BackfillEngine implements OnApplicationShutdown {
     await Promise.allSettled([...this.active.values()]);
   }
 
-  /** Claims what this process has room for and starts reading it; resolves with the number of segments started. */
+  /**
+   * Claims what this process has room for and starts reading it; resolves with the number of segments started.
+   * Calls while a claim is under way do not claim twice (that could exceed BACKFILL_CONCURRENCY): they make the
+   * running one claim again when it is done.
+   */
   async pump(): Promise<number> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return 0;
+    }
+    this.pumping = true;
+    try {
+      let started = 0;
+      do {
+        this.pumpAgain = false;
+        started += await this.claimAndRead();
+      } while (this.askedAgain());
+      return started;
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Whether a pump was asked for while the last claim ran (a slot freed meanwhile). */
+  private askedAgain(): boolean {
+    return this.pumpAgain && !this.stopping;
+  }
+
+  private async claimAndRead(): Promise<number> {
     if (this.stopping) {
       return 0;
     }
@@ -111,6 +142,8 @@ export class BackfillEngine implements OnApplicationShutdown {
         })
         .finally(() => {
           this.active.delete(id);
+          // A slot is free: whoever drives the engine claims the next segment now, not at its next tick.
+          this.onSlotFreed?.();
         });
       this.active.set(id, reading);
     }

@@ -31,6 +31,7 @@ export class BackfillWorker implements OnApplicationBootstrap, BeforeApplication
     }
     this.timer = setInterval(() => void this.tick(), this.config.backfill.pollIntervalMs);
     this.timer.unref();
+    this.engine.onSlotFreed = () => void this.tick();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

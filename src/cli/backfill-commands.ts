@@ -50,6 +50,11 @@ async function readUntilSettled(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  engine.onSlotFreed = () => {
+    if (!stop.interrupted) {
+      void engine.pump().catch(() => undefined);
+    }
+  };
   let lastReport = 0;
   try {
     for (;;) {
@@ -73,6 +78,7 @@ async function readUntilSettled(
       await new Promise((resolve) => setTimeout(resolve, PUMP_EVERY_MS));
     }
   } finally {
+    engine.onSlotFreed = undefined;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

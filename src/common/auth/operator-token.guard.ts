@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { type FastifyRequest } from 'fastify';
 import { type AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -12,6 +12,7 @@ import { AppError } from '../errors/app-error';
  */
 @Injectable()
 export class OperatorTokenGuard implements CanActivate {
+  private readonly logger = new Logger('OperatorAction');
   private readonly expected: Buffer | undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -28,9 +29,13 @@ export class OperatorTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+    // The audit trail of operator actions: what was asked, from where (never the token).
+    const action = { method: request.method, url: request.url, remoteAddress: request.ip };
     if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), this.expected)) {
+      this.logger.warn(action, 'operator action refused: missing or wrong token');
       throw new AppError('AUTH.TOKEN_REQUIRED', 'this action needs Authorization: Bearer <CONSOLE_TOKEN>');
     }
+    this.logger.log(action, 'operator action');
     return true;
   }
 }
