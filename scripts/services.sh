@@ -185,7 +185,7 @@ start_private_kafka() {
     "$ROOT/test-infra/kafka/server.properties" > "$KAFKA_HOME/server.properties"
   local cluster_id
   cluster_id=$(java -Xmx256m -cp "$cp" "$logopt" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
-  java -Xmx256m -cp "$cp" "$logopt" kafka.tools.StorageTool format -t "$cluster_id" \
+  java -Xmx256m -cp "$cp" "$logopt" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
     -c "$KAFKA_HOME/server.properties" >/dev/null 2>"$KAFKA_HOME/logs/format.err" \
     || { cat "$KAFKA_HOME/logs/format.err" >&2; die "formatting Kafka storage failed"; }
   log "starting Kafka 3.9.1 (KRaft, single node) on $KAFKA_BROKERS"

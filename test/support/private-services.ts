@@ -644,8 +644,8 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
       log4j,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
+      // One argument with '=': a random id may start with '-', which the tool would otherwise take for an option.
+      `--cluster-id=${clusterId}`,
       '-c',
       properties,
     ]);
