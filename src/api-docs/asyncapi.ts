@@ -15,7 +15,7 @@ import {
   FETCH_REQUEST_TOPIC,
   type FetchRequest,
   fetchRequestSchema,
-} from '../fetcher/fetch-request';
+} from '../outbox/fetch-request';
 import {
   dateTimeSchema,
   enumOf,

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { type Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { FAMILIES } from '../common/tango/families';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { whileRenewingLease } from '../database/lease-renewal';
 import { MetricsService } from '../metrics/metrics.service';
-import { fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
+import { fetchedRecord } from '../mirror/mirror.repository';
+import { MirrorWriter } from '../mirror/mirror-writer';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { TangoQuotaExhaustedError } from '../tango/tango-errors';
 import { type ListPageResult } from '../tango/record-fetcher';
@@ -68,7 +69,7 @@ export class BackfillEngine implements OnApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly repository: BackfillRepository,
     private readonly fetcher: RecordFetcher,
-    private readonly mirror: MirrorRepository,
+    private readonly writer: MirrorWriter,
     metrics: MetricsService,
   ) {
     this.pagesCounter = metrics.counter('tango_sync_backfill_pages_total', 'Backfill pages committed', [
@@ -266,64 +267,57 @@ export class BackfillEngine implements OnApplicationShutdown {
     return { kind: 'continue', next: page.next };
   }
 
+  /**
+   * Writes a page through the mirror writer with the segment's checkpoint in the same transaction, only while this
+   * process still holds the segment's lease (false: it lost it, and the page is not committed here).
+   */
   private commit(segment: ClaimedSegment, page: ListPageResult, decision: PageDecision): Promise<boolean> {
-    return this.dataSource
-      .transaction(async (manager) => {
-        const upserted = await this.mirror.upsert(
-          segment.family,
-          page.records.map((record) =>
-            fetchedRecord(record, {
-              deliveryIds: [],
-              eventTypes: [],
-              alertIds: [],
-              reasons: [`backfill:${segment.jobId}:${segment.key}`],
-            }),
-          ),
-          manager,
-        );
+    const reasons = [`backfill:${segment.jobId}:${segment.key}`];
+    const upserts = page.records.map((record) =>
+      fetchedRecord(record, { deliveryIds: [], eventTypes: [], alertIds: [], reasons }),
+    );
+    const write = { family: segment.family, upserts, fetchState: { succeeded: true, error: null } };
+    return this.writer
+      .commit([write], async (manager, [written]) => {
         const counts = {
           records: page.records.length,
-          changes: upserted.changes.length,
+          changes: written?.upserted.changes.length ?? 0,
           expected: page.count,
         };
-        const held =
-          decision.kind === 'replace'
-            ? await this.repository.replaceBy(
-                manager,
-                this.owner,
-                segment,
-                counts,
-                decision.state,
-                decision.children,
-              )
-            : await this.repository.commitPage(
-                manager,
-                this.owner,
-                segment,
-                {
-                  ...counts,
-                  nextQuery: decision.kind === 'continue' ? decision.next : null,
-                  done: decision.kind === 'done',
-                },
-                this.config.backfill.leaseMs,
-              );
-        if (!held) {
+        if (!(await this.checkpoint(manager, segment, counts, decision))) {
           // Roll back: the replica holding the lease now reads this page itself.
           throw new LeaseLostError('lease lost before the commit');
         }
-        await this.mirror.touchFetchState(
-          segment.family,
-          { succeeded: true, changes: upserted.changes.length, error: null },
-          manager,
-        );
-        return true;
       })
+      .then(() => true)
       .catch((error: unknown) => {
         if (error instanceof LeaseLostError) {
           return false;
         }
         throw error;
       });
+  }
+
+  /** The segment's checkpoint after a page: its next query, done, or replaced by its children. */
+  private checkpoint(
+    manager: EntityManager,
+    segment: ClaimedSegment,
+    counts: { records: number; changes: number; expected: number | null },
+    decision: PageDecision,
+  ): Promise<boolean> {
+    if (decision.kind === 'replace') {
+      return this.repository.replaceBy(
+        manager,
+        this.owner,
+        segment,
+        counts,
+        decision.state,
+        decision.children,
+      );
+    }
+    const nextQuery = decision.kind === 'continue' ? decision.next : null;
+    const progress = { ...counts, nextQuery, done: decision.kind === 'done' };
+    return this.repository.commitPage(manager, this.owner, segment, progress, this.config.backfill.leaseMs);
   }
 
   /** A page failed: the segment waits (quota: until it resets; otherwise backing off) or, after too many, fails. */

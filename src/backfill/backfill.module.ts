@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MirrorRepository } from '../mirror/mirror.repository';
+import { MirrorModule } from '../mirror/mirror.module';
 import { TangoModule } from '../tango/tango.module';
 import { BackfillController } from './backfill.controller';
 import { BackfillEngine } from './backfill-engine';
@@ -12,8 +12,8 @@ import { BackfillWorker } from './backfill.worker';
  * (BackfillEngine). The CLI imports this module and runs the engine itself.
  */
 @Module({
-  imports: [TangoModule],
-  providers: [MirrorRepository, BackfillRepository, BackfillService, BackfillEngine],
+  imports: [TangoModule, MirrorModule],
+  providers: [BackfillRepository, BackfillService, BackfillEngine],
   exports: [BackfillService, BackfillEngine, BackfillRepository],
 })
 export class BackfillModule {}

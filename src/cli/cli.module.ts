@@ -4,10 +4,10 @@ import { BackfillModule } from '../backfill/backfill.module';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
-import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
 import { HistoryModule } from '../history/history.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RetentionModule } from '../retention/retention.module';
+import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
 import { WebhookModule } from '../webhook/webhook.module';
 
@@ -17,11 +17,11 @@ export class CliModule {
   static forConfig(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      providers: [FetchTargetRepository],
       imports: [
         ConfigModule.forRoot(config),
         MetricsModule,
         DatabaseModule,
+        SyncStateModule,
         WebhookModule,
         EventReplayModule,
         BackfillModule,

@@ -9,7 +9,7 @@ import { ConfigValidationError, parseDatabaseConfig, parseToolConfig } from '../
 import { loadRawEnvironment } from '../config/process-env';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { SnapshotReplayService } from '../events/snapshot-replay.service';
-import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
+import { FetchFailureRepository } from '../sync-state/fetch-failure.repository';
 import { HistoryReplayService } from '../history/history-replay.service';
 import { HistoryRepository } from '../history/history.repository';
 import { JobRunner } from '../jobs/job-runner';
@@ -187,7 +187,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--all-open', 'also records that are failing but not dead-lettered yet', false)
     .action(async (name: ResourceFamily | undefined, options: { allOpen: boolean }) => {
       const enqueued = await withTools(globals().verbose, (app) =>
-        app.get(FetchTargetRepository).redrive({
+        app.get(FetchFailureRepository).redrive({
           ...(name === undefined ? {} : { resource: name }),
           includeOpen: options.allOpen,
         }),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { OperatorTokenGuard } from '../common/auth/operator-token.guard';
 import { AppError } from '../common/errors/app-error';
 import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
-import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
+import { FetchFailureRepository } from '../sync-state/fetch-failure.repository';
 import { type GapSweepOutcome, Reconciler } from '../reconcile/reconciler.service';
 import {
   type ActivitySeries,
@@ -102,7 +102,7 @@ export class ConsoleApiController {
   constructor(
     private readonly console: ConsoleService,
     private readonly repository: ConsoleRepository,
-    private readonly targets: FetchTargetRepository,
+    private readonly failures: FetchFailureRepository,
     private readonly reconciler: Reconciler,
   ) {}
 
@@ -137,7 +137,7 @@ export class ConsoleApiController {
   @UseGuards(OperatorTokenGuard)
   async redrive(@Body() body: unknown): Promise<{ enqueued: number; family: string }> {
     const request = parse(redriveSchema, body);
-    const enqueued = await this.targets.redrive({
+    const enqueued = await this.failures.redrive({
       ...(request.family === undefined ? {} : { resource: request.family }),
       includeOpen: request.allOpen,
     });

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BackfillModule } from '../backfill/backfill.module';
-import { FetcherModule } from '../fetcher/fetcher.module';
+import { SyncStateModule } from '../sync-state/sync-state.module';
 import { HealthModule } from '../health/health.module';
 import { ReconcileModule } from '../reconcile/reconcile.module';
 import { ConsoleSampler } from './console-sampler';
@@ -14,7 +14,7 @@ import { ConsoleService } from './console.service';
  * sweep a gap, backfills) need CONSOLE_TOKEN.
  */
 @Module({
-  imports: [HealthModule, ReconcileModule, BackfillModule, FetcherModule],
+  imports: [HealthModule, ReconcileModule, BackfillModule, SyncStateModule],
   controllers: [ConsolePageController, ConsoleApiController],
   providers: [ConsoleRepository, ConsoleService, ConsoleSampler],
 })

@@ -1,10 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { type AppConfig } from '../config/app-config';
@@ -13,50 +7,33 @@ import { PostgresNotifications } from '../database/postgres-notifications';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { type OutgoingMessage, type TopicSpec } from '../kafka/kafka.types';
 import { MetricsService } from '../metrics/metrics.service';
-import { RelayLoop, relayLagObserver, type RelaySource } from '../outbox/relay-loop';
+import { OUTBOX_CHANNELS } from '../outbox/channels';
+import { OutboxRelay } from '../outbox/outbox-relay';
 import { changeEventMessage } from './change-event.envelope';
-import {
-  CHANGE_EVENT_CHANNEL,
-  ChangeEventRepository,
-  type ClaimedChangeEvent,
-} from './change-event.repository';
+import { ChangeEventRepository, type ClaimedChangeEvent } from './change-event.repository';
 import { type ChangeEvent, changeTopicSuffix } from './change-event.schema';
 
 /**
  * Publishes the change-event outbox to one topic per family (`<prefix>.<family>.changes.v1`), keyed by record id.
- * Any number of replicas may run it: lanes keep each record's events in order (see ChangeEventRepository).
+ * Any number of replicas may run it: lanes keep each record's events in order (see ChangeEventOutbox).
  */
 @Injectable()
-export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly name = 'change-events';
-  readonly channel = CHANGE_EVENT_CHANNEL;
-  readonly batchSize: number;
-  private readonly leaseMs: number;
-  private readonly enabled: boolean;
-  private readonly logger = new Logger(ChangeEventRelay.name);
-  private readonly loop: RelayLoop;
+export class ChangeEventRelay extends OutboxRelay {
   private readonly topics: Readonly<Record<ResourceFamily, string>>;
   private readonly published: Counter<'resource' | 'change'>;
   private readonly blocked: Counter<'lane'>;
-  private readonly observeLag: (writtenAtMs: readonly number[]) => void;
 
   constructor(
     private readonly repository: ChangeEventRepository,
-    private readonly kafka: KafkaAdapter,
+    kafka: KafkaAdapter,
     notifications: PostgresNotifications,
     @Inject(APP_CONFIG) config: AppConfig,
     metrics: MetricsService,
   ) {
-    this.batchSize = config.relay.batchSize;
-    this.leaseMs = config.relay.leaseMs;
-    this.enabled = config.relay.enabled;
+    super('change-events', OUTBOX_CHANNELS.changeEvents, kafka, notifications, config.relay, metrics);
     this.topics = Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [family, kafka.topicName(changeTopicSuffix(family))]),
     ) as Record<ResourceFamily, string>;
-    this.loop = new RelayLoop(this, notifications, {
-      pollIntervalMs: config.relay.pollIntervalMs,
-      errorBackoffMs: 2_000,
-    });
     this.published = metrics.counter(
       'tango_sync_change_events_published_total',
       'Change events published to Kafka (re-publishes after a failed batch count again)',
@@ -67,7 +44,6 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
       'Relay batches that found a lane stopped at an outbox row that is not a valid event',
       ['lane'],
     );
-    this.observeLag = relayLagObserver(metrics, this.name);
   }
 
   /** The topic of a family's change events. */
@@ -75,36 +51,11 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
     return this.topics[family];
   }
 
-  /** Creates the nine change topics (partitions from KAFKA_TOPIC_PARTITIONS) if they do not exist. */
-  async ensureTopics(): Promise<void> {
-    await this.kafka.ensureTopics(this.topicSpecs());
-  }
-
-  private topicSpecs(): TopicSpec[] {
+  protected topicSpecs(): TopicSpec[] {
     return RESOURCE_FAMILIES.map((family) => ({ name: this.topics[family] }));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    // Topics exist as soon as any replica has reached Kafka, so consumers can subscribe before the first event;
-    // boot never waits for Kafka (events wait in the outbox until it answers).
-    await this.kafka.ensureTopicsWhenConnected(this.topicSpecs());
-    if (!this.enabled) {
-      this.logger.log('outbox relays are switched off in this process (RELAY_ENABLED=false)');
-      return;
-    }
-    await this.loop.start();
-    this.logger.log({ topics: Object.values(this.topics) }, 'change-event relay started');
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  async relayBatch(): Promise<number> {
-    if (!this.kafka.isConnected) {
-      return 0;
-    }
-    await this.ensureTopics();
+  protected async publishBatch(): Promise<number> {
     const result = await this.repository.claimAndPublish(this.batchSize, this.leaseMs, (events) =>
       this.publish(events),
     );
@@ -126,12 +77,9 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { resource, event } of events) {
       const topic = this.topics[resource];
-      let messages = byTopic.get(topic);
-      if (messages === undefined) {
-        messages = [];
-        byTopic.set(topic, messages);
-      }
+      const messages = byTopic.get(topic) ?? [];
       messages.push(changeEventMessage(event));
+      byTopic.set(topic, messages);
     }
     // Topics in parallel (a record lives in one topic), but wait for all before failing, so a retry of this batch
     // never races a send still in flight.
@@ -147,12 +95,6 @@ export class ChangeEventRelay implements RelaySource, OnApplicationBootstrap, Be
       this.published.inc({ resource: event.resource, change: event.change });
     }
     this.observeLag(events.flatMap(({ event }) => outboxWrittenAt(event) ?? []));
-  }
-
-  /** Publishes everything pending now, once Kafka is connected (tests and tools). */
-  async drain(): Promise<number> {
-    await this.kafka.whenConnected();
-    return this.loop.drain();
   }
 }
 

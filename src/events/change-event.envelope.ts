@@ -1,5 +1,6 @@
 import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
 import { type OutgoingMessage } from '../kafka/kafka.types';
+import { type ChangeEventRow } from '../outbox/change-event-outbox';
 import {
   CHANGE_EVENT_CONTENT_TYPE,
   CHANGE_EVENT_SCHEMAS,
@@ -11,25 +12,6 @@ import {
   changeEventSource,
   changeEventType,
 } from './change-event.schema';
-
-/** One `change_events` row as the relay reads it. */
-export interface ChangeEventRow {
-  /** The outbox row's identity (bigint, as text): the publish order within a lane. */
-  readonly id: string;
-  readonly eventId: string;
-  readonly resource: string;
-  readonly recordId: string;
-  readonly changeType: string;
-  readonly version: number;
-  readonly previousHash: string | null;
-  readonly hash: string | null;
-  readonly changedFields: readonly string[];
-  readonly record: unknown;
-  /** As the mirror stores it: `{ deliveryIds, eventTypes, alertIds, reasons, snapshot?, replayId? }`. */
-  readonly provenance: unknown;
-  readonly occurredAt: Date;
-  readonly lane: number;
-}
 
 /** A row that cannot become a valid event (a bug upstream): its lane stops at it until it is repaired. */
 export class ChangeEventRowError extends Error {

@@ -1,15 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
-import { whileRenewingLease } from '../database/lease-renewal';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { FAMILIES } from '../common/tango/families';
-import { CHANGE_EVENT_LANES, changeEventLaneSql } from '../mirror/mirror.repository';
-import { buildChangeEvent, type ChangeEventRow, ChangeEventRowError } from './change-event.envelope';
+import { notifyOutbox, OUTBOX_CHANNELS } from '../outbox/channels';
+import {
+  type BlockedLane,
+  ChangeEventOutbox,
+  type ChangeEventDecoder,
+  insertChangeEventsSql,
+  type LaneClaimResult,
+} from '../outbox/change-event-outbox';
+import { buildChangeEvent, ChangeEventRowError } from './change-event.envelope';
 import { type ChangeEvent } from './change-event.schema';
-
-/** NOTIFY channel the relay listens on (the mirror and the snapshot replay notify it). */
-export const CHANGE_EVENT_CHANNEL = 'change_events';
 
 export interface ClaimedChangeEvent {
   readonly rowId: string;
@@ -18,19 +20,8 @@ export interface ClaimedChangeEvent {
   readonly event: ChangeEvent;
 }
 
-/** A lane held back at a row that cannot become a valid event; its later rows wait behind it. */
-export interface BlockedLane {
-  readonly lane: number;
-  readonly error: ChangeEventRowError;
-}
-
-export interface ClaimResult {
-  /** Events handed to `publish` and marked published. */
-  readonly published: number;
-  /** Lanes this batch held (and published from, in id order). */
-  readonly lanes: readonly number[];
-  readonly blocked: readonly BlockedLane[];
-}
+export type ClaimResult = LaneClaimResult<ChangeEventRowError>;
+export type { BlockedLane };
 
 export interface SnapshotBatch {
   /** Mirror rows read in this batch (live ones only). */
@@ -41,148 +32,30 @@ export interface SnapshotBatch {
   readonly lastId: string | null;
 }
 
-/** A `change_events` row as SQL returns it (snake_case), before it becomes a ChangeEventRow. */
-export interface RawChangeEventRow {
-  id: string;
-  event_id: string;
-  resource: string;
-  record_id: string;
-  change_type: string;
-  version: number;
-  previous_hash: string | null;
-  hash: string | null;
-  changed_fields: string[];
-  record: unknown;
-  provenance: unknown;
-  occurred_at: Date;
-  lane: number;
-}
+/** Outbox rows become CloudEvents envelopes; a row that is not a valid event stops its lane. */
+const ENVELOPE_DECODER: ChangeEventDecoder<ClaimedChangeEvent, ChangeEventRowError> = {
+  decode: (row) => {
+    const event = buildChangeEvent(row);
+    return { rowId: row.id, lane: row.lane, resource: event.resource, event };
+  },
+  isRowError: (error): error is ChangeEventRowError => error instanceof ChangeEventRowError,
+};
 
-const LANE_LIST = `generate_series(0, ${CHANGE_EVENT_LANES - 1})`;
-
-/** The lane of a record: must stay the mirror's expression (mirror.repository.ts), or order across writers breaks. */
-const laneSql = changeEventLaneSql;
-
-/** SQL of the change-event outbox: lane claims for the relay and snapshot rows for replays. */
+/** Change events' use of their outbox: envelopes for the relay, snapshot rows for replays. */
 @Injectable()
 export class ChangeEventRepository {
-  private readonly logger = new Logger(ChangeEventRepository.name);
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: ChangeEventOutbox,
+  ) {}
 
-  constructor(private readonly dataSource: DataSource) {}
-
-  /**
-   * Takes a lease on the lanes with pending events, oldest first, that no other relay holds (one short statement
-   * that skips locked lanes, so it never waits), reads each leased lane's pending rows in id order until `limit` events are gathered, hands them
-   * to `publish` in that order, then marks them published and gives the leases back. No transaction is open while
-   * `publish` talks to Kafka, and the leases are renewed while it waits. Two relays never publish the same lane at
-   * once (unless renewals fail for a whole lease) and a lane's rows leave strictly in id order, so each record's events are published
-   * in version order. A relay that dies after `publish` leaves the rows pending: they are published again with the
-   * same event ids once its lease ends (a duplicate, never a gap).
-   */
-  async claimAndPublish(
+  /** Publishes the next batch of pending events as envelopes (see ChangeEventOutbox.claimAndPublish). */
+  claimAndPublish(
     limit: number,
     leaseMs: number,
     publish: (events: readonly ClaimedChangeEvent[]) => Promise<void>,
   ): Promise<ClaimResult> {
-    const holder = randomUUID();
-    const leased = await this.dataSource.query<{ lane: number }[]>(
-      `WITH candidates AS (
-         SELECT l.lane, f.first_id
-           FROM ${LANE_LIST} AS l(lane)
-           CROSS JOIN LATERAL (
-             SELECT min(c.id) AS first_id FROM change_events c WHERE c.status = 'pending' AND c.lane = l.lane
-           ) f
-          WHERE f.first_id IS NOT NULL
-       ),
-       free AS (
-         SELECT r.lane FROM relay_lane_leases r JOIN candidates c USING (lane)
-          WHERE r.leased_until <= clock_timestamp()
-          ORDER BY r.lane
-          FOR UPDATE OF r SKIP LOCKED
-       ),
-       taken AS (
-         UPDATE relay_lane_leases AS r
-            SET holder = $1, leased_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
-           FROM free
-          WHERE r.lane = free.lane
-         RETURNING r.lane
-       )
-       SELECT c.lane FROM candidates c JOIN taken t USING (lane) ORDER BY c.first_id`,
-      [holder, leaseMs],
-    );
-    const lanes = leased.map((row) => row.lane);
-    if (lanes.length === 0) {
-      return { published: 0, lanes, blocked: [] };
-    }
-    try {
-      const { claimed, blocked } = await this.readLanes(lanes, limit);
-      if (claimed.length > 0) {
-        await whileRenewingLease(
-          leaseMs,
-          () =>
-            this.dataSource.query(
-              `UPDATE relay_lane_leases
-                  SET leased_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
-                WHERE holder = $1`,
-              [holder, leaseMs],
-            ),
-          () => publish(claimed),
-          (error) => {
-            this.logger.warn({ err: error }, 'change-event lane leases not renewed; trying again');
-          },
-        );
-        await this.dataSource.query(
-          `UPDATE change_events SET status = 'published', published_at = clock_timestamp()
-            WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-          [claimed.map((event) => event.rowId)],
-        );
-      }
-      return { published: claimed.length, lanes, blocked };
-    } finally {
-      await this.dataSource
-        .query(`UPDATE relay_lane_leases SET holder = NULL, leased_until = '-infinity' WHERE holder = $1`, [
-          holder,
-        ])
-        .catch(() => undefined);
-    }
-  }
-
-  /** The pending events of leased lanes, each lane in id order, until `limit`; a lane stops at an invalid row. */
-  private async readLanes(
-    lanes: readonly number[],
-    limit: number,
-  ): Promise<{ claimed: ClaimedChangeEvent[]; blocked: BlockedLane[] }> {
-    const claimed: ClaimedChangeEvent[] = [];
-    const blocked: BlockedLane[] = [];
-    for (const lane of lanes) {
-      if (claimed.length >= limit) {
-        break;
-      }
-      const rows = await this.dataSource.query<RawChangeEventRow[]>(
-        // Order by the bigint column, qualified: a bare `id` would sort by the text alias ('111' < '75').
-        `SELECT c.id::text AS id, c.event_id::text AS event_id, c.resource, c.record_id, c.change_type, c.version,
-                c.previous_hash, c.hash, c.changed_fields, c.record, c.provenance, c.occurred_at, c.lane
-           FROM change_events c
-          WHERE c.status = 'pending' AND c.lane = $1
-          ORDER BY c.id
-          LIMIT $2`,
-        [lane, limit - claimed.length],
-      );
-      for (const raw of rows) {
-        const row = toRow(raw);
-        try {
-          const event = buildChangeEvent(row);
-          claimed.push({ rowId: row.id, lane, resource: event.resource, event });
-        } catch (error) {
-          if (!(error instanceof ChangeEventRowError)) {
-            throw error;
-          }
-          blocked.push({ lane, error });
-          break;
-        }
-      }
-    }
-    return { claimed, blocked };
+    return this.outbox.claimAndPublish(limit, leaseMs, ENVELOPE_DECODER, publish);
   }
 
   /**
@@ -219,14 +92,22 @@ export class ChangeEventRepository {
             FOR SHARE
          ),
          inserted AS (
-           INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
-                                      changed_fields, record, provenance, lane)
-           SELECT md5($4 || ':' || p.id || ':' || p.version || ':snapshot:' || $5)::uuid, $4, p.id, 'snapshot',
-                  p.version, NULL, p.content_hash, '{}', p.record, $6::jsonb, ${laneSql('$4', 'p.id')}
-             FROM picked p
-            ORDER BY p.sort_key
-           ON CONFLICT (event_id, replay_key) DO NOTHING
-           RETURNING 1
+           ${insertChangeEventsSql(
+             'picked p',
+             {
+               eventId: `md5($4 || ':' || p.id || ':' || p.version || ':snapshot:' || $5)::uuid`,
+               resource: '$4',
+               recordId: 'p.id',
+               changeType: `'snapshot'`,
+               version: 'p.version',
+               previousHash: 'NULL',
+               hash: 'p.content_hash',
+               changedFields: `'{}'`,
+               record: 'p.record',
+               provenance: '$6::jsonb',
+             },
+             { orderBy: 'p.sort_key', returning: true },
+           )}
          )
          SELECT (SELECT count(*)::int FROM picked) AS selected,
                 (SELECT count(*)::int FROM inserted) AS inserted,
@@ -238,9 +119,7 @@ export class ChangeEventRepository {
         inserted: result?.inserted ?? 0,
         lastId: result?.last_id ?? null,
       };
-      if (batch.inserted > 0) {
-        await manager.query('SELECT pg_notify($1, $2)', [CHANGE_EVENT_CHANNEL, String(batch.inserted)]);
-      }
+      await notifyOutbox(manager, OUTBOX_CHANNELS.changeEvents, batch.inserted);
       return batch;
     });
   }
@@ -255,22 +134,4 @@ export class ChangeEventRepository {
     );
     return row?.count ?? 0;
   }
-}
-
-export function toRow(raw: RawChangeEventRow): ChangeEventRow {
-  return {
-    id: raw.id,
-    eventId: raw.event_id,
-    resource: raw.resource,
-    recordId: raw.record_id,
-    changeType: raw.change_type,
-    version: raw.version,
-    previousHash: raw.previous_hash,
-    hash: raw.hash,
-    changedFields: raw.changed_fields,
-    record: raw.record,
-    provenance: raw.provenance,
-    occurredAt: raw.occurred_at,
-    lane: raw.lane,
-  };
 }

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { type GapToOpen } from '../reconcile/gap.repository';
+import { type GapToOpen } from '../sync-state/gap.repository';
 import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
 import { TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
 import { splitAlertFilters } from '../tango/tango-requests';
-import { type FetchRequest } from './fetch-request';
+import { type FetchRequest } from '../outbox/fetch-request';
 
 /** Pages an alert re-run may read before it is cut short (and a gap opened for the rest). */
 export const ALERT_SWEEP_MAX_PAGES = 50;

@@ -1,6 +1,6 @@
 import { type Provenance } from '../mirror/mirror.repository';
 import { type FetchPriority } from '../tango/request-pacer';
-import { type FetchRequest } from './fetch-request';
+import { type FetchRequest } from '../outbox/fetch-request';
 
 /** Everything asked about one record in one batch (duplicates coalesced). */
 export interface WantedRecord {

@@ -1,5 +1,5 @@
 import { TangoQuotaExhaustedError, type TangoRequestError } from '../tango/tango-errors';
-import { type FailureKind } from './fetch-target.repository';
+import { type FailureKind } from '../sync-state/fetch-failure.repository';
 
 /** The fetcher's retry settings (from FETCHER_* in the configuration). */
 export interface RetrySettings {

@@ -14,7 +14,7 @@ import {
   FETCH_REQUEST_TOPIC,
   type FetchRequest,
   fetchRequestSchema,
-} from './fetch-request';
+} from '../outbox/fetch-request';
 import { FetcherService } from './fetcher.service';
 import { abortableSleep } from '../common/abortable-sleep';
 

@@ -1,27 +1,27 @@
 import { Module } from '@nestjs/common';
-import { MirrorRepository } from '../mirror/mirror.repository';
-import { GapRepository } from '../reconcile/gap.repository';
+import { MirrorModule } from '../mirror/mirror.module';
+import { FetchTargetRelay } from '../outbox/fetch-target-relay';
+import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
 import { AlertSweepRunner } from './alert-sweep-runner';
+import { FetchCommit } from './fetch-commit';
 import { FetchRequestConsumer } from './fetch-request.consumer';
-import { FetchTargetRelay } from './fetch-target-relay';
-import { FetchTargetRepository } from './fetch-target.repository';
+import { FetchStage } from './fetch-stage';
 import { FetcherService } from './fetcher.service';
 import { IndirectResolver } from './indirect-resolver';
 
 /** Fetch targets → Kafka → full records from Tango → mirror tables (with change events). */
 @Module({
-  imports: [TangoModule],
+  imports: [TangoModule, MirrorModule, SyncStateModule],
   providers: [
-    MirrorRepository,
-    FetchTargetRepository,
-    GapRepository,
     IndirectResolver,
     AlertSweepRunner,
+    FetchStage,
+    FetchCommit,
     FetcherService,
     FetchTargetRelay,
     FetchRequestConsumer,
   ],
-  exports: [FetcherService, FetchTargetRelay, FetchTargetRepository, MirrorRepository],
+  exports: [FetcherService, FetchTargetRelay],
 })
 export class FetcherModule {}

@@ -3,7 +3,7 @@ import { type Gauge } from 'prom-client';
 import { familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
-import { GapRepository, type SyncGap } from '../reconcile/gap.repository';
+import { GapRepository, type SyncGap } from '../sync-state/gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
 import { quotaAllowance } from '../reconcile/reconciler.service';
 import { FAMILIES, type FamilyCoverage } from '../common/tango/families';

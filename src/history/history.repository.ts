@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type JsonRecord } from '../common/json';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { CHANGE_EVENT_CHANNEL } from '../events/change-event.repository';
-import { changeEventLaneSql } from '../mirror/mirror.repository';
+import { notifyOutbox, OUTBOX_CHANNELS } from '../outbox/channels';
+import { insertChangeEventsSql } from '../outbox/change-event-outbox';
 
 /** One version of one record, as `record_timeline` gives it. */
 export interface RecordVersion {
@@ -123,15 +123,24 @@ export class HistoryRepository {
            ) f
          ),
          inserted AS (
-           INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
-                                      changed_fields, record, provenance, lane, occurred_at, replay_key)
-           SELECT f.event_id, $1, f.record_id, f.change_type, f.version, f.previous_hash, f.hash,
-                  f.changed_fields, f.record, f.provenance || jsonb_build_object('replayId', $8::text),
-                  ${changeEventLaneSql('$1', 'f.record_id')}, f.valid_from, $8::text
-             FROM picked p JOIN folded f ON f.record_id = p.record_id AND f.version = p.version
-            ORDER BY p.valid_from, p.record_id, p.version
-           ON CONFLICT (event_id, replay_key) DO NOTHING
-           RETURNING 1
+           ${insertChangeEventsSql(
+             'picked p JOIN folded f ON f.record_id = p.record_id AND f.version = p.version',
+             {
+               eventId: 'f.event_id',
+               resource: '$1',
+               recordId: 'f.record_id',
+               changeType: 'f.change_type',
+               version: 'f.version',
+               previousHash: 'f.previous_hash',
+               hash: 'f.hash',
+               changedFields: 'f.changed_fields',
+               record: 'f.record',
+               provenance: `f.provenance || jsonb_build_object('replayId', $8::text)`,
+               occurredAt: 'f.valid_from',
+               replayKey: '$8::text',
+             },
+             { orderBy: 'p.valid_from, p.record_id, p.version', returning: true },
+           )}
          ),
          last AS (
            SELECT valid_from, record_id, version FROM picked ORDER BY valid_from DESC, record_id DESC, version DESC LIMIT 1
@@ -153,9 +162,7 @@ export class HistoryRepository {
         ],
       );
       const inserted = result?.inserted ?? 0;
-      if (inserted > 0) {
-        await manager.query('SELECT pg_notify($1, $2)', [CHANGE_EVENT_CHANNEL, String(inserted)]);
-      }
+      await notifyOutbox(manager, OUTBOX_CHANNELS.changeEvents, inserted);
       const last =
         result?.last_valid_from && result.last_record_id !== null && result.last_version !== null
           ? {

@@ -3,6 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type JsonRecord, type JsonValue } from '../common/json';
 import { type ColumnType, FAMILIES, type FamilyDescriptor } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
+import { notifyOutbox, OUTBOX_CHANNELS } from '../outbox/channels';
+import { insertChangeEventsSql } from '../outbox/change-event-outbox';
 import { contentHash } from './content-hash';
 import { recordIdOf, sourceModifiedAt, typedColumnValues } from './typed-columns';
 
@@ -87,19 +89,8 @@ export interface UpsertOutcome {
   readonly withoutId: number;
 }
 
-/** Number of lanes change events are spread over; one relay publishes a lane at a time, in id order. */
-export const CHANGE_EVENT_LANES = 64;
-
 /** Records per upsert statement: a few hundred keep each statement's synchronous work (serializing) short. */
 export const UPSERT_SLICE = 250;
-
-/**
- * The lane of a record's change events: every writer of `change_events` must use this expression, so all events
- * of one record share a lane (and so leave in order). The mask keeps it non-negative for any hash.
- */
-export function changeEventLaneSql(resourceSql: string, idSql: string): string {
-  return `((hashtext(${resourceSql} || ':' || ${idSql}) & 2147483647) % ${CHANGE_EVENT_LANES})`;
-}
 
 const SQL_TYPE: Readonly<Record<ColumnType, string>> = {
   text: 'text',
@@ -156,11 +147,7 @@ export class MirrorRepository {
       unchanged += slice.unchanged;
       stale += slice.stale;
     }
-    if (changes.length > 0) {
-      await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('change_events', $1)`, [
-        String(changes.length),
-      ]);
-    }
+    await notifyOutbox(manager ?? this.dataSource.manager, OUTBOX_CHANNELS.changeEvents, changes.length);
     return { changes, unchanged, stale, withoutId };
   }
 
@@ -187,12 +174,19 @@ export class MirrorRepository {
           RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at
        ),
        events AS (
-         INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
-                                    changed_fields, record, provenance, lane, occurred_at)
-         SELECT md5($3 || ':' || d.id || ':' || d.version)::uuid, $3, d.id, 'deleted', d.version, d.content_hash, NULL,
-                '{}', NULL, $4::jsonb, ${changeEventLaneSql('$3', 'd.id')}, d.changed_at
-           FROM deleted d
-         ON CONFLICT (event_id, replay_key) DO NOTHING
+         ${insertChangeEventsSql('deleted d', {
+           eventId: `md5($3 || ':' || d.id || ':' || d.version)::uuid`,
+           resource: '$3',
+           recordId: 'd.id',
+           changeType: `'deleted'`,
+           version: 'd.version',
+           previousHash: 'd.content_hash',
+           hash: 'NULL',
+           changedFields: `'{}'`,
+           record: 'NULL',
+           provenance: '$4::jsonb',
+           occurredAt: 'd.changed_at',
+         })}
        ),
        history AS (
          INSERT INTO record_history (resource, record_id, version, event_id, change_type, valid_from,
@@ -205,11 +199,7 @@ export class MirrorRepository {
        SELECT id, version FROM deleted ORDER BY id`,
       [[...ids].sort(), confirmedAt, family, JSON.stringify(provenance)],
     );
-    if (rows.length > 0) {
-      await (manager ?? this.dataSource.manager).query(`SELECT pg_notify('change_events', $1)`, [
-        String(rows.length),
-      ]);
-    }
+    await notifyOutbox(manager ?? this.dataSource.manager, OUTBOX_CHANNELS.changeEvents, rows.length);
     return rows.map((row) => ({ recordId: row.id, changeType: 'deleted', version: row.version }));
   }
 
@@ -427,13 +417,23 @@ function upsertSql(spec: FamilyDescriptor): string {
        WHERE c.change_type IN ('created', 'updated')
     ),
     events AS (
-      INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash, changed_fields,
-                                 record, provenance, lane, occurred_at)
-      SELECT c.event_id, '${spec.family}', c.id, c.change_type, c.version, c.previous_hash, c.hash, c.changed_fields,
-             c.record, c.provenance, ${changeEventLaneSql(`'${spec.family}'`, 'c.id')}, c.changed_at
-        FROM changed c
-       ORDER BY c.id
-      ON CONFLICT (event_id, replay_key) DO NOTHING
+      ${insertChangeEventsSql(
+        'changed c',
+        {
+          eventId: 'c.event_id',
+          resource: `'${spec.family}'`,
+          recordId: 'c.id',
+          changeType: 'c.change_type',
+          version: 'c.version',
+          previousHash: 'c.previous_hash',
+          hash: 'c.hash',
+          changedFields: 'c.changed_fields',
+          record: 'c.record',
+          provenance: 'c.provenance',
+          occurredAt: 'c.changed_at',
+        },
+        { orderBy: 'c.id' },
+      )}
     ),
     history AS (
       INSERT INTO record_history (resource, record_id, version, event_id, change_type, valid_from, source_modified_at,

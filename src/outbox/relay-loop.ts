@@ -9,7 +9,10 @@ export interface RelaySource {
   /** NOTIFY channel that announces new rows. */
   readonly channel: string;
   readonly batchSize: number;
-  /** Claims, publishes and marks one batch in one transaction; returns how many rows it published. */
+  /**
+   * Claims one batch under a lease, publishes it with no transaction open, then marks it (see publishUnderLease);
+   * returns how many rows it published.
+   */
   relayBatch(): Promise<number>;
 }
 

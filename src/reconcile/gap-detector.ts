@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { familyForQueryType } from '../common/tango/families';
 import { TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
-import { type AlertObservation, GapRepository } from './gap.repository';
+import { type AlertObservation, GapRepository } from '../sync-state/gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
 
 const alertSchema = z.looseObject({

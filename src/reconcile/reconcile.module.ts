@@ -3,11 +3,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { BackfillModule } from '../backfill/backfill.module';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { FetcherModule } from '../fetcher/fetcher.module';
+import { MirrorModule } from '../mirror/mirror.module';
+import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
 import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
-import { GapRepository } from './gap.repository';
 import { JobsModule } from '../jobs/jobs.module';
 import { ReconcileScheduler } from './reconcile.scheduler';
 import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
@@ -15,21 +15,20 @@ import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
-  imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule, JobsModule, BackfillModule],
+  imports: [ScheduleModule.forRoot(), TangoModule, MirrorModule, SyncStateModule, JobsModule, BackfillModule],
   providers: [
     {
       provide: RECONCILE_SETTINGS,
       useFactory: (config: AppConfig) => reconcileSettingsFrom(config),
       inject: [APP_CONFIG],
     },
-    GapRepository,
     GapDetector,
     EventTypeCatalog,
     Reconciler,
     ReconcileScheduler,
   ],
   exports: [
-    GapRepository,
+    SyncStateModule,
     GapDetector,
     JobsModule,
     EventTypeCatalog,

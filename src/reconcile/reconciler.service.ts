@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { FAMILIES, familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
-import { FetchTargetRepository, type RetryTarget } from '../fetcher/fetch-target.repository';
+import { FetchTargetOutbox, type RetryTarget } from '../outbox/fetch-target-outbox';
 import { MetricsService } from '../metrics/metrics.service';
-import { type FetchedRecord, fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
+import { type FetchedRecord, fetchedRecord } from '../mirror/mirror.repository';
+import { MirrorWriter } from '../mirror/mirror-writer';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { BackfillService } from '../backfill/backfill.service';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
-import { GapRepository, type SyncGap } from './gap.repository';
+import { GapRepository, type SyncGap } from '../sync-state/gap.repository';
 import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
-import { isLongWindow, planSweeps, type PlannedSweep, type SweepPlan } from './sweep-plan';
+import { type ObservedAlert, planGapSweep, type PlannedSweep, type SweepPlan } from './sweep-plan';
 
 export interface QuotaAllowance {
   /** Requests sweeps may still send in this daily window (Infinity when Tango has not told us its limits). */
@@ -76,11 +76,10 @@ export class Reconciler {
   private running: Promise<ReconcileRunOutcome> | undefined;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly gaps: GapRepository,
     private readonly fetcher: RecordFetcher,
-    private readonly mirror: MirrorRepository,
-    private readonly targets: FetchTargetRepository,
+    private readonly writer: MirrorWriter,
+    private readonly targets: FetchTargetOutbox,
     private readonly budget: TangoRequestBudget,
     private readonly backfills: BackfillService,
     @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
@@ -121,10 +120,7 @@ export class Reconciler {
       await this.gaps.noteSweepIncomplete(gap.id, `paused: ${why}`, 0);
       return { gapId, closed: false, records: 0, changes: 0, requests: 0, why };
     }
-    const alertFilters = new Map(
-      (await this.gaps.latestObservations()).map((o) => [o.alertId, o.filters] as const),
-    );
-    return this.sweepGap(gap, alertFilters, allowance.requests);
+    return this.sweepGap(gap, await this.gaps.latestObservations(), allowance.requests);
   }
 
   /** What sweeps may spend now. */
@@ -137,9 +133,7 @@ export class Reconciler {
     let allowance = await this.allowance();
     let remaining = allowance.requests;
     const open = await this.gaps.openGaps();
-    const alertFilters = new Map(
-      (await this.gaps.latestObservations()).map((o) => [o.alertId, o.filters] as const),
-    );
+    const observations = await this.gaps.latestObservations();
     for (const gap of open) {
       if (allowance.pausedReason !== null || remaining <= 0) {
         const why = allowance.pausedReason ?? 'sweep quota share used up';
@@ -147,7 +141,7 @@ export class Reconciler {
         outcomes.push({ gapId: gap.id, closed: false, records: 0, changes: 0, requests: 0, why });
         continue;
       }
-      const outcome = await this.sweepGap(gap, alertFilters, remaining);
+      const outcome = await this.sweepGap(gap, observations, remaining);
       remaining -= outcome.requests;
       outcomes.push(outcome);
       allowance = await this.allowance();
@@ -177,58 +171,53 @@ export class Reconciler {
     return result;
   }
 
+  /** Repairs one gap: plan (pure), read (Tango), hand long windows to a backfill, commit with the gap's state. */
   private async sweepGap(
     gap: SyncGap,
-    alertFilters: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+    observations: readonly ObservedAlert[],
     budget: number,
   ): Promise<GapSweepOutcome> {
     const handed = await this.gapHandedToBackfill(gap);
     if (handed !== null) {
       return handed;
     }
-    const sweeps: PlannedSweep[] = [];
-    const skipped: string[] = [];
-    if (gap.resource === null) {
-      // Unknown content (a rejected delivery): re-run every known alert, then every family's window.
-      for (const observation of await this.gaps.latestObservations()) {
-        const plan = planSweeps(
-          {
-            resource: familyOf(observation.queryType),
-            rangeStart: gap.rangeStart,
-            rangeEnd: gap.rangeEnd,
-            alertFilters: observation.status === 'active' ? observation.filters : null,
-          },
-          this.settings.overlapSeconds,
-        );
-        sweeps.push(...plan.sweeps.filter((sweep) => sweep.label === 'alert filters'));
-      }
-    }
-    const plan = planSweeps(
-      {
-        resource: gap.resource,
-        rangeStart: gap.rangeStart,
-        rangeEnd: gap.rangeEnd,
-        alertFilters: gap.alertId === null ? null : (alertFilters.get(gap.alertId) ?? null),
-      },
-      this.settings.overlapSeconds,
+    const planned = planGapSweep(gap, observations, familyOf, this.settings.overlapSeconds);
+    const read =
+      planned.unsweepable === null
+        ? await this.readSweeps(gap, planned.sweeps, budget)
+        : { byFamily: new Map<ResourceFamily, FetchedRecord[]>(), requests: 0, why: planned.unsweepable };
+    const why =
+      read.why === null && planned.segmented.length > 0
+        ? await this.handToBackfill(gap, planned.plan, planned.segmented)
+        : read.why;
+    const records = [...read.byFamily.values()].reduce((sum, list) => sum + list.length, 0);
+    const changes = await this.commitSweep(gap, read.byFamily, records, why);
+    const outcome = { gapId: gap.id, closed: why === null, records, changes, requests: read.requests, why };
+    this.logger.log(
+      { ...outcome, cause: gap.cause, resource: gap.resource, alertId: gap.alertId },
+      why === null ? 'gap swept and closed' : 'gap sweep incomplete; gap stays open',
     );
-    // A long window is read as a backfill job (segments in parallel on every worker); short ones right here.
-    const segmented = isLongWindow(plan)
-      ? plan.sweeps.filter((sweep) => sweep.label !== 'alert filters')
-      : [];
-    sweeps.push(...plan.sweeps.filter((sweep) => !segmented.includes(sweep)));
-    if (plan.alertSkipped !== null) {
-      skipped.push(plan.alertSkipped);
-    }
+    return outcome;
+  }
+
+  /**
+   * Reads a gap's sweeps from Tango within the budget (each at most SWEEP_MAX_PAGES pages). `why` says what cut
+   * the reading short (quota share, page limit, a Tango error), or is null when every sweep ran to its end.
+   */
+  private async readSweeps(
+    gap: SyncGap,
+    sweeps: readonly PlannedSweep[],
+    budget: number,
+  ): Promise<{ byFamily: Map<ResourceFamily, FetchedRecord[]>; requests: number; why: string | null }> {
     const byFamily = new Map<ResourceFamily, FetchedRecord[]>();
     let requests = 0;
-    let why: string | null =
-      sweeps.length === 0 && segmented.length === 0
-        ? `nothing can sweep it: ${gap.resource ?? 'the family'} has no date filter in Tango's contract${
-            skipped.length > 0 ? ` and ${skipped.join('; ')}` : ''
-          } (a backfill repairs it)`
-        : null;
-    for (const sweep of why === null ? sweeps : []) {
+    let why: string | null = null;
+    const provenance = {
+      deliveryIds: [],
+      eventTypes: [],
+      alertIds: gap.alertId === null ? [] : [gap.alertId],
+    };
+    for (const sweep of sweeps) {
       const pages = Math.min(this.settings.sweepMaxPages, budget - requests);
       if (pages <= 0) {
         why = 'sweep quota share used up';
@@ -237,17 +226,9 @@ export class Reconciler {
       try {
         const result = await this.fetcher.sweep(sweep.family, sweep.filters, 'sweep', pages);
         requests += result.requests;
+        const reasons = [`reconcile:${gap.cause}:${sweep.label}`];
         const list = byFamily.get(sweep.family) ?? [];
-        for (const item of result.records) {
-          list.push(
-            fetchedRecord(item, {
-              deliveryIds: [],
-              eventTypes: [],
-              alertIds: gap.alertId === null ? [] : [gap.alertId],
-              reasons: [`reconcile:${gap.cause}:${sweep.label}`],
-            }),
-          );
-        }
+        list.push(...result.records.map((item) => fetchedRecord(item, { ...provenance, reasons })));
         byFamily.set(sweep.family, list);
         this.sweptRecords.inc({ resource: sweep.family }, result.records.length);
         if (!result.complete) {
@@ -261,46 +242,36 @@ export class Reconciler {
         break;
       }
     }
-    if (why === null && segmented.length > 0) {
-      why = await this.handToBackfill(gap, plan, segmented);
-    }
-    const records = [...byFamily.values()].reduce((sum, list) => sum + list.length, 0);
-    const changes = await this.dataSource.transaction(async (manager) => {
-      let changed = 0;
-      for (const [family, list] of byFamily) {
-        const upserted = await this.mirror.upsert(family, list, manager);
-        changed += upserted.changes.length;
-        await this.mirror.touchFetchState(
-          family,
-          { succeeded: true, changes: upserted.changes.length, error: null },
-          manager,
-        );
-      }
+    return { byFamily, requests, why };
+  }
+
+  /**
+   * Writes what a sweep read through the mirror writer and, in the same transaction, closes the gap (nothing cut
+   * the sweep short) or notes why it stays open. Returns the changes written.
+   */
+  private async commitSweep(
+    gap: SyncGap,
+    byFamily: ReadonlyMap<ResourceFamily, FetchedRecord[]>,
+    records: number,
+    why: string | null,
+  ): Promise<number> {
+    const writes = [...byFamily].map(([family, upserts]) => ({
+      family,
+      upserts,
+      fetchState: { succeeded: true, error: null },
+    }));
+    const committed = await this.writer.commit(writes, async (manager) => {
       if (why === null) {
         await this.gaps.close(gap.id, 'swept', records, manager);
         await this.gaps.markReconciled(gap.resource, gap.alertId, gap.rangeEnd, manager);
       } else {
         await this.gaps.noteSweepIncomplete(gap.id, why, records, manager);
       }
-      return changed;
     });
     if (why === null) {
       this.gapsClosed.inc({ cause: gap.cause });
     }
-    this.logger.log(
-      {
-        gapId: gap.id,
-        cause: gap.cause,
-        resource: gap.resource,
-        alertId: gap.alertId,
-        records,
-        changes,
-        requests,
-        why,
-      },
-      why === null ? 'gap swept and closed' : 'gap sweep incomplete; gap stays open',
-    );
-    return { gapId: gap.id, closed: why === null, records, changes, requests, why };
+    return committed.results.reduce((sum, result) => sum + result.upserted.changes.length, 0);
   }
 
   /**
@@ -316,7 +287,7 @@ export class Reconciler {
     const records = job.progress.reduce((sum, family) => sum + family.records, 0);
     const changes = job.progress.reduce((sum, family) => sum + family.changes, 0);
     if (job.state === 'done') {
-      await this.dataSource.transaction(async (manager) => {
+      await this.writer.commit([], async (manager) => {
         await this.gaps.close(gap.id, 'swept', records, manager);
         await this.gaps.markReconciled(gap.resource, gap.alertId, gap.rangeEnd, manager);
       });
@@ -376,7 +347,7 @@ export class Reconciler {
         });
       }
     }
-    await this.targets.requeue(targets);
+    await this.targets.enqueue(targets);
     return targets.length;
   }
 }

@@ -73,3 +73,68 @@ export function planSweeps(gap: GapToPlan, overlapSeconds: number): SweepPlan {
 export function isLongWindow(plan: Pick<SweepPlan, 'windowStart' | 'windowEnd'>): boolean {
   return plan.windowEnd.getTime() - plan.windowStart.getTime() > SEGMENTED_SWEEP_MIN_DAYS * 86_400_000;
 }
+
+/** The gap as sweep planning sees it. */
+export interface GapToSweep {
+  readonly resource: ResourceFamily | null;
+  readonly alertId: string | null;
+  readonly rangeStart: Date;
+  readonly rangeEnd: Date;
+}
+
+/** An alert as its latest poll saw it. */
+export interface ObservedAlert {
+  readonly alertId: string;
+  readonly queryType: string;
+  readonly status: string;
+  readonly filters: Readonly<Record<string, unknown>>;
+}
+
+/** How one gap is repaired: sweeps read right away, window sweeps handed to a backfill job, or why neither can. */
+export interface GapSweepPlan {
+  /** Read here, page after page, within the sweep budget. */
+  readonly sweeps: readonly PlannedSweep[];
+  /** Long window sweeps, read as one backfill job over `plan`'s window. */
+  readonly segmented: readonly PlannedSweep[];
+  readonly plan: SweepPlan;
+  /** Why nothing can sweep the gap (no date filter, alert filters unusable), or null. */
+  readonly unsweepable: string | null;
+}
+
+/**
+ * Plans the repair of one gap. A gap of a known family re-runs its alert's filters (when it has an alert and Tango
+ * honours them) and reads the family's date window; a gap without a family (a rejected delivery, content unknown)
+ * also re-runs the filters of every active alert. A window longer than SEGMENTED_SWEEP_MIN_DAYS is handed to a
+ * backfill job; alert re-runs never are.
+ */
+export function planGapSweep(
+  gap: GapToSweep,
+  observations: readonly ObservedAlert[],
+  familyOfQueryType: (queryType: string) => ResourceFamily | null,
+  overlapSeconds: number,
+): GapSweepPlan {
+  const range = { rangeStart: gap.rangeStart, rangeEnd: gap.rangeEnd };
+  const sweeps: PlannedSweep[] = [];
+  if (gap.resource === null) {
+    for (const observation of observations) {
+      const alertFilters = observation.status === 'active' ? observation.filters : null;
+      const rerun = planSweeps(
+        { ...range, resource: familyOfQueryType(observation.queryType), alertFilters },
+        overlapSeconds,
+      );
+      sweeps.push(...rerun.sweeps.filter((sweep) => sweep.label === 'alert filters'));
+    }
+  }
+  const alertFilters =
+    gap.alertId === null ? null : (observations.find((o) => o.alertId === gap.alertId)?.filters ?? null);
+  const plan = planSweeps({ ...range, resource: gap.resource, alertFilters }, overlapSeconds);
+  const segmented = isLongWindow(plan) ? plan.sweeps.filter((sweep) => sweep.label !== 'alert filters') : [];
+  sweeps.push(...plan.sweeps.filter((sweep) => !segmented.includes(sweep)));
+  const unsweepable =
+    sweeps.length === 0 && segmented.length === 0
+      ? `nothing can sweep it: ${gap.resource ?? 'the family'} has no date filter in Tango's contract${
+          plan.alertSkipped === null ? '' : ` and ${plan.alertSkipped}`
+        } (a backfill repairs it)`
+      : null;
+  return { sweeps, segmented, plan, unsweepable };
+}

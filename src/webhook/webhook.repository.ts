@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { type ParsedDelivery, type ParsedEvent, type FetchTarget } from './delivery-parser';
 import { queryPrepared } from '../database/prepared-statement';
 import { pgJson } from './pg-json';
-import { fetchTargetLockOrder } from '../database/lock-order';
+import { hintFetchTargetsSql, notifyFetchTargetsSql } from '../outbox/fetch-target-outbox';
 
 export interface DeliveryToStore {
   readonly deliveryKey: string;
@@ -148,7 +148,7 @@ export class WebhookRepository {
     }));
     const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
       this.dataSource,
-      'webhook-store-deliveries-v4',
+      'webhook-store-deliveries-v5',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset(${input}::jsonb)
            AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
@@ -175,9 +175,7 @@ export class WebhookRepository {
        events AS (${insertEventsSql('fresh', contributions, params)}),
        targets AS (${upsertTargetsSql('fresh', contributions, params)}),
        families AS (${eventFamiliesSql('fresh', contributions, params)}),
-       notified AS (
-         SELECT pg_notify('fetch_targets', n::text) FROM (SELECT count(*) AS n FROM targets) AS c WHERE n > 0
-       )
+       notified AS (${notifyFetchTargetsSql('targets')})
        SELECT position, id::text AS id, duplicate, (SELECT count(*) FROM notified) AS notified FROM stored`,
       params.values,
     );
@@ -365,10 +363,8 @@ function insertEventsSql(fresh: string, rows: readonly DeliveryRows[], params: S
 }
 
 /**
- * Coalescing insert into the outbox: the same record named by several deliveries of the statement becomes one row
- * (hints summed, the newest delivery's reason), and a pending target for it absorbs the hint (counted); when the
- * record's target was already claimed for fetching, a new pending one is created, so the newest change is fetched.
- * Rows are inserted sorted, so concurrent statements lock them in the same order (no deadlocks).
+ * The fetch targets the deliveries name, as the outbox's hint rows (see hintFetchTargetsSql): one row per record a
+ * delivery names, with its hint count and the delivery's primary key.
  */
 function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: SqlParams): string {
   const targets = rows.flatMap((row) =>
@@ -383,30 +379,13 @@ function upsertTargetsSql(fresh: string, rows: readonly DeliveryRows[], params: 
       hints,
     })),
   );
-  // One sort serves both: DISTINCT ON keeps each record's row from the newest delivery (its id kind, kind, reason
-  // and sweep filters), the window sums the hints and spans the deliveries over all of the record's rows. Rows are
-  // written (and locked) in the order every writer of fetch_targets uses (fetchTargetLockOrder), so no two of them
-  // can deadlock.
-  return `INSERT INTO fetch_targets
-            (resource, record_id, id_kind, kind, priority, reason, sweep_spec, hint_count, first_delivery_pk, last_delivery_pk)
-          SELECT DISTINCT ON (${fetchTargetLockOrder('t')})
-                 t.resource, t.record_id, t.id_kind, t.kind, 0, t.reason, t.sweep_spec,
-                 (sum(t.hints) OVER record)::int, min(f.id) OVER record, max(f.id) OVER record
-            FROM jsonb_to_recordset(${params.add(pgJson(targets))}::jsonb)
-              AS t(position int, resource text, record_id text, id_kind text, kind text, reason text, sweep_spec jsonb,
-                   hints int)
-            JOIN ${fresh} AS f ON f.position = t.position
-          WINDOW record AS (PARTITION BY t.resource, t.record_id ORDER BY f.id DESC
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-           ORDER BY ${fetchTargetLockOrder('t')}, f.id DESC
-          ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
-            SET hint_count = fetch_targets.hint_count + EXCLUDED.hint_count,
-                last_hinted_at = clock_timestamp(),
-                last_delivery_pk = EXCLUDED.last_delivery_pk,
-                reason = EXCLUDED.reason,
-                priority = LEAST(fetch_targets.priority, EXCLUDED.priority),
-                sweep_spec = COALESCE(EXCLUDED.sweep_spec, fetch_targets.sweep_spec)
-          RETURNING 1`;
+  return hintFetchTargetsSql(`(
+    SELECT h.resource, h.record_id, h.id_kind, h.kind, h.reason, h.sweep_spec, h.hints, f.id AS delivery_pk
+      FROM jsonb_to_recordset(${params.add(pgJson(targets))}::jsonb)
+        AS h(position int, resource text, record_id text, id_kind text, kind text, reason text, sweep_spec jsonb,
+             hints int)
+      JOIN ${fresh} AS f ON f.position = h.position
+  )`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { type AppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
-import { GapRepository } from '../../src/reconcile/gap.repository';
+import { GapRepository } from '../../src/sync-state/gap.repository';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
 import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import { startPipeline, type Pipeline } from '../support/pipeline-harness';

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
 import { startTestApp, type RunningTestApp } from '../support/test-app';
-import { fetchRequestPartitionSlot } from '../../src/fetcher/fetch-request';
-import { FetchTargetRelay } from '../../src/fetcher/fetch-target-relay';
+import { fetchRequestPartitionSlot } from '../../src/outbox/fetch-request';
+import { FetchTargetRelay } from '../../src/outbox/fetch-target-relay';
 import { ScratchDatabase } from '../support/scratch-database';
 import { testConfig, uniqueSuffix } from '../support/test-config';
 

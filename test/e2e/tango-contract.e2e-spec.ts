@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { canonicalJson } from '../../src/mirror/content-hash';
-import { FetchTargetRepository } from '../../src/fetcher/fetch-target.repository';
+import { FetchFailureRepository } from '../../src/sync-state/fetch-failure.repository';
 import { type FamilyReport, type HealthReport } from '../../src/health/health-report.service';
 import { ReconcileScheduler } from '../../src/reconcile/reconcile.scheduler';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
@@ -205,7 +205,7 @@ describe("the worker when Tango's contract moves or refuses (simulator)", () => 
 
     // Once Tango serves it again, a redrive mirrors it and the family is no longer failing.
     pipeline.sim.control.restoreContractField('forecasts', 'id');
-    await pipeline.app.app.get(FetchTargetRepository).redrive({ resource: 'forecasts', includeOpen: false });
+    await pipeline.app.app.get(FetchFailureRepository).redrive({ resource: 'forecasts', includeOpen: false });
     expect(await waitForMirror(pipeline.db, 'forecasts', truth('forecasts', [id]), 30_000)).toEqual(
       truth('forecasts', [id]),
     );
@@ -223,7 +223,7 @@ describe("the worker when Tango's contract moves or refuses (simulator)", () => 
     expect(failing.rejectedFetches).toMatchObject({ count: 1, lastStatus: 200 });
     // Not retried: one request, not FETCHER_MAX_ATTEMPTS of them.
     expect(requests('GET /api/entities/:id/') - detailsBefore).toBe(1);
-    await pipeline.app.app.get(FetchTargetRepository).redrive({ resource: 'entities', includeOpen: false });
+    await pipeline.app.app.get(FetchFailureRepository).redrive({ resource: 'entities', includeOpen: false });
     expect(await waitForMirror(pipeline.db, 'entities', truth('entities', [id]), 30_000)).toEqual(
       truth('entities', [id]),
     );

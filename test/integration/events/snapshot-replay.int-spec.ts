@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { ChangeEventRelay } from '../../../src/events/change-event-relay';
+import { ChangeEventOutbox } from '../../../src/outbox/change-event-outbox';
 import { ChangeEventRepository } from '../../../src/events/change-event.repository';
 import { SnapshotReplayService } from '../../../src/events/snapshot-replay.service';
 import { contentHash } from '../../../src/mirror/content-hash';
@@ -71,7 +72,7 @@ describe('snapshot replay from the mirror', () => {
     await db.initialize();
     await db.runMigrations({ transaction: 'each' });
     mirror = new MirrorRepository(db);
-    replays = new SnapshotReplayService(new ChangeEventRepository(db));
+    replays = new SnapshotReplayService(new ChangeEventRepository(db, new ChangeEventOutbox(db)));
     replica = await startReplica(
       { databaseUrl: scratch.url, topicPrefix, applicationName: `replay-relay-${uniqueSuffix()}` },
       ChangeEventRelay,

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { type JsonRecord } from '../../../src/common/json';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { buildChangeEvent } from '../../../src/events/change-event.envelope';
-import { type RawChangeEventRow, toRow } from '../../../src/events/change-event.repository';
+import { type RawChangeEventRow, toRow } from '../../../src/outbox/change-event-outbox';
 import { HistoryReplayService } from '../../../src/history/history-replay.service';
 import { HistoryRepository } from '../../../src/history/history.repository';
 import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';

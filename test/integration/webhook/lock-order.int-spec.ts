@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
-import { FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
+import { FetchTargetOutbox } from '../../../src/outbox/fetch-target-outbox';
 import { MirrorRepository } from '../../../src/mirror/mirror.repository';
 import { parseDelivery } from '../../../src/webhook/delivery-parser';
 import { type DeliveryToStore, WebhookRepository } from '../../../src/webhook/webhook.repository';
@@ -51,14 +51,14 @@ describe('lock order between webhook ingest and the fetcher', () => {
   let scratch: ScratchDatabase;
   let close: () => Promise<void>;
   let ingest: WebhookRepository;
-  let targets: FetchTargetRepository;
+  let targets: FetchTargetOutbox;
   let mirror: MirrorRepository;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
     ({ dataSource, scratch, close } = await ScratchDatabase.migrated('lock_order', 6));
     ingest = new WebhookRepository(dataSource);
-    targets = new FetchTargetRepository(dataSource);
+    targets = new FetchTargetOutbox(dataSource);
     mirror = new MirrorRepository(dataSource);
   });
 
@@ -66,7 +66,7 @@ describe('lock order between webhook ingest and the fetcher', () => {
     await close();
   });
 
-  function retry(recordId: string): Parameters<FetchTargetRepository['requeue']>[0][number] {
+  function retry(recordId: string): Parameters<FetchTargetOutbox['enqueue']>[0][number] {
     return {
       resource: 'contracts',
       recordId,
@@ -83,11 +83,11 @@ describe('lock order between webhook ingest and the fetcher', () => {
   it('lets a fetcher transaction holding its family state and an ingest statement hinting its records both commit', async () => {
     for (let round = 0; round < 20; round += 1) {
       const [a, b] = [key(), key()].sort();
-      await targets.requeue([retry(a!), retry(b!)]);
+      await targets.enqueue([retry(a!), retry(b!)]);
       const fetcher = dataSource.transaction(async (manager) => {
         await mirror.touchFetchState('contracts', { succeeded: true, changes: 0, error: null }, manager);
         await sleep(30);
-        await targets.requeue([retry(a!), retry(b!)], manager);
+        await targets.enqueue([retry(a!), retry(b!)], manager);
         await sleep(30);
       });
       await sleep(10);
@@ -106,7 +106,7 @@ describe('lock order between webhook ingest and the fetcher', () => {
       const results = await Promise.all([
         ingest.storeDeliveries([deliveryHinting(keys)]),
         ingest.storeDeliveries([deliveryHinting([...keys].reverse())]),
-        targets.requeue(keys.map(retry)),
+        targets.enqueue(keys.map(retry)),
       ]);
       expect(results[0][0]?.outcome).toBe('stored');
       expect(results[1][0]?.outcome).toBe('stored');

@@ -1,6 +1,6 @@
 import { coalesce, staleRecords } from '../../../src/fetcher/fetch-batch';
 import { decideFailure, retryDelayMs, splitNotFound } from '../../../src/fetcher/fetch-policy';
-import { type FetchRequest } from '../../../src/fetcher/fetch-request';
+import { type FetchRequest } from '../../../src/outbox/fetch-request';
 import { TangoQuotaExhaustedError, TangoRequestError } from '../../../src/tango/tango-errors';
 
 const SETTINGS = { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 10_000 };

@@ -12,7 +12,7 @@ import { type HealthStatus } from '../../../src/health/health-status';
 import { type GlobalGaugeLease } from '../../../src/jobs/global-gauge-lease';
 import { type JobRunRepository } from '../../../src/jobs/job-runs.repository';
 import { MetricsService } from '../../../src/metrics/metrics.service';
-import { type GapRepository } from '../../../src/reconcile/gap.repository';
+import { type GapRepository } from '../../../src/sync-state/gap.repository';
 import { type ReconcileSettings } from '../../../src/reconcile/reconcile-settings';
 import { type FamilyShapes } from '../../../src/tango/family-shapes';
 import { type TangoRequestBudget } from '../../../src/tango/request-budget';

@@ -10,8 +10,8 @@ import {
   type ClaimedChangeEvent,
   type ClaimResult,
 } from '../../../src/events/change-event.repository';
-import { FetchTargetRelay } from '../../../src/fetcher/fetch-target-relay';
-import { type ClaimedTarget, type FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
+import { FetchTargetRelay } from '../../../src/outbox/fetch-target-relay';
+import { type ClaimedTarget, type FetchTargetOutbox } from '../../../src/outbox/fetch-target-outbox';
 import { type KafkaAdapter } from '../../../src/kafka/kafka-adapter';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { relayLagObserver } from '../../../src/outbox/relay-loop';
@@ -136,12 +136,12 @@ describe('tango_sync_relay_lag_seconds', () => {
       claimAndPublish: async (
         _limit: number,
         _leaseMs: number,
-        publish: (targets: ClaimedTarget[]) => Promise<void>,
+        publish: (targets: readonly ClaimedTarget[]) => Promise<void>,
       ) => {
         await publish(claimed);
         return claimed.length;
       },
-    } as unknown as FetchTargetRepository;
+    } as unknown as FetchTargetOutbox;
     const relay = new FetchTargetRelay(repository, kafka, {} as PostgresNotifications, config, metrics);
     await relay.relayBatch();
     const text = await metrics.registry.metrics();

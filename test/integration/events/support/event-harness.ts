@@ -7,6 +7,7 @@ import { type AppConfig } from '../../../../src/config/app-config';
 import { buildDataSourceOptions } from '../../../../src/database/data-source-options';
 import { PostgresNotifications } from '../../../../src/database/postgres-notifications';
 import { type ChangeEventRelay } from '../../../../src/events/change-event-relay';
+import { ChangeEventOutbox } from '../../../../src/outbox/change-event-outbox';
 import { ChangeEventRepository } from '../../../../src/events/change-event.repository';
 import { type ChangeEvent } from '../../../../src/events/change-event.schema';
 import { KafkaAdapter } from '../../../../src/kafka/kafka-adapter';
@@ -64,7 +65,7 @@ export async function startReplica<R extends ChangeEventRelay>(
   await kafka.onModuleInit();
   await kafka.whenConnected();
   const notifications = new PostgresNotifications(config);
-  const repository = new ChangeEventRepository(dataSource);
+  const repository = new ChangeEventRepository(dataSource, new ChangeEventOutbox(dataSource));
   const relay = new Relay(repository, kafka, notifications, config, new MetricsService());
   return {
     config,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ResourceFamily } from '../../../../src/common/tango/resource-family';
-import { type ChangeEventRow } from '../../../../src/events/change-event.envelope';
+import { type ChangeEventRow } from '../../../../src/outbox/change-event-outbox';
 import { changeEventSchemaFileName } from '../../../../src/events/change-event.json-schema';
 import { type JsonSchema } from './json-schema-subset';
 

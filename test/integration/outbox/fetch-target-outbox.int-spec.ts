@@ -3,15 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
-import { type ClaimedTarget, FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
+import { type ClaimedTarget, FetchTargetOutbox } from '../../../src/outbox/fetch-target-outbox';
+import { FetchFailureRepository } from '../../../src/sync-state/fetch-failure.repository';
 import { ScratchDatabase } from '../../support/scratch-database';
 
 const LEASE_MS = 60_000;
 
-describe('FetchTargetRepository against Postgres', () => {
+describe('FetchTargetOutbox (and failed fetches) against Postgres', () => {
   let scratch: ScratchDatabase;
   let dataSource: DataSource;
-  let repository: FetchTargetRepository;
+  let repository: FetchTargetOutbox;
+  let failures: FetchFailureRepository;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -26,7 +28,8 @@ describe('FetchTargetRepository against Postgres', () => {
     );
     await dataSource.initialize();
     await dataSource.runMigrations();
-    repository = new FetchTargetRepository(dataSource);
+    repository = new FetchTargetOutbox(dataSource);
+    failures = new FetchFailureRepository(dataSource, repository);
   });
 
   afterAll(async () => {
@@ -49,10 +52,14 @@ describe('FetchTargetRepository against Postgres', () => {
     const published: string[] = [];
     const relay = async (): Promise<void> => {
       for (;;) {
-        const count = await repository.claimAndPublish(25, LEASE_MS, async (targets: ClaimedTarget[]) => {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          published.push(...targets.map((target) => target.request.recordId));
-        });
+        const count = await repository.claimAndPublish(
+          25,
+          LEASE_MS,
+          async (targets: readonly ClaimedTarget[]) => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            published.push(...targets.map((target) => target.request.recordId));
+          },
+        );
         if (count === 0) {
           return;
         }
@@ -105,7 +112,7 @@ describe('FetchTargetRepository against Postgres', () => {
 
   it('holds requeued targets back until not_before, and re-drives dead letters as live targets', async () => {
     const id = `CONT_AWD_${randomUUID()}`;
-    await repository.requeue([
+    await repository.enqueue([
       {
         resource: 'contracts',
         recordId: id,
@@ -126,7 +133,7 @@ describe('FetchTargetRepository against Postgres', () => {
     expect(claimed).toBe(0);
 
     const dead = `CONT_AWD_${randomUUID()}`;
-    await repository.recordFailures([
+    await failures.recordFailures([
       {
         resource: 'contracts',
         recordId: dead,
@@ -138,7 +145,7 @@ describe('FetchTargetRepository against Postgres', () => {
         sweep: null,
       },
     ]);
-    expect(await repository.redrive({ resource: 'contracts', includeOpen: false })).toBe(1);
+    expect(await failures.redrive({ resource: 'contracts', includeOpen: false })).toBe(1);
     const rows = await dataSource.query<{ status: string; priority: number }[]>(
       `SELECT status, priority FROM fetch_targets WHERE record_id = $1`,
       [dead],
@@ -149,7 +156,7 @@ describe('FetchTargetRepository against Postgres', () => {
       [dead],
     );
     expect(failure[0]).toEqual({ dead_lettered_at: null, redriven_at: expect.any(Date) });
-    expect(await repository.redrive({ resource: 'contracts', includeOpen: false })).toBe(0);
+    expect(await failures.redrive({ resource: 'contracts', includeOpen: false })).toBe(0);
   });
 
   /** What webhook ingest does to a pending target: coalesce a new hint into it (see WebhookRepository). */
@@ -172,7 +179,7 @@ describe('FetchTargetRepository against Postgres', () => {
     const [first, second] = await addTargets(2);
     const waits: number[] = [];
     const published: string[] = [];
-    const mine = (targets: ClaimedTarget[]): string[] =>
+    const mine = (targets: readonly ClaimedTarget[]): string[] =>
       targets.map((target) => target.request.recordId).filter((id) => id === first || id === second);
     await repository.claimAndPublish(10, LEASE_MS, async (targets) => {
       published.push(...mine(targets));
@@ -236,7 +243,7 @@ describe('FetchTargetRepository against Postgres', () => {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const cutOffRepository = new FetchTargetRepository(cutOffDataSource);
+    const cutOffRepository = new FetchTargetOutbox(cutOffDataSource);
     let finishFirst: () => void = () => undefined;
     const firstSent: string[] = [];
     const stuck = cutOffRepository.claimAndPublish(10, 300, async (targets) => {

@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { parseConfig } from '../../../src/config/app-config';
 import { type PostgresNotifications } from '../../../src/database/postgres-notifications';
-import { fetchRequestPartitionSlot } from '../../../src/fetcher/fetch-request';
-import { FetchTargetRelay } from '../../../src/fetcher/fetch-target-relay';
-import { type ClaimedTarget, type FetchTargetRepository } from '../../../src/fetcher/fetch-target.repository';
+import { fetchRequestPartitionSlot } from '../../../src/outbox/fetch-request';
+import { FetchTargetRelay } from '../../../src/outbox/fetch-target-relay';
+import { type ClaimedTarget, type FetchTargetOutbox } from '../../../src/outbox/fetch-target-outbox';
 import { type KafkaAdapter } from '../../../src/kafka/kafka-adapter';
 import { type OutgoingMessage } from '../../../src/kafka/kafka.types';
 import { MetricsService } from '../../../src/metrics/metrics.service';
@@ -62,14 +62,14 @@ describe('fetch-request partitioning', () => {
       claimAndPublish: async (
         _limit: number,
         _leaseMs: number,
-        publish: (targets: ClaimedTarget[]) => Promise<void>,
+        publish: (targets: readonly ClaimedTarget[]) => Promise<void>,
       ) => {
         await publish(claimed);
         return claimed.length;
       },
     };
     const relay = new FetchTargetRelay(
-      repository as unknown as FetchTargetRepository,
+      repository as unknown as FetchTargetOutbox,
       kafka as unknown as KafkaAdapter,
       {} as PostgresNotifications,
       parseConfig({
