@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module';
 import { ChangeEventRelay } from './change-event-relay';
 import { ChangeEventRepository } from './change-event.repository';
 import { SnapshotReplayService } from './snapshot-replay.service';
@@ -8,6 +9,7 @@ import { SnapshotReplayService } from './snapshot-replay.service';
  * For the command-line tools, whose module has no KafkaModule.
  */
 @Module({
+  imports: [OutboxModule],
   providers: [ChangeEventRepository, SnapshotReplayService],
   exports: [ChangeEventRepository, SnapshotReplayService],
 })
