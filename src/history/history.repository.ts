@@ -103,64 +103,16 @@ export class HistoryRepository {
           last_record_id: string | null;
           last_version: number | null;
         }[]
-      >(
-        `WITH picked AS (
-           SELECT h.record_id, h.version, h.valid_from FROM record_history h
-            WHERE h.resource = $1 AND h.valid_from >= $2 AND h.valid_from < $3
-              AND ($4::timestamptz IS NULL OR (h.valid_from, h.record_id, h.version) > ($4::timestamptz, $5::text, $6::int))
-            ORDER BY h.valid_from, h.record_id, h.version
-            LIMIT $7
-         ),
-         folded AS (
-           -- Each picked record's versions rebuilt from its patches (up to the newest picked one).
-           SELECT f.* FROM (SELECT record_id, max(version) AS upto FROM picked GROUP BY record_id) r
-           CROSS JOIN LATERAL (
-             SELECT h.record_id, h.version, h.event_id, h.change_type, h.previous_hash, h.hash, h.changed_fields,
-                    h.provenance, h.valid_from,
-                    tango_fold(h.patch, h.removed_fields, h.is_full) OVER (ORDER BY h.version) AS record
-               FROM record_history h
-              WHERE h.resource = $1 AND h.record_id = r.record_id AND h.version <= r.upto
-           ) f
-         ),
-         inserted AS (
-           ${insertChangeEventsSql(
-             'picked p JOIN folded f ON f.record_id = p.record_id AND f.version = p.version',
-             {
-               eventId: 'f.event_id',
-               resource: '$1',
-               recordId: 'f.record_id',
-               changeType: 'f.change_type',
-               version: 'f.version',
-               previousHash: 'f.previous_hash',
-               hash: 'f.hash',
-               changedFields: 'f.changed_fields',
-               record: 'f.record',
-               provenance: `f.provenance || jsonb_build_object('replayId', $8::text)`,
-               occurredAt: 'f.valid_from',
-               replayKey: '$8::text',
-             },
-             { orderBy: 'p.valid_from, p.record_id, p.version', returning: true },
-           )}
-         ),
-         last AS (
-           SELECT valid_from, record_id, version FROM picked ORDER BY valid_from DESC, record_id DESC, version DESC LIMIT 1
-         )
-         SELECT (SELECT count(*)::int FROM picked) AS selected,
-                (SELECT count(*)::int FROM inserted) AS inserted,
-                (SELECT valid_from::text FROM last) AS last_valid_from,
-                (SELECT record_id FROM last) AS last_record_id,
-                (SELECT version FROM last) AS last_version`,
-        [
-          family,
-          window.from,
-          window.to,
-          window.after?.validFrom ?? null,
-          window.after?.recordId ?? null,
-          window.after?.version ?? null,
-          window.limit,
-          window.replayId,
-        ],
-      );
+      >(REPLAY_BATCH_SQL, [
+        family,
+        window.from,
+        window.to,
+        window.after?.validFrom ?? null,
+        window.after?.recordId ?? null,
+        window.after?.version ?? null,
+        window.limit,
+        window.replayId,
+      ]);
       const inserted = result?.inserted ?? 0;
       await notifyOutbox(manager, OUTBOX_CHANNELS.changeEvents, inserted);
       const last =
@@ -176,3 +128,54 @@ export class HistoryRepository {
     });
   }
 }
+
+/**
+ * The next history rows of a replay window (after the keyset cursor), each rebuilt from its patches, written into
+ * the change-event outbox again under the replay id.
+ */
+const REPLAY_BATCH_SQL = `WITH picked AS (
+   SELECT h.record_id, h.version, h.valid_from FROM record_history h
+    WHERE h.resource = $1 AND h.valid_from >= $2 AND h.valid_from < $3
+      AND ($4::timestamptz IS NULL OR (h.valid_from, h.record_id, h.version) > ($4::timestamptz, $5::text, $6::int))
+    ORDER BY h.valid_from, h.record_id, h.version
+    LIMIT $7
+ ),
+ folded AS (
+   -- Each picked record's versions rebuilt from its patches (up to the newest picked one).
+   SELECT f.* FROM (SELECT record_id, max(version) AS upto FROM picked GROUP BY record_id) r
+   CROSS JOIN LATERAL (
+     SELECT h.record_id, h.version, h.event_id, h.change_type, h.previous_hash, h.hash, h.changed_fields,
+            h.provenance, h.valid_from,
+            tango_fold(h.patch, h.removed_fields, h.is_full) OVER (ORDER BY h.version) AS record
+       FROM record_history h
+      WHERE h.resource = $1 AND h.record_id = r.record_id AND h.version <= r.upto
+   ) f
+ ),
+ inserted AS (
+   ${insertChangeEventsSql(
+     'picked p JOIN folded f ON f.record_id = p.record_id AND f.version = p.version',
+     {
+       eventId: 'f.event_id',
+       resource: '$1',
+       recordId: 'f.record_id',
+       changeType: 'f.change_type',
+       version: 'f.version',
+       previousHash: 'f.previous_hash',
+       hash: 'f.hash',
+       changedFields: 'f.changed_fields',
+       record: 'f.record',
+       provenance: `f.provenance || jsonb_build_object('replayId', $8::text)`,
+       occurredAt: 'f.valid_from',
+       replayKey: '$8::text',
+     },
+     { orderBy: 'p.valid_from, p.record_id, p.version', returning: true },
+   )}
+ ),
+ last AS (
+   SELECT valid_from, record_id, version FROM picked ORDER BY valid_from DESC, record_id DESC, version DESC LIMIT 1
+ )
+ SELECT (SELECT count(*)::int FROM picked) AS selected,
+        (SELECT count(*)::int FROM inserted) AS inserted,
+        (SELECT valid_from::text FROM last) AS last_valid_from,
+        (SELECT record_id FROM last) AS last_record_id,
+        (SELECT version FROM last) AS last_version`;

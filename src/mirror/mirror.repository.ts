@@ -332,46 +332,52 @@ function historyFullSql(row: string): string {
 
 /**
  * One statement: the old rows (for diffs), the upsert gated on fetch time and source modification time, and the
- * change events of the rows whose content changed. Unchanged records only move `fetched_at`.
+ * change events and history rows of the rows whose content changed. Unchanged records only move `fetched_at`.
  */
 function upsertSql(spec: FamilyDescriptor): string {
-  const typed = spec.columns.map((column) => column.name);
-  const inputColumns = [
-    'id',
-    'record',
-    'hash',
-    'fetched_at',
-    'source_modified_at',
-    'provenance',
-    ...typed.map((name) => `c_${name}`),
-  ];
-  const inputTypes = [
-    'text',
-    'text',
-    'text',
-    'timestamptz',
-    'timestamptz',
-    'text',
-    ...spec.columns.map(() => 'text'),
-  ];
-  const unnestArgs = inputTypes.map((type, index) => `$${index + 1}::${type}[]`).join(', ');
-  const changed = '(m.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR m.deleted_at IS NOT NULL)';
-  const keep = (column: string): string =>
-    `${column} = CASE WHEN ${changed} THEN EXCLUDED.${column} ELSE m.${column} END`;
   return `
-    WITH input AS (
-      SELECT * FROM unnest(${unnestArgs}) AS i(${inputColumns.join(', ')})
-    ),
+    WITH input AS (${inputCte(spec)}),
     old AS (
       SELECT m.${spec.idField}::text AS id, m.record, m.content_hash, m.deleted_at, m.fetched_at, m.source_modified_at
         FROM ${spec.table} m
         JOIN input i ON m.${spec.idField} = i.id::${spec.idType}
     ),
-    upserted AS (
+    upserted AS (${upsertedCte(spec)}),
+    classified AS (${CLASSIFIED_CTE}),
+    changed AS (${changedCte(spec)}),
+    events AS (${eventsCte(spec)}),
+    history AS (${historyCte(spec)})
+    SELECT id, change_type, version FROM classified ORDER BY id`;
+}
+
+/** The statement's input: one row per record, from parallel arrays (typed columns as text, cast on insert). */
+function inputCte(spec: FamilyDescriptor): string {
+  const columns = [
+    ['id', 'text'],
+    ['record', 'text'],
+    ['hash', 'text'],
+    ['fetched_at', 'timestamptz'],
+    ['source_modified_at', 'timestamptz'],
+    ['provenance', 'text'],
+    ...spec.columns.map((column) => [`c_${column.name}`, 'text']),
+  ] as const;
+  const unnestArgs = columns.map(([, type], index) => `$${index + 1}::${type}[]`).join(', ');
+  return `SELECT * FROM unnest(${unnestArgs}) AS i(${columns.map(([name]) => name).join(', ')})`;
+}
+
+/** The upsert: content, typed columns and version change only when the hash does; an older fetch never wins. */
+function upsertedCte(spec: FamilyDescriptor): string {
+  const typed = spec.columns.map((column) => column.name);
+  const typedList = typed.map((name) => `${name}, `).join('');
+  const typedValues = spec.columns.map((column) => `i.c_${column.name}::${SQL_TYPE[column.type]}, `).join('');
+  const changed = '(m.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR m.deleted_at IS NOT NULL)';
+  const keep = (column: string): string =>
+    `${column} = CASE WHEN ${changed} THEN EXCLUDED.${column} ELSE m.${column} END`;
+  return `
       INSERT INTO ${spec.table} AS m
-        (${spec.idField}, ${typed.join(', ')}${typed.length > 0 ? ', ' : ''}record, content_hash, version, fetched_at,
-         changed_at, source_modified_at, deleted_at)
-      SELECT i.id::${spec.idType}, ${spec.columns.map((column) => `i.c_${column.name}::${SQL_TYPE[column.type]}`).join(', ')}${typed.length > 0 ? ', ' : ''}
+        (${spec.idField}, ${typedList}record, content_hash, version, fetched_at, changed_at, source_modified_at,
+         deleted_at)
+      SELECT i.id::${spec.idType}, ${typedValues}
              i.record::jsonb, i.hash, 1, i.fetched_at, clock_timestamp(), i.source_modified_at, NULL
         FROM input i
        ORDER BY i.id
@@ -384,11 +390,13 @@ function upsertSql(spec: FamilyDescriptor): string {
       WHERE EXCLUDED.fetched_at >= m.fetched_at
         AND (EXCLUDED.source_modified_at IS NULL OR m.source_modified_at IS NULL
              OR EXCLUDED.source_modified_at >= m.source_modified_at)
-      RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at
-    ),
-    classified AS (
-      SELECT i.id, i.record, i.provenance, u.version, u.content_hash AS hash, o.content_hash AS previous_hash, o.record AS previous_record,
-             u.changed_at, u.source_modified_at, o.deleted_at AS previous_deleted_at,
+      RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at`;
+}
+
+/** What happened to each input record: stale (an older fetch), created, updated or unchanged. */
+const CLASSIFIED_CTE = `
+      SELECT i.id, i.record, i.provenance, u.version, u.content_hash AS hash, o.content_hash AS previous_hash,
+             o.record AS previous_record, u.changed_at, u.source_modified_at, o.deleted_at AS previous_deleted_at,
              CASE
                WHEN u.id IS NULL THEN 'stale'
                WHEN o.id IS NULL THEN 'created'
@@ -397,9 +405,11 @@ function upsertSql(spec: FamilyDescriptor): string {
              END AS change_type
         FROM input i
         LEFT JOIN upserted u ON u.id = i.id
-        LEFT JOIN old o ON o.id = i.id
-    ),
-    changed AS (
+        LEFT JOIN old o ON o.id = i.id`;
+
+/** The created and updated records, with their event id, the top-level fields that changed and the history form. */
+function changedCte(spec: FamilyDescriptor): string {
+  return `
       SELECT c.id, c.change_type, c.version, c.previous_hash, c.hash, c.changed_at, c.source_modified_at,
              md5('${spec.family}:' || c.id || ':' || c.version)::uuid AS event_id,
              ${historyFullSql('c')} AS is_full,
@@ -414,28 +424,33 @@ function upsertSql(spec: FamilyDescriptor): string {
                ORDER BY k
              ) AS changed_fields
         FROM classified c
-       WHERE c.change_type IN ('created', 'updated')
-    ),
-    events AS (
-      ${insertChangeEventsSql(
-        'changed c',
-        {
-          eventId: 'c.event_id',
-          resource: `'${spec.family}'`,
-          recordId: 'c.id',
-          changeType: 'c.change_type',
-          version: 'c.version',
-          previousHash: 'c.previous_hash',
-          hash: 'c.hash',
-          changedFields: 'c.changed_fields',
-          record: 'c.record',
-          provenance: 'c.provenance',
-          occurredAt: 'c.changed_at',
-        },
-        { orderBy: 'c.id' },
-      )}
-    ),
-    history AS (
+       WHERE c.change_type IN ('created', 'updated')`;
+}
+
+/** Each change's event, through the outbox's one writer. */
+function eventsCte(spec: FamilyDescriptor): string {
+  return insertChangeEventsSql(
+    'changed c',
+    {
+      eventId: 'c.event_id',
+      resource: `'${spec.family}'`,
+      recordId: 'c.id',
+      changeType: 'c.change_type',
+      version: 'c.version',
+      previousHash: 'c.previous_hash',
+      hash: 'c.hash',
+      changedFields: 'c.changed_fields',
+      record: 'c.record',
+      provenance: 'c.provenance',
+      occurredAt: 'c.changed_at',
+    },
+    { orderBy: 'c.id' },
+  );
+}
+
+/** Each change's history row: the whole record, or the patch of the fields that changed and those removed. */
+function historyCte(spec: FamilyDescriptor): string {
+  return `
       INSERT INTO record_history (resource, record_id, version, event_id, change_type, valid_from, source_modified_at,
                                   previous_hash, hash, changed_fields, is_full, patch, removed_fields, provenance)
       SELECT '${spec.family}', c.id, c.version, c.event_id, c.change_type, c.changed_at, c.source_modified_at,
@@ -448,7 +463,5 @@ function upsertSql(spec: FamilyDescriptor): string {
              c.provenance
         FROM changed c
        ORDER BY c.id
-      ON CONFLICT DO NOTHING
-    )
-    SELECT id, change_type, version FROM classified ORDER BY id`;
+      ON CONFLICT DO NOTHING`;
 }

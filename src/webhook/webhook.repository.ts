@@ -93,108 +93,15 @@ export class WebhookRepository {
     if (deliveries.length === 0) {
       return [];
     }
-    const unique = new Map<string, { delivery: DeliveryToStore; targets: TargetRow[]; copies: number }>();
-    for (const delivery of deliveries) {
-      const seen = unique.get(delivery.deliveryKey);
-      if (seen === undefined) {
-        unique.set(delivery.deliveryKey, {
-          delivery,
-          targets: mergeTargets(delivery.parsed.events),
-          copies: 1,
-        });
-      } else {
-        seen.copies += 1;
-      }
-    }
-    // Sorted by key, so concurrent statements that meet on the same delivery lock it in the same order.
-    const rows = [...unique.values()]
-      .sort((a, b) => compareText(a.delivery.deliveryKey, b.delivery.deliveryKey))
-      .map((row, index) => ({ ...row, position: index + 1 }));
+    const rows = uniqueDeliveries(deliveries);
     const params = new SqlParams();
-    // All raw bodies travel in one binary parameter, cut apart by (1-based) offset, so the statement text never
-    // changes with the batch size and its prepared plan is reused.
-    const offsets: number[] = [];
-    rows.reduce((offset, row) => {
-      offsets.push(offset);
-      return offset + row.delivery.rawBody.length;
-    }, 1);
-    const input = params.add(
-      pgJson(
-        rows.map(({ delivery, targets, copies, position }) => ({
-          position,
-          body_offset: offsets[position - 1],
-          body_length: delivery.rawBody.length,
-          delivery_key: delivery.deliveryKey,
-          delivery_id: delivery.parsed.deliveryId,
-          body_sha256: delivery.bodySha256,
-          headers: delivery.headers,
-          received_at: delivery.receivedAt.toISOString(),
-          tango_timestamp: delivery.parsed.tangoTimestamp,
-          format: delivery.parsed.format,
-          status: delivery.parsed.status,
-          problems: allProblems(delivery.parsed),
-          event_count: delivery.parsed.events.length,
-          target_count: targets.length,
-          verified_by: delivery.verifiedBy,
-          extra_copies: copies - 1,
-        })),
-      ),
-    );
-    const bodies = params.add(Buffer.concat(rows.map((row) => row.delivery.rawBody)));
-    const contributions = rows.map((row) => ({
-      position: row.position,
-      events: row.delivery.parsed.events,
-      targets: row.targets,
-    }));
     const stored = await queryPrepared<{ position: number; id: string; duplicate: boolean }>(
       this.dataSource,
       'webhook-store-deliveries-v5',
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
-           AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
-                received_at timestamptz, tango_timestamp timestamptz, format text, status text, problems jsonb,
-                event_count int, target_count int, verified_by text, extra_copies int)
-       ),
-       delivery AS (
-         INSERT INTO webhook_deliveries
-           (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp, format, status,
-            problems, event_count, target_count, verified_by, duplicate_count, last_duplicate_at)
-         SELECT d.delivery_key, d.delivery_id, d.body_sha256,
-                substring(${bodies}::bytea FROM d.body_offset FOR d.body_length), d.headers, d.received_at, d.tango_timestamp,
-                d.format, d.status, d.problems, d.event_count, d.target_count, d.verified_by, d.extra_copies,
-                CASE WHEN d.extra_copies > 0 THEN clock_timestamp() END
-           FROM input AS d
-          ORDER BY d.position
-         ON CONFLICT (delivery_key) DO UPDATE
-           SET duplicate_count = webhook_deliveries.duplicate_count + 1 + EXCLUDED.duplicate_count,
-               last_duplicate_at = clock_timestamp()
-         RETURNING id, delivery_key, delivery_id, received_at, tango_timestamp, (xmax <> 0) AS duplicate
-       ),
-       stored AS (SELECT i.position, x.* FROM delivery AS x JOIN input AS i USING (delivery_key)),
-       fresh AS (SELECT * FROM stored WHERE NOT duplicate),
-       events AS (${insertEventsSql('fresh', contributions, params)}),
-       targets AS (${upsertTargetsSql('fresh', contributions, params)}),
-       families AS (${eventFamiliesSql('fresh', contributions, params)}),
-       notified AS (${notifyFetchTargetsSql('targets')})
-       SELECT position, id::text AS id, duplicate, (SELECT count(*) FROM notified) AS notified FROM stored`,
+      storeDeliveriesSql(rows, params),
       params.values,
     );
-    const byPosition = new Map(stored.map((row) => [row.position, row]));
-    const byKey = new Map(rows.map((row) => [row.delivery.deliveryKey, row]));
-    const answered = new Set<string>();
-    return deliveries.map((delivery): StoreOutcome => {
-      const batched = byKey.get(delivery.deliveryKey);
-      const row = batched === undefined ? undefined : byPosition.get(batched.position);
-      if (batched === undefined || row === undefined) {
-        throw new Error(`storing delivery ${delivery.deliveryKey} returned no row`);
-      }
-      // The first copy in the batch is the one the statement inserted; later copies are duplicates of it.
-      const first = !answered.has(delivery.deliveryKey);
-      answered.add(delivery.deliveryKey);
-      return !row.duplicate && first
-        ? { outcome: 'stored', deliveryPk: row.id, targetCount: batched.targets.length }
-        : { outcome: 'duplicate', deliveryPk: row.id };
-    });
+    return outcomesInInputOrder(deliveries, rows, stored);
   }
 
   /** Replaces a stored delivery's parse (events, status) and enqueues its targets; for the reprocess command. */
@@ -306,6 +213,127 @@ export class WebhookRepository {
       ],
     );
   }
+}
+
+/** A delivery of a statement, once: its position, merged targets and how many copies of it the batch held. */
+interface UniqueDelivery {
+  readonly delivery: DeliveryToStore;
+  readonly targets: TargetRow[];
+  readonly copies: number;
+  readonly position: number;
+}
+
+/** Each delivery key once (later copies counted), sorted by key so concurrent statements lock in one order. */
+function uniqueDeliveries(deliveries: readonly DeliveryToStore[]): UniqueDelivery[] {
+  const unique = new Map<string, { delivery: DeliveryToStore; targets: TargetRow[]; copies: number }>();
+  for (const delivery of deliveries) {
+    const seen = unique.get(delivery.deliveryKey);
+    if (seen === undefined) {
+      unique.set(delivery.deliveryKey, {
+        delivery,
+        targets: mergeTargets(delivery.parsed.events),
+        copies: 1,
+      });
+    } else {
+      seen.copies += 1;
+    }
+  }
+  return [...unique.values()]
+    .sort((a, b) => compareText(a.delivery.deliveryKey, b.delivery.deliveryKey))
+    .map((row, index) => ({ ...row, position: index + 1 }));
+}
+
+/**
+ * The ingest statement. All raw bodies travel in one binary parameter, cut apart by (1-based) offset, so the
+ * statement text never changes with the batch size and its prepared plan is reused.
+ */
+function storeDeliveriesSql(rows: readonly UniqueDelivery[], params: SqlParams): string {
+  const offsets: number[] = [];
+  rows.reduce((offset, row) => {
+    offsets.push(offset);
+    return offset + row.delivery.rawBody.length;
+  }, 1);
+  const input = params.add(pgJson(rows.map((row) => deliveryInputRow(row, offsets[row.position - 1] ?? 1))));
+  const bodies = params.add(Buffer.concat(rows.map((row) => row.delivery.rawBody)));
+  const contributions = rows.map((row) => ({
+    position: row.position,
+    events: row.delivery.parsed.events,
+    targets: row.targets,
+  }));
+  return `WITH input AS (
+       SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+         AS d(position int, body_offset int, body_length int, delivery_key text, delivery_id text, body_sha256 text, headers jsonb,
+              received_at timestamptz, tango_timestamp timestamptz, format text, status text, problems jsonb,
+              event_count int, target_count int, verified_by text, extra_copies int)
+     ),
+     delivery AS (
+       INSERT INTO webhook_deliveries
+         (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp, format, status,
+          problems, event_count, target_count, verified_by, duplicate_count, last_duplicate_at)
+       SELECT d.delivery_key, d.delivery_id, d.body_sha256,
+              substring(${bodies}::bytea FROM d.body_offset FOR d.body_length), d.headers, d.received_at, d.tango_timestamp,
+              d.format, d.status, d.problems, d.event_count, d.target_count, d.verified_by, d.extra_copies,
+              CASE WHEN d.extra_copies > 0 THEN clock_timestamp() END
+         FROM input AS d
+        ORDER BY d.position
+       ON CONFLICT (delivery_key) DO UPDATE
+         SET duplicate_count = webhook_deliveries.duplicate_count + 1 + EXCLUDED.duplicate_count,
+             last_duplicate_at = clock_timestamp()
+       RETURNING id, delivery_key, delivery_id, received_at, tango_timestamp, (xmax <> 0) AS duplicate
+     ),
+     stored AS (SELECT i.position, x.* FROM delivery AS x JOIN input AS i USING (delivery_key)),
+     fresh AS (SELECT * FROM stored WHERE NOT duplicate),
+     events AS (${insertEventsSql('fresh', contributions, params)}),
+     targets AS (${upsertTargetsSql('fresh', contributions, params)}),
+     families AS (${eventFamiliesSql('fresh', contributions, params)}),
+     notified AS (${notifyFetchTargetsSql('targets')})
+     SELECT position, id::text AS id, duplicate, (SELECT count(*) FROM notified) AS notified FROM stored`;
+}
+
+/** One delivery as the statement's JSON input row. */
+function deliveryInputRow(row: UniqueDelivery, bodyOffset: number): Record<string, unknown> {
+  const { delivery } = row;
+  return {
+    position: row.position,
+    body_offset: bodyOffset,
+    body_length: delivery.rawBody.length,
+    delivery_key: delivery.deliveryKey,
+    delivery_id: delivery.parsed.deliveryId,
+    body_sha256: delivery.bodySha256,
+    headers: delivery.headers,
+    received_at: delivery.receivedAt.toISOString(),
+    tango_timestamp: delivery.parsed.tangoTimestamp,
+    format: delivery.parsed.format,
+    status: delivery.parsed.status,
+    problems: allProblems(delivery.parsed),
+    event_count: delivery.parsed.events.length,
+    target_count: row.targets.length,
+    verified_by: delivery.verifiedBy,
+    extra_copies: row.copies - 1,
+  };
+}
+
+/** Outcomes in input order: the first copy of a delivery the statement inserted is stored, every other a duplicate. */
+function outcomesInInputOrder(
+  deliveries: readonly DeliveryToStore[],
+  rows: readonly UniqueDelivery[],
+  stored: readonly { position: number; id: string; duplicate: boolean }[],
+): StoreOutcome[] {
+  const byPosition = new Map(stored.map((row) => [row.position, row]));
+  const byKey = new Map(rows.map((row) => [row.delivery.deliveryKey, row]));
+  const answered = new Set<string>();
+  return deliveries.map((delivery): StoreOutcome => {
+    const batched = byKey.get(delivery.deliveryKey);
+    const row = batched === undefined ? undefined : byPosition.get(batched.position);
+    if (batched === undefined || row === undefined) {
+      throw new Error(`storing delivery ${delivery.deliveryKey} returned no row`);
+    }
+    const first = !answered.has(delivery.deliveryKey);
+    answered.add(delivery.deliveryKey);
+    return !row.duplicate && first
+      ? { outcome: 'stored', deliveryPk: row.id, targetCount: batched.targets.length }
+      : { outcome: 'duplicate', deliveryPk: row.id };
+  });
 }
 
 /** Positional parameters for a statement assembled from fragments. */
