@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { withCorrelationId } from '../common/logging/correlation';
-import { FAMILIES } from '../common/tango/families';
+import { FAMILIES, recordIdOf } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -15,7 +15,6 @@ import {
   type Provenance,
   type UpsertOutcome,
 } from '../mirror/mirror.repository';
-import { recordIdOf } from '../mirror/typed-columns';
 import { GapRepository, type GapToOpen } from '../reconcile/gap.repository';
 import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
 import { type FetchPriority } from '../tango/request-pacer';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type JsonRecord, type JsonValue } from '../common/json';
-import { type ColumnType, FAMILIES, type FamilyDescriptor } from '../common/tango/families';
+import { type ColumnType, FAMILIES, type FamilyDescriptor, recordIdOf } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { contentHash } from './content-hash';
-import { recordIdOf, sourceModifiedAt, typedColumnValues } from './typed-columns';
+import { sourceModifiedAt, typedColumnValues } from './typed-columns';
 
 /** Why a record was fetched: carried into its change event so consumers can trace it to a delivery. */
 export interface Provenance {
