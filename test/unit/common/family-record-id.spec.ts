@@ -3,6 +3,7 @@ import {
   FAMILIES,
   ID_KINDS,
   incomingRecordId,
+  isIndirectIdKind,
   normalizeRecordId,
   recordIdOf,
 } from '../../../src/common/tango/families';
@@ -93,5 +94,21 @@ describe('record ids: ids a delivery names (incomingRecordId)', () => {
     ],
   ])('%s: %j is refused', (family, raw, problem) => {
     expect(incomingRecordId(family, raw)).toEqual({ ok: false, problem });
+  });
+});
+
+describe('record ids: which ids are resolved before fetching (isIndirectIdKind)', () => {
+  it.each<[ResourceFamily, string, boolean]>([
+    ['contracts', 'piid', true],
+    ['otidvs', 'piid', true],
+    ['contracts', 'key', false],
+    ['forecasts', 'forecast_subject', true],
+    ['forecasts', 'integer', false],
+    ['grants', 'forecast_subject', false],
+    ['opportunities', 'uuid', false],
+    ['notices', 'alert', false],
+    ['entities', 'uei', false],
+  ])('%s: %s → %s', (family, idKind, indirect) => {
+    expect(isIndirectIdKind(FAMILIES[family], idKind)).toBe(indirect);
   });
 });

@@ -104,3 +104,11 @@ function checkAwardId(
     ? { recordId: text.toUpperCase(), idKind: 'piid' }
     : { recordId: text, idKind: 'key' };
 }
+
+/**
+ * Whether an id of this kind names a record of the family only indirectly (a bare PIID, a `<system>:<external>`
+ * subject), so it is resolved before fetching; the family's own id kind (and an alert sweep) is not.
+ */
+export function isIndirectIdKind(descriptor: FamilyDescriptor, idKind: string): boolean {
+  return descriptor.alternateIdKinds.some((kind) => kind === idKind);
+}
