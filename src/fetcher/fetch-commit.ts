@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { FAMILIES } from '../common/tango/families';
+import { FAMILIES, followUpIds, followUpsOf } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { KafkaAdapter } from '../kafka/kafka-adapter';
 import { type FetchedRecord, type MirrorChange, MirrorRepository } from '../mirror/mirror.repository';
 import { type FamilyWriteResult, MirrorWriter } from '../mirror/mirror-writer';
-import { recordIdOf } from '../mirror/typed-columns';
 import { FETCH_DEAD_LETTER_TOPIC } from '../outbox/fetch-request';
 import { FetchTargetOutbox, type RetryTarget } from '../outbox/fetch-target-outbox';
 import { FetchFailureRepository } from '../sync-state/fetch-failure.repository';
@@ -51,7 +50,7 @@ export class FetchCommit {
       for (const gap of plan.gaps) {
         await this.gaps.openOrWiden(gap, manager);
       }
-      const followUps = await this.noticeFollowUps(
+      const followUps = await this.followUps(
         family,
         plan.upserts,
         written?.upserted.changes ?? [],
@@ -83,54 +82,32 @@ export class FetchCommit {
   }
 
   /**
-   * Alerts cover opportunities, not notices: a new or changed opportunity names its notices (`notice_history`,
-   * `latest_notice_id`). Its latest notice and every listed notice the mirror does not hold yet are fetched too,
-   * so the notices mirror follows without notice alerts. Read in the commit's transaction.
+   * The family's follow-ups (its descriptor's `followUps`: an opportunity's notices, since alerts cover
+   * opportunities, not notices): for each new or changed record, its latest follow-up record and every listed one
+   * the mirror does not hold yet. The mirror is read on the commit's connection.
    */
-  private async noticeFollowUps(
+  private async followUps(
     family: ResourceFamily,
     upserts: readonly FetchedRecord[],
     changes: readonly MirrorChange[],
     priority: FetchPriority,
     manager: EntityManager,
   ): Promise<RetryTarget[]> {
-    if (family !== 'opportunities' || changes.length === 0) {
-      return [];
-    }
-    const changed = new Set(changes.map((change) => change.recordId));
-    const latest = new Set<string>();
-    const listed = new Set<string>();
-    for (const item of upserts) {
-      const id = recordIdOf(FAMILIES.opportunities, item.record);
-      if (id === null || !changed.has(id)) {
-        continue;
-      }
-      if (typeof item.record.latest_notice_id === 'string' && item.record.latest_notice_id !== '') {
-        latest.add(item.record.latest_notice_id.toLowerCase());
-      }
-      for (const entry of Array.isArray(item.record.notice_history) ? item.record.notice_history : []) {
-        if (
-          entry !== null &&
-          typeof entry === 'object' &&
-          !Array.isArray(entry) &&
-          typeof entry.notice_id === 'string'
-        ) {
-          listed.add(entry.notice_id.toLowerCase());
-        }
+    const plans = followUpsOf(
+      FAMILIES[family],
+      upserts.map((upsert) => upsert.record),
+      new Set(changes.map((change) => change.recordId)),
+    );
+    const targets: RetryTarget[] = [];
+    for (const plan of plans) {
+      const known = await this.mirror.fetchTimes(plan.family, plan.unlessMirrored, manager);
+      for (const recordId of followUpIds(plan, known)) {
+        targets.push({
+          ...{ resource: plan.family, recordId, idKind: plan.idKind, kind: 'record', reason: plan.reason },
+          ...{ priority, sweep: null, attempt: 0, notBefore: new Date() },
+        });
       }
     }
-    const known = await this.mirror.fetchTimes('notices', [...listed], manager);
-    const noticeIds = new Set([...latest, ...[...listed].filter((noticeId) => !known.has(noticeId))]);
-    return [...noticeIds].map((noticeId) => ({
-      resource: 'notices',
-      recordId: noticeId,
-      idKind: 'uuid',
-      kind: 'record',
-      reason: 'opportunities:notice_history',
-      priority,
-      sweep: null,
-      attempt: 0,
-      notBefore: new Date(),
-    }));
+    return targets;
   }
 }

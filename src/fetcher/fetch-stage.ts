@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { FAMILIES } from '../common/tango/families';
-import { recordIdOf } from '../mirror/typed-columns';
+import { FAMILIES, isIndirectIdKind, recordIdOf } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FetchedRecord, fetchedRecord, MirrorRepository } from '../mirror/mirror.repository';
 import { type FetchRequest } from '../outbox/fetch-request';
@@ -37,13 +36,9 @@ export class FetchStage {
   ): Promise<FetchedRecords> {
     const found: Found = new Map();
     const failures: Failures = [];
-    const direct = [...wanted.values()].filter((item) => !isIndirect(item));
-    let requests = await this.resolveIndirect(
-      family,
-      [...wanted.values()].filter(isIndirect),
-      found,
-      failures,
-    );
+    const indirect = (item: WantedRecord): boolean => isIndirectIdKind(FAMILIES[family], item.idKind);
+    const direct = [...wanted.values()].filter((item) => !indirect(item));
+    let requests = await this.resolveIndirect(family, [...wanted.values()].filter(indirect), found, failures);
     const fetchTimes = await this.mirror.fetchTimes(
       family,
       direct.map((item) => item.recordId),
@@ -133,9 +128,4 @@ export class FetchStage {
     }
     return { records, succeeded, gaps, failures, requests };
   }
-}
-
-/** Ids that name a record only indirectly, resolved before fetching. */
-function isIndirect(item: WantedRecord): boolean {
-  return item.idKind === 'piid' || item.idKind === 'forecast_subject';
 }

@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { type JsonRecord } from '../common/json';
-import { FAMILIES } from '../common/tango/families';
+import {
+  FAMILIES,
+  type FamilyDescriptor,
+  parseSubject,
+  recordMatchesSubject,
+  type Subject,
+  type SubjectIds,
+  subjectSearchQuery,
+} from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { MirrorRepository } from '../mirror/mirror.repository';
 import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
 import { TangoRequestError } from '../tango/tango-errors';
 import { type WantedRecord } from './fetch-batch';
 
-/** How far back a forecast subject's search looks (by Tango's `modified` day), and how many pages it reads. */
+/** How far back a subject's search looks (by Tango's modification day), and how many pages it reads. */
 export const FORECAST_SUBJECT_LOOKBACK_DAYS = 7;
 export const FORECAST_SUBJECT_MAX_PAGES = 5;
 
@@ -24,10 +31,11 @@ function day(date: Date): string {
 }
 
 /**
- * Turns ids that are not the family's own key into records: a bare PIID (legacy award events) by Tango's `piid`
- * filter, checked against the answer; a `<source_system>:<external_id>` forecast subject by the mirror's index,
- * else by a bounded search of that source system's recently modified forecasts (Tango has no `external_id`
- * filter). Nothing is guessed: an unresolved subject is a failure the health report shows.
+ * Turns ids that are not the family's own key into records, by the family descriptor: a bare PIID (legacy award
+ * events) by the family's `piidFilter`, checked against the answer; a `<system>:<external>` subject (forecasts'
+ * `subjectIds`) by the mirror's index, else by a bounded search of that source system's recently modified records
+ * (Tango has no filter on the external id). Nothing is guessed: an unresolved subject is a failure the health
+ * report shows.
  */
 @Injectable()
 export class IndirectResolver {
@@ -37,9 +45,11 @@ export class IndirectResolver {
   ) {}
 
   async resolve(family: ResourceFamily, item: WantedRecord): Promise<Resolution> {
+    const descriptor = FAMILIES[family];
+    const subjectIds = descriptor.subjectIds;
     try {
-      return item.idKind === 'forecast_subject'
-        ? await this.forecastSubject(item)
+      return subjectIds?.idKind === item.idKind
+        ? await this.subject(descriptor, subjectIds, item)
         : await this.piid(family, item);
     } catch (error) {
       if (!(error instanceof TangoRequestError)) {
@@ -76,50 +86,77 @@ export class IndirectResolver {
     };
   }
 
-  private async forecastSubject(item: WantedRecord): Promise<Resolution> {
-    const separator = item.recordId.indexOf(':');
-    const sourceSystem = item.recordId.slice(0, separator);
-    const externalId = item.recordId.slice(separator + 1);
-    const known = await this.mirror.forecastIdForSubject(sourceSystem, externalId);
-    if (known !== null) {
-      const result = await this.fetcher.fetchRecords('forecasts', [known], item.priority, new Set([known]));
-      const record = result.found.get(known);
-      const error = result.failed.get(known) ?? null;
-      return {
-        records: record === undefined ? [] : [record],
-        requests: result.requests,
-        error,
-        message:
-          record === undefined ? (error?.message ?? `forecast ${known} (${item.recordId}) is gone`) : '',
-      };
+  private async subject(
+    descriptor: FamilyDescriptor,
+    subjectIds: SubjectIds,
+    item: WantedRecord,
+  ): Promise<Resolution> {
+    const wanted = parseSubject(item.recordId);
+    if (wanted === null) {
+      return { records: [], requests: 0, error: null, message: `"${item.recordId}" is not a subject id` };
     }
-    const since = new Date(item.hintedAt.getTime() - FORECAST_SUBJECT_LOOKBACK_DAYS * 86_400_000);
-    const matches = (record: JsonRecord): boolean => {
-      const external = record.external_id;
-      return (
-        record.source_system === sourceSystem &&
-        (typeof external === 'string' || typeof external === 'number') &&
-        String(external) === externalId
-      );
+    const known = await this.mirror.idForSubject(descriptor.family, wanted);
+    if (known !== null) {
+      return this.knownSubject(descriptor, item, known);
+    }
+    return this.searchSubject(descriptor, subjectIds, wanted, item);
+  }
+
+  /** Step: the mirror knows the subject's record: fetch it by its own id. */
+  private async knownSubject(
+    descriptor: FamilyDescriptor,
+    item: WantedRecord,
+    known: string,
+  ): Promise<Resolution> {
+    const result = await this.fetcher.fetchRecords(
+      descriptor.family,
+      [known],
+      item.priority,
+      new Set([known]),
+    );
+    const record = result.found.get(known);
+    const error = result.failed.get(known) ?? null;
+    const noun = descriptor.modelName.toLowerCase();
+    return {
+      records: record === undefined ? [] : [record],
+      requests: result.requests,
+      error,
+      message: record === undefined ? (error?.message ?? `${noun} ${known} (${item.recordId}) is gone`) : '',
     };
-    let query: Record<string, string> | null = { source_system: sourceSystem, modified_after: day(since) };
+  }
+
+  /** Step: a bounded search of the source system's records modified lately, matched on the external id. */
+  private async searchSubject(
+    descriptor: FamilyDescriptor,
+    subjectIds: SubjectIds,
+    wanted: Subject,
+    item: WantedRecord,
+  ): Promise<Resolution> {
+    const since = new Date(item.hintedAt.getTime() - FORECAST_SUBJECT_LOOKBACK_DAYS * 86_400_000);
+    let query: Record<string, string> | null = subjectSearchQuery(subjectIds, wanted, since);
     let requests = 0;
     for (let pages = 0; pages < FORECAST_SUBJECT_MAX_PAGES && query !== null; pages += 1) {
-      const page = await this.fetcher.listPage('forecasts', query, item.priority, 'forecasts.lookup');
+      const page = await this.fetcher.listPage(
+        descriptor.family,
+        query,
+        item.priority,
+        `${descriptor.family}.lookup`,
+      );
       requests += page.requests;
-      const found = page.records.filter((record) => matches(record.record));
+      const found = page.records.filter((record) => recordMatchesSubject(subjectIds, wanted, record.record));
       if (found.length > 0) {
         return { records: found, requests, error: null, message: '' };
       }
       query = page.next;
     }
+    const noun = descriptor.modelName.toLowerCase();
     return {
       records: [],
       requests,
       error: null,
       message:
-        `forecast subject "${item.recordId}" not found: no ${sourceSystem} forecast with external_id ` +
-        `${externalId} modified since ${day(since)}` +
+        `${noun} subject "${item.recordId}" not found: no ${wanted.system} ${noun} with ${subjectIds.externalField} ` +
+        `${wanted.external} modified since ${day(since)}` +
         (query === null ? '' : ` in the first ${FORECAST_SUBJECT_MAX_PAGES} pages`),
     };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Gauge } from 'prom-client';
-import { familyForQueryType } from '../common/tango/families';
+import { classifyEventType, familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
 import { GapRepository, type SyncGap } from '../sync-state/gap.repository';
@@ -13,7 +13,6 @@ import { FamilyShapes, type FamilyShapeState, fullShapeState } from '../tango/fa
 import { TangoRequestBudget } from '../tango/request-budget';
 import { BackfillRepository, type BackfillJobView } from '../backfill/backfill.repository';
 import { jobRate, type JobRate } from '../backfill/backfill.service';
-import { classifyEventType } from '../webhook/delivery-parser';
 import { type TableSize, HealthRepository, type SyncStateRow } from './health.repository';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type HealthStatus, worst } from './health-status';
 

@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type JsonRecord, type JsonValue } from '../common/json';
-import { type ColumnType, FAMILIES, type FamilyDescriptor } from '../common/tango/families';
+import {
+  type ColumnType,
+  FAMILIES,
+  type FamilyDescriptor,
+  recordIdOf,
+  type Subject,
+  subjectLookup,
+} from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { notifyOutbox, OUTBOX_CHANNELS } from '../outbox/channels';
 import { insertChangeEventsSql } from '../outbox/change-event-outbox';
 import { contentHash } from './content-hash';
-import { recordIdOf, sourceModifiedAt, typedColumnValues } from './typed-columns';
+import { sourceModifiedAt, typedColumnValues } from './typed-columns';
 
 /** Why a record was fetched: carried into its change event so consumers can trace it to a delivery. */
 export interface Provenance {
@@ -295,11 +302,20 @@ export class MirrorRepository {
     });
   }
 
-  /** The integer id of a mirrored forecast by its `<source_system>:<external_id>` subject. */
-  async forecastIdForSubject(sourceSystem: string, externalId: string): Promise<string | null> {
+  /**
+   * The id of the mirrored record a subject names (a forecast's `<source_system>:<external_id>`), by the typed
+   * columns the family's descriptor names for it; null when none is mirrored or the family has no subject ids.
+   */
+  async idForSubject(family: ResourceFamily, subject: Subject): Promise<string | null> {
+    const lookup = subjectLookup(FAMILIES[family], subject);
+    if (lookup === null) {
+      return null;
+    }
+    const [system, external] = lookup.columns;
     const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT id::text AS id FROM forecasts WHERE source_system = $1 AND external_id = $2 ORDER BY fetched_at DESC LIMIT 1`,
-      [sourceSystem, externalId],
+      `SELECT ${lookup.idColumn}::text AS id FROM ${lookup.table} WHERE ${system} = $1 AND ${external} = $2
+        ORDER BY fetched_at DESC LIMIT 1`,
+      [...lookup.values],
     );
     return rows[0]?.id ?? null;
   }

@@ -91,29 +91,3 @@ export function sourceModifiedAt(family: FamilyDescriptor, record: JsonRecord): 
   const millis = Date.parse(value);
   return Number.isNaN(millis) ? null : new Date(millis).toISOString();
 }
-
-/** An id as the mirror keys it: UUIDs lower case, UEIs upper case, integers as Postgres prints a bigint. */
-export function normalizeRecordId(family: FamilyDescriptor, value: JsonValue | undefined): string | null {
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    return String(value);
-  }
-  if (typeof value !== 'string' || value.trim() === '') {
-    return null;
-  }
-  switch (family.idKind) {
-    case 'uuid':
-      return value.toLowerCase();
-    case 'integer':
-      // "00123" and 123 are the same record.
-      return /^\d{1,18}$/.test(value.trim()) ? String(BigInt(value.trim())) : null;
-    case 'uei':
-      return value.toUpperCase();
-    case 'key':
-      return value;
-  }
-}
-
-/** The record's id as text, in the form the mirror keys it by. */
-export function recordIdOf(family: FamilyDescriptor, record: JsonRecord): string | null {
-  return normalizeRecordId(family, record[family.idField]);
-}

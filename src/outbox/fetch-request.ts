@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAMILIES } from '../common/tango/families';
+import { FAMILIES, ID_KINDS } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 
 export const FETCH_REQUEST_TOPIC = 'fetch.requests.v1';
@@ -13,7 +13,7 @@ export const fetchRequestSchema = z.object({
   targetId: z.string().regex(/^\d+$/),
   resource: z.enum(RESOURCE_FAMILIES),
   recordId: z.string().min(1).max(300),
-  idKind: z.enum(['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subject', 'alert']),
+  idKind: z.enum([...ID_KINDS, 'alert']),
   kind: z.enum(['record', 'sweep']),
   priority: z.enum(PRIORITIES),
   reason: z.string(),

@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { z } from 'zod';
-import { FAMILIES } from '../common/tango/families';
+import { FAMILIES, recordIdOf } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
 import { type JsonRecord } from '../common/json';
-import { recordIdOf } from '../mirror/typed-columns';
 import { classifyShapeRefusal, FamilyShapes } from './family-shapes';
 import { parseListPage } from './list-page';
 import { type RequestPriority } from './request-pacer';

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { awardFamilyForKey, FAMILIES, familyForQueryType, isAwardFamily } from '../common/tango/families';
+import {
+  alertQueryTypeOf,
+  FAMILIES,
+  familyForQueryType,
+  type IdKind,
+  incomingRecordId,
+  readLegacyEvent,
+} from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 
 /**
@@ -8,8 +15,6 @@ import { type ResourceFamily } from '../common/tango/resource-family';
  * strings or numbers. It never throws; what it cannot use is reported as problems, and the caller stores the
  * delivery raw either way.
  */
-
-export type IdKind = 'key' | 'piid' | 'uuid' | 'uei' | 'integer' | 'forecast_subject';
 
 export interface RecordTarget {
   readonly kind: 'record';
@@ -102,7 +107,6 @@ export interface ParsedDelivery {
 /** Counts are stored as Postgres integers; a larger one is treated as absent (the raw body keeps it). */
 const MAX_COUNT = 2_147_483_647;
 
-const idValue = z.union([z.string(), z.number()]);
 const looseObject = z.record(z.string(), z.unknown());
 
 const envelopeSchema = z.looseObject({
@@ -119,32 +123,6 @@ const matchesSchema = z.looseObject({
   new_count: z.number().int().nonnegative().max(MAX_COUNT).optional().catch(undefined),
   modified_count: z.number().int().nonnegative().max(MAX_COUNT).optional().catch(undefined),
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UEI = /^[A-Za-z0-9]{1,64}$/;
-const AWARD_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-const INTEGER = /^\d{1,18}$/;
-const FORECAST_SUBJECT = /^([A-Za-z0-9_.-]{1,64}):(.{1,200})$/;
-
-/** What the parser makes of an event type: used here, covered elsewhere in Tango, or unknown to it. */
-export type EventTypeClass = 'mirrored' | 'not_mirrored' | 'unknown';
-
-/** Legacy (subject-based) event families the parser reads. */
-const LEGACY_FAMILIES = new Set(['awards', 'opportunities', 'entities', 'grants', 'forecasts']);
-
-/**
- * How the parser treats an event type Tango lists: `alerts.<query_type>.match` of a mirrored family, or a legacy
- * type it reads, is `mirrored`; an alert type of a family tango-sync does not cover (`alerts.exclusion.match`,
- * `alerts.dibbs_rfq.match`) is `not_mirrored`; anything else is `unknown` (the health report shows it).
- */
-export function classifyEventType(eventType: string): EventTypeClass {
-  const alert = /^alerts\.([a-z_]+)\.match$/i.exec(eventType.trim());
-  if (alert) {
-    return familyForQueryType(alert[1] ?? '') === undefined ? 'not_mirrored' : 'mirrored';
-  }
-  const legacyFamily = eventType.trim().split('.')[0]?.toLowerCase() ?? '';
-  return LEGACY_FAMILIES.has(legacyFamily) && eventType.includes('.') ? 'mirrored' : 'unknown';
-}
 
 export function parseDelivery(
   rawBody: Buffer,
@@ -290,9 +268,9 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
       problems: [...problems, 'event has no `event_type`'],
     };
   }
-  const alertMatch = /^alerts\.([a-z_]+)\.match$/i.exec(eventType);
-  if (alertMatch) {
-    return parseAlertEvent(event, eventType, alertMatch[1] ?? '', { ...base, createdAt }, problems);
+  const alertQueryType = alertQueryTypeOf(eventType);
+  if (alertQueryType !== null) {
+    return parseAlertEvent(event, eventType, alertQueryType, { ...base, createdAt }, problems);
   }
   return parseLegacyEvent(event, eventType, { ...base, createdAt }, problems);
 }
@@ -339,25 +317,7 @@ function parseAlertEvent(
     };
   }
   const matches = matchesResult.data;
-  const targets: FetchTarget[] = [];
-  const seen = new Set<string>();
-  const idsFound = { new: 0, modified: 0 };
-  for (const change of ['new', 'modified'] as const) {
-    const explicit = matches[`${change}_ids`];
-    const summaries = matches[change];
-    const candidates: unknown[] =
-      explicit !== undefined && explicit.length > 0
-        ? explicit
-        : (summaries ?? []).map((summary) => idFromSummary(summary, resource));
-    for (const candidate of candidates) {
-      const target = recordTarget(resource, candidate, `${eventType}:${change}`, problems);
-      if (target !== null && !seen.has(target.recordId)) {
-        seen.add(target.recordId);
-        targets.push(target);
-        idsFound[change] += 1;
-      }
-    }
-  }
+  const { targets, idsFound } = matchTargets(matches, resource, eventType, problems);
   const newCount = matches.new_count ?? null;
   const modifiedCount = matches.modified_count ?? null;
   // Counts without (enough) ids: the ids we have are fetched, and a sweep re-runs the alert so none is lost.
@@ -389,6 +349,35 @@ function parseAlertEvent(
   };
 }
 
+/** The record targets of an alert's matches, each id once; `new` first, explicit id lists over summaries. */
+function matchTargets(
+  matches: z.infer<typeof matchesSchema>,
+  resource: ResourceFamily,
+  eventType: string,
+  problems: string[],
+): { targets: FetchTarget[]; idsFound: { new: number; modified: number } } {
+  const targets: FetchTarget[] = [];
+  const seen = new Set<string>();
+  const idsFound = { new: 0, modified: 0 };
+  for (const change of ['new', 'modified'] as const) {
+    const explicit = matches[`${change}_ids`];
+    const summaries = matches[change];
+    const candidates: unknown[] =
+      explicit !== undefined && explicit.length > 0
+        ? explicit
+        : (summaries ?? []).map((summary) => idFromSummary(summary, resource));
+    for (const candidate of candidates) {
+      const target = recordTarget(resource, candidate, `${eventType}:${change}`, problems);
+      if (target !== null && !seen.has(target.recordId)) {
+        seen.add(target.recordId);
+        targets.push(target);
+        idsFound[change] += 1;
+      }
+    }
+  }
+  return { targets, idsFound };
+}
+
 function idFromSummary(summary: unknown, resource: ResourceFamily): unknown {
   const object = looseObject.safeParse(summary);
   if (!object.success) {
@@ -402,18 +391,27 @@ function idFromSummary(summary: unknown, resource: ResourceFamily): unknown {
   return undefined;
 }
 
-/** Legacy subject-based events, by family. */
+/** Legacy subject-based events, read by the family descriptors' `legacy` hooks. */
 function parseLegacyEvent(
   event: Record<string, unknown>,
   eventType: string,
   base: EventBase,
   problems: string[],
 ): ParsedEvent {
-  const family = eventType.split('.')[0]?.toLowerCase();
   const common = { ...base, eventType };
-  const subject = subjectOf(event);
+  const reading = readLegacyEvent(eventType, event);
+  if (reading === null) {
+    return {
+      ...common,
+      status: 'unrecognized',
+      problems: [...problems, `event type "${eventType}" is not known`],
+    };
+  }
+  if (reading.problem !== null) {
+    problems.push(reading.problem);
+  }
   const targets: FetchTarget[] = [];
-  const add = (resource: ResourceFamily, id: unknown): void => {
+  for (const { resource, id } of reading.records) {
     const target = recordTarget(resource, id, eventType, problems);
     if (
       target !== null &&
@@ -421,66 +419,14 @@ function parseLegacyEvent(
     ) {
       targets.push(target);
     }
-  };
-  let resource: ResourceFamily | null;
-  switch (family ?? '') {
-    case 'awards': {
-      const key = event.award_key ?? event.key ?? subject.award;
-      resource =
-        awardFamilyForType(event.award_type) ??
-        (typeof key === 'string' ? (awardFamilyForKey(key) ?? null) : null);
-      if (resource === null) {
-        problems.push('cannot tell the award family: no known `award_type` and no key prefix');
-      } else {
-        add(resource, key);
-      }
-      break;
-    }
-    case 'opportunities': {
-      resource = 'opportunities';
-      if (event.opportunity_id !== undefined || subject.opportunity !== undefined) {
-        add('opportunities', event.opportunity_id ?? subject.opportunity);
-      }
-      if (event.notice_id !== undefined || subject.notice !== undefined) {
-        add('notices', event.notice_id ?? subject.notice);
-      }
-      break;
-    }
-    case 'entities':
-      resource = 'entities';
-      add('entities', event.uei ?? event.recipient_id ?? subject.entity);
-      break;
-    case 'grants':
-      resource = 'grants';
-      add('grants', event.grant_id ?? subject.grant);
-      break;
-    case 'forecasts': {
-      resource = 'forecasts';
-      const externalId = idValue.safeParse(event.external_id);
-      const composed =
-        typeof event.source_system === 'string' && externalId.success
-          ? `${event.source_system}:${String(externalId.data)}`
-          : undefined;
-      // Prefer the integer id (a direct key) when the event carries one; a subject needs resolving.
-      const integerId = [event.id, event.forecast_id].find(
-        (value) => typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value)),
-      );
-      add('forecasts', integerId ?? event.forecast_id ?? subject.forecast ?? composed);
-      break;
-    }
-    default:
-      return {
-        ...common,
-        status: 'unrecognized',
-        problems: [...problems, `event type "${eventType}" is not known`],
-      };
   }
+  const { resource } = reading;
   // A legacy `opportunities.new_notice` is a delivery for notices too, even when it names only the opportunity.
   const deliveredFor = [
     ...new Set([
       ...(resource === null ? [] : [resource]),
       ...targets.map((target) => target.resource),
-      ...(/notice/i.test(eventType) && family === 'opportunities' ? (['notices'] as const) : []),
+      ...reading.deliveredFor,
     ]),
   ];
   if (targets.length === 0) {
@@ -495,23 +441,6 @@ function parseLegacyEvent(
   return { ...common, resource, deliveredFor, status: 'recognized', problems, targets };
 }
 
-/** `subject_type`/`subject_id` pairs (legacy subject vocabulary), as a map from subject type to id. */
-function subjectOf(event: Record<string, unknown>): Partial<Record<string, unknown>> {
-  const type = typeof event.subject_type === 'string' ? event.subject_type.toLowerCase() : undefined;
-  if (type === undefined) {
-    return {};
-  }
-  return { [type]: event.subject_id };
-}
-
-function awardFamilyForType(value: unknown): ResourceFamily | undefined {
-  if (typeof value !== 'string') {
-    return undefined;
-  }
-  const family = familyForQueryType(value);
-  return family !== undefined && isAwardFamily(family) ? family : undefined;
-}
-
 /** Validates one id for its family; an unusable id is a problem, never a guess. */
 function recordTarget(
   resource: ResourceFamily,
@@ -519,60 +448,12 @@ function recordTarget(
   reason: string,
   problems: string[],
 ): RecordTarget | null {
-  const parsed = idValue.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(
-      `${resource}: id ${(JSON.stringify(raw) as string | undefined) ?? 'undefined'} is not a string or number`,
-    );
+  const id = incomingRecordId(resource, raw);
+  if (!id.ok) {
+    problems.push(id.problem);
     return null;
   }
-  const text = String(parsed.data).trim();
-  const reject = (why: string): null => {
-    problems.push(`${resource}: id ${JSON.stringify(text)} ${why}`);
-    return null;
-  };
-  const descriptor = FAMILIES[resource];
-  switch (descriptor.idKind) {
-    case 'key': {
-      if (!AWARD_ID.test(text)) {
-        return reject('is not an award key or PIID');
-      }
-      const keyFamily = awardFamilyForKey(text);
-      if (keyFamily !== undefined && keyFamily !== resource) {
-        return reject(`has the key prefix of ${keyFamily}`);
-      }
-      if (keyFamily === undefined && !descriptor.alternateIdKinds.includes('piid')) {
-        return reject('is not a key of this family');
-      }
-      return {
-        kind: 'record',
-        resource,
-        recordId: keyFamily === undefined ? text.toUpperCase() : text,
-        idKind: keyFamily === undefined ? 'piid' : 'key',
-        reason,
-      };
-    }
-    case 'uuid':
-      return UUID.test(text)
-        ? { kind: 'record', resource, recordId: text.toLowerCase(), idKind: 'uuid', reason }
-        : reject('is not a UUID');
-    case 'uei':
-      return UEI.test(text)
-        ? { kind: 'record', resource, recordId: text.toUpperCase(), idKind: 'uei', reason }
-        : reject('is not a UEI');
-    case 'integer':
-      if (INTEGER.test(text)) {
-        return { kind: 'record', resource, recordId: String(Number(text)), idKind: 'integer', reason };
-      }
-      if (descriptor.alternateIdKinds.includes('forecast_subject') && FORECAST_SUBJECT.test(text)) {
-        return { kind: 'record', resource, recordId: text, idKind: 'forecast_subject', reason };
-      }
-      return reject(
-        descriptor.alternateIdKinds.includes('forecast_subject')
-          ? 'is neither an integer id nor a <source_system>:<external_id> subject'
-          : 'is not an integer id',
-      );
-  }
+  return { kind: 'record', resource, recordId: id.recordId, idKind: id.idKind, reason };
 }
 
 function textId(value: unknown): string | null {

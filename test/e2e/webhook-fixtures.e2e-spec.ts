@@ -7,7 +7,7 @@ import { LEGACY_EVENT_TYPES } from '../../src/simulator/webhooks/envelopes';
 import { requireEnv, testConfig } from '../support/test-config';
 import { startTestApp, type RunningTestApp } from '../support/test-app';
 import { postDelivery } from '../support/webhook-client';
-import { classifyEventType } from '../../src/webhook/delivery-parser';
+import { classifyEventType } from '../../src/common/tango/families';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const SECRET = 'fixture-secret';

@@ -42,7 +42,7 @@ class ScriptedFetcher {
 }
 
 function resolverWith(fetcher: ScriptedFetcher, known: string | null = null): IndirectResolver {
-  const mirror = { forecastIdForSubject: () => Promise.resolve(known) } as unknown as MirrorRepository;
+  const mirror = { idForSubject: () => Promise.resolve(known) } as unknown as MirrorRepository;
   return new IndirectResolver(fetcher as unknown as RecordFetcher, mirror);
 }
 

@@ -1,10 +1,6 @@
 import fc from 'fast-check';
-import {
-  classifyEventType,
-  type FetchTarget,
-  type ParsedDelivery,
-  parseDelivery,
-} from '../../../src/webhook/delivery-parser';
+import { classifyEventType } from '../../../src/common/tango/families';
+import { type FetchTarget, type ParsedDelivery, parseDelivery } from '../../../src/webhook/delivery-parser';
 
 function parse(body: unknown, headerDeliveryId?: string): ParsedDelivery {
   return parseDelivery(Buffer.from(JSON.stringify(body)), headerDeliveryId);

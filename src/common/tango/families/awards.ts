@@ -4,6 +4,7 @@ import {
   expanded,
   type FamilyCoverage,
   type FamilyDescriptor,
+  type LegacyNaming,
   plain,
   type ShapeItem,
   type TypedColumn,
@@ -62,6 +63,16 @@ const AWARD_COVERAGE: FamilyCoverage = {
   sweepBy: 'award_date window (new awards only; modifications keep their award_date)',
 };
 
+/** Legacy `awards.*` events name a record by its key (or a bare PIID); `award_type` says which award family. */
+const AWARD_LEGACY: LegacyNaming = {
+  eventFamily: 'awards',
+  role: 'primary',
+  subjectType: 'award',
+  idFields: ['award_key', 'key'],
+  optional: false,
+  familyField: 'award_type',
+};
+
 function award(
   family: ResourceFamily,
   parts: {
@@ -92,6 +103,7 @@ function award(
     window: { after: 'award_date_gte', before: 'award_date_lte', label: 'award_date window' },
     coverage: AWARD_COVERAGE,
     partitionSlot: parts.partitionSlot,
+    legacy: AWARD_LEGACY,
   };
 }
 

@@ -64,6 +64,13 @@ export const ENTITIES: FamilyDescriptor = {
   table: 'entities',
   sourceModifiedPath: 'last_update_date',
   window: null,
+  legacy: {
+    eventFamily: 'entities',
+    role: 'primary',
+    subjectType: 'entity',
+    idFields: ['uei', 'recipient_id'],
+    optional: false,
+  },
   coverage: {
     detects: [],
     onlyBySampling: ['new', 'modified', 'deleted'],

@@ -1,7 +1,9 @@
 import { type ResourceFamily } from '../resource-family';
 
 /** How a webhook or fetch target names a record: the family's own key, or something to resolve first. */
-export type IdKind = 'key' | 'piid' | 'uuid' | 'uei' | 'integer' | 'forecast_subject';
+export const ID_KINDS = ['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subject'] as const;
+
+export type IdKind = (typeof ID_KINDS)[number];
 
 /** One item of a `shape`: a plain field, or an expand with `*` or the listed children. */
 export interface ShapeItem {
@@ -52,6 +54,74 @@ export interface DateWindow {
 }
 
 /**
+ * How legacy (subject-based) events name records of a family (`awards.new_award`, `opportunities.new_notice`):
+ * the id is the first of `integerIdFields` that holds an integer, else the first of `idFields`, the `subject_id`
+ * of `subjectType` and the composed subject that is present.
+ */
+export interface LegacyNaming {
+  /** The first segment of the legacy event types that name this family's records (`awards`). */
+  readonly eventFamily: string;
+  /**
+   * `primary`: the events are about this family (it is their `resource`); `companion`: its records ride along on
+   * another family's events (a notice on `opportunities.new_notice`).
+   */
+  readonly role: 'primary' | 'companion';
+  /** The legacy `subject_type` of a record of this family (its `subject_id` names the record). */
+  readonly subjectType: string;
+  /** Event fields that name the record, in order of preference, before the subject. */
+  readonly idFields: readonly string[];
+  /** Fields preferred over all others when they hold an integer id, a direct key (forecasts' `id`). */
+  readonly integerIdFields?: readonly string[];
+  /** Last resort: the `<system>:<external>` subject composed of the event's `subjectIds` fields. */
+  readonly composedSubject?: boolean;
+  /**
+   * An optional record is named only when the event carries one of `idFields` or the subject (no problem when it
+   * does not); a missing required id is a problem.
+   */
+  readonly optional: boolean;
+  /**
+   * Where several primary families share `eventFamily` (the award families): the event field whose query type
+   * picks the family; without a known one, the key prefix of the id does.
+   */
+  readonly familyField?: string;
+  /** Legacy event types that are deliveries for this family even when they name none of its records. */
+  readonly deliveredForTypes?: RegExp;
+}
+
+/**
+ * Records of another family fetched after a new or changed record of this family is mirrored: alerts cover
+ * opportunities, not notices, and an opportunity names its notices.
+ */
+export interface FollowUp {
+  /** The family whose records are fetched. */
+  readonly family: ResourceFamily;
+  /** The record field naming the one record always fetched (it may have changed): `latest_notice_id`. */
+  readonly latestField: string;
+  /** The record field listing entries (`notice_history`) whose `entryIdField` names records the mirror may lack. */
+  readonly listField: string;
+  readonly entryIdField: string;
+  /** The fetch target's reason. */
+  readonly reason: string;
+}
+
+/**
+ * Records legacy events name by a subject made of two of their fields, `<system>:<external>` (forecasts'
+ * `<source_system>:<external_id>`), resolved before fetching: by the mirror's typed columns of those fields, else
+ * by a bounded search of the system's recently modified records (Tango has no filter on the external field).
+ */
+export interface SubjectIds {
+  readonly idKind: Extract<IdKind, 'forecast_subject'>;
+  /** The record field naming the source system. */
+  readonly systemField: string;
+  /** The record field holding the source system's own id. */
+  readonly externalField: string;
+  /** The list filter that narrows the search to one source system. */
+  readonly systemFilter: string;
+  /** The list filter of records modified since a day (`YYYY-MM-DD`). */
+  readonly modifiedAfterFilter: string;
+}
+
+/**
  * Everything tango-sync knows about one Tango resource family, in one place: how Tango names and serves it (read
  * and checked against Tango's published contract by a unit test), how the mirror stores it, and what the
  * reconciliation sweeps can see of it. Every other module reads this; none keeps its own copy.
@@ -94,6 +164,12 @@ export interface FamilyDescriptor {
   readonly coverage: FamilyCoverage;
   /** Partition slot on the fetch topic (families fetched by id lists keep all their requests together). */
   readonly partitionSlot?: number;
+  /** How legacy events name this family's records; absent: legacy events never do. */
+  readonly legacy?: LegacyNaming;
+  /** Records of other families to fetch after one of this family changed. */
+  readonly followUps?: readonly FollowUp[];
+  /** The `<system>:<external>` subject ids of this family (one of its `alternateIdKinds`). */
+  readonly subjectIds?: SubjectIds;
 }
 
 /** Plain shape items. */

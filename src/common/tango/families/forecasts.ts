@@ -59,4 +59,21 @@ export const FORECASTS: FamilyDescriptor = {
     sweepBy: 'modified_after (day granularity; sees every change)',
   },
   partitionSlot: 4,
+  legacy: {
+    eventFamily: 'forecasts',
+    role: 'primary',
+    subjectType: 'forecast',
+    // The integer id is a direct key; a subject needs resolving.
+    integerIdFields: ['id', 'forecast_id'],
+    idFields: ['forecast_id'],
+    composedSubject: true,
+    optional: false,
+  },
+  subjectIds: {
+    idKind: 'forecast_subject',
+    systemField: 'source_system',
+    externalField: 'external_id',
+    systemFilter: 'source_system',
+    modifiedAfterFilter: 'modified_after',
+  },
 };

@@ -60,4 +60,11 @@ export const GRANTS: FamilyDescriptor = {
     sweepBy: 'posted_date window (new grants)',
   },
   partitionSlot: 2,
+  legacy: {
+    eventFamily: 'grants',
+    role: 'primary',
+    subjectType: 'grant',
+    idFields: ['grant_id'],
+    optional: false,
+  },
 };

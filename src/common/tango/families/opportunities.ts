@@ -64,9 +64,25 @@ export const OPPORTUNITIES: FamilyDescriptor = {
     sweepBy: 'last_notice_date window, active and inactive (a new notice modifies its opportunity)',
   },
   partitionSlot: 3,
+  legacy: {
+    eventFamily: 'opportunities',
+    role: 'primary',
+    subjectType: 'opportunity',
+    idFields: ['opportunity_id'],
+    optional: true,
+  },
+  followUps: [
+    {
+      family: 'notices',
+      latestField: 'latest_notice_id',
+      listField: 'notice_history',
+      entryIdField: 'notice_id',
+      reason: 'opportunities:notice_history',
+    },
+  ],
 };
 
-/** Notices have no alerts of their own: they follow their opportunity (see the fetcher's follow-ups). */
+/** Notices have no alerts of their own: they follow their opportunity (see its `followUps`). */
 export const NOTICES: FamilyDescriptor = {
   family: 'notices',
   collection: 'notices',
@@ -124,5 +140,14 @@ export const NOTICES: FamilyDescriptor = {
     detects: ['new'],
     onlyBySampling: ['modified', 'deleted'],
     sweepBy: 'posted_date window (new notices)',
+  },
+  // Legacy opportunity events may name a notice too; `opportunities.new_notice` is a delivery for notices.
+  legacy: {
+    eventFamily: 'opportunities',
+    role: 'companion',
+    subjectType: 'notice',
+    idFields: ['notice_id'],
+    optional: true,
+    deliveredForTypes: /notice/i,
   },
 };
