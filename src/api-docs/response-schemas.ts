@@ -21,7 +21,7 @@ import {
   type GapView,
   type HealthReport,
   type JobReport,
-} from '../health/health-report.service';
+} from '../health/health-report.types';
 import { type HealthStatus } from '../health/health-status';
 import { type TableSize } from '../health/health.repository';
 import { type DependencyCheck, type ReadinessReport } from '../health/readiness';
