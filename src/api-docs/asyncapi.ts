@@ -126,16 +126,13 @@ export interface AsyncApiInput {
   readonly config: AppConfig;
 }
 
-export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unknown> {
-  const { config } = input;
-  const eventsDir = posix.relative(posix.dirname(ASYNCAPI_PATH), CHANGE_EVENT_SCHEMA_DIR);
-  const prefix = { $ref: '#/components/parameters/prefix' };
+/** The fetch-request and dead-letter messages (change events are one per family, see changeEventMessage). */
+function fetchMessages(): Record<string, JsonSchema> {
   const fetchRequestHeaders = objectSchema<{ 'content-type': string; 'x-tango-sync-schema': string }>({
     'content-type': { type: 'string', const: 'application/json' },
     'x-tango-sync-schema': { type: 'string', const: fetchRequestSchema.shape.schema.value },
   });
-
-  const messages: Record<string, JsonSchema> = {
+  return {
     fetchRequest: {
       name: 'FetchRequest',
       title: 'Fetch request',
@@ -181,28 +178,39 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       payload: { description: "The original message's value, byte for byte (not necessarily JSON)" },
       bindings: kafkaKey({ type: ['string', 'null'], description: "The original message's key" }),
     },
+  };
+}
+
+/** The change-event message of one family; its payload is the committed JSON Schema in `eventsDir`. */
+function changeEventMessage(family: ResourceFamily, eventsDir: string): JsonSchema {
+  return {
+    name: `${family}ChangeEvent`,
+    title: `${family} change event`,
+    summary: `A ${family} record was created, updated or deleted in the mirror (or replayed as a snapshot)`,
+    contentType: CHANGE_EVENT_CONTENT_TYPE,
+    headers: changeEventHeaders(family),
+    payload: ref(`${eventsDir}/${changeEventSchemaFileName(family)}`),
+    bindings: kafkaKey({
+      type: 'string',
+      minLength: 1,
+      description: "The record id (the event's `subject`): each record's events share a partition, in order",
+    }),
+  };
+}
+
+function asyncApiMessages(): Record<string, JsonSchema> {
+  const eventsDir = posix.relative(posix.dirname(ASYNCAPI_PATH), CHANGE_EVENT_SCHEMA_DIR);
+  return {
+    ...fetchMessages(),
     ...Object.fromEntries(
-      RESOURCE_FAMILIES.map((family) => [
-        changeMessageName(family),
-        {
-          name: `${family}ChangeEvent`,
-          title: `${family} change event`,
-          summary: `A ${family} record was created, updated or deleted in the mirror (or replayed as a snapshot)`,
-          contentType: CHANGE_EVENT_CONTENT_TYPE,
-          headers: changeEventHeaders(family),
-          payload: ref(`${eventsDir}/${changeEventSchemaFileName(family)}`),
-          bindings: kafkaKey({
-            type: 'string',
-            minLength: 1,
-            description:
-              "The record id (the event's `subject`): each record's events share a partition, in order",
-          }),
-        },
-      ]),
+      RESOURCE_FAMILIES.map((family) => [changeMessageName(family), changeEventMessage(family, eventsDir)]),
     ),
   };
+}
 
-  const channels: Record<string, JsonSchema> = {
+function asyncApiChannels(): Record<string, JsonSchema> {
+  const prefix = { $ref: '#/components/parameters/prefix' };
+  return {
     fetchRequests: {
       address: address(FETCH_REQUEST_TOPIC),
       title: 'Fetch requests',
@@ -235,8 +243,10 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       ]),
     ),
   };
+}
 
-  const operations: Record<string, JsonSchema> = {
+function asyncApiOperations(config: AppConfig): Record<string, JsonSchema> {
+  return {
     publishFetchRequests: {
       action: 'send',
       channel: ref('#/channels/fetchRequests'),
@@ -276,7 +286,10 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       ]),
     ),
   };
+}
 
+export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unknown> {
+  const { config } = input;
   return {
     asyncapi: ASYNCAPI_VERSION,
     id: 'urn:tango-sync:kafka',
@@ -296,8 +309,8 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       },
     },
     defaultContentType: 'application/json',
-    channels,
-    operations,
+    channels: asyncApiChannels(),
+    operations: asyncApiOperations(config),
     components: {
       parameters: {
         prefix: {
@@ -310,7 +323,7 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
         FetchDeadLetter: fetchDeadLetterValue,
         FetchRequest: zodJsonSchema(fetchRequestSchema, { io: 'output', target: 'draft-7' }),
       },
-      messages,
+      messages: asyncApiMessages(),
     },
   };
 }

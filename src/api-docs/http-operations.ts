@@ -17,7 +17,7 @@ import {
   objectSchema,
   stringSchema,
 } from './json-schema';
-import { responseSchema } from './response-schemas';
+import { responseSchema, type ResponseSchemaName } from './response-schemas';
 
 /**
  * The documentation of every HTTP route, keyed like the routes read from the controllers (`GET /backfills/{id}`).
@@ -75,6 +75,28 @@ export interface OperationDoc {
 }
 
 const json = (schema: JsonSchema): Readonly<Record<string, JsonSchema>> => ({ 'application/json': schema });
+
+/** A console list (`?limit=`), newest first, answered as `{ <key>: [item, ...] }`. */
+function newestFirstList(
+  operationId: string,
+  summary: string,
+  key: string,
+  item: ResponseSchemaName,
+): OperationDoc {
+  return {
+    operationId,
+    tag: 'console',
+    summary,
+    query: limitSchema,
+    responses: {
+      200: {
+        description: 'Newest first',
+        content: json(objectSchema<Record<string, unknown>>({ [key]: arraySchema(responseSchema(item)) })),
+      },
+    },
+    errors: ['REQUEST.VALIDATION_FAILED', ...DATABASE_ERRORS],
+  };
+}
 
 const jobId: ParameterDoc = { description: 'Backfill job id (UUID)', schema: stringSchema() };
 
@@ -219,57 +241,24 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     responses: { 200: { description: 'The overview', content: json(responseSchema('ConsoleOverview')) } },
     errors: DATABASE_ERRORS,
   },
-  'GET /console/api/deliveries': {
-    operationId: 'listRecentDeliveries',
-    tag: 'console',
-    summary: 'The latest webhook deliveries',
-    query: limitSchema,
-    responses: {
-      200: {
-        description: 'Newest first',
-        content: json(
-          objectSchema<{ deliveries: unknown }>({
-            deliveries: arraySchema(responseSchema('ConsoleDelivery')),
-          }),
-        ),
-      },
-    },
-    errors: ['REQUEST.VALIDATION_FAILED', ...DATABASE_ERRORS],
-  },
-  'GET /console/api/rejections': {
-    operationId: 'listRecentRejections',
-    tag: 'console',
-    summary: 'The latest refused webhook requests',
-    query: limitSchema,
-    responses: {
-      200: {
-        description: 'Newest first',
-        content: json(
-          objectSchema<{ rejections: unknown }>({
-            rejections: arraySchema(responseSchema('ConsoleRejection')),
-          }),
-        ),
-      },
-    },
-    errors: ['REQUEST.VALIDATION_FAILED', ...DATABASE_ERRORS],
-  },
-  'GET /console/api/dead-letters': {
-    operationId: 'listDeadLetters',
-    tag: 'console',
-    summary: 'Dead-lettered records',
-    query: limitSchema,
-    responses: {
-      200: {
-        description: 'Newest first',
-        content: json(
-          objectSchema<{ deadLetters: unknown }>({
-            deadLetters: arraySchema(responseSchema('ConsoleDeadLetter')),
-          }),
-        ),
-      },
-    },
-    errors: ['REQUEST.VALIDATION_FAILED', ...DATABASE_ERRORS],
-  },
+  'GET /console/api/deliveries': newestFirstList(
+    'listRecentDeliveries',
+    'The latest webhook deliveries',
+    'deliveries',
+    'ConsoleDelivery',
+  ),
+  'GET /console/api/rejections': newestFirstList(
+    'listRecentRejections',
+    'The latest refused webhook requests',
+    'rejections',
+    'ConsoleRejection',
+  ),
+  'GET /console/api/dead-letters': newestFirstList(
+    'listDeadLetters',
+    'Dead-lettered records',
+    'deadLetters',
+    'ConsoleDeadLetter',
+  ),
   'GET /console/api/activity': {
     operationId: 'getConsoleActivity',
     tag: 'console',

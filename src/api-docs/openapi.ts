@@ -107,11 +107,10 @@ function isZodSchema(schema: unknown): schema is Parameters<typeof zodJsonSchema
   return typeof schema === 'object' && schema !== null && '_zod' in schema;
 }
 
-function operationObject(
-  route: Pick<ControllerRoute, 'key' | 'pathParameters' | 'guards' | 'status' | 'headers'>,
-  doc: OperationDoc,
-): OperationObject {
-  const where = `${route.key} (src/api-docs/http-operations.ts)`;
+type RouteFacts = Pick<ControllerRoute, 'key' | 'pathParameters' | 'guards' | 'status' | 'headers'>;
+
+/** Throws when the route and its documentation disagree (path parameters, success status, Content-Type). */
+function checkDocumented(route: RouteFacts, doc: OperationDoc, where: string): void {
   const documentedParameters = Object.keys(doc.pathParameters ?? {}).sort();
   if (documentedParameters.join() !== [...route.pathParameters].sort().join()) {
     throw new Error(
@@ -121,15 +120,19 @@ function operationObject(
   if (doc.responses[route.status] === undefined) {
     throw new Error(`${where}: the route answers ${route.status} on success, which is not documented`);
   }
-  const { 'content-type': contentType, ...otherHeaders } = route.headers;
+  const contentType = route.headers['content-type'];
   const successContent = Object.keys(doc.responses[route.status]?.content ?? {});
   if (contentType !== undefined && successContent.join() !== contentType) {
     throw new Error(
       `${where}: the route sends Content-Type ${contentType}, documented ${successContent.join()}`,
     );
   }
+}
+
+/** The route's guards, as security schemes and the errors they answer. */
+function guardDocs(route: RouteFacts, where: string): { security: string[]; errors: ErrorCode[] } {
   const security: string[] = [];
-  const guardErrors: ErrorCode[] = [];
+  const errors: ErrorCode[] = [];
   for (const guard of route.guards) {
     const known = GUARDS[guard];
     if (known === undefined) {
@@ -138,9 +141,13 @@ function operationObject(
       );
     }
     security.push(known.scheme);
-    guardErrors.push(...known.errors);
+    errors.push(...known.errors);
   }
-  const parameters = [
+  return { security, errors };
+}
+
+function operationParameters(route: RouteFacts, doc: OperationDoc): Record<string, unknown>[] {
+  return [
     ...route.pathParameters.map((name) => {
       const parameter = doc.pathParameters?.[name];
       return {
@@ -160,6 +167,27 @@ function operationObject(
       schema: header.schema ?? { type: 'string' },
     })),
   ];
+}
+
+function requestBody(body: NonNullable<OperationDoc['body']>): Record<string, unknown> {
+  return {
+    description: body.description,
+    required: body.required ?? true,
+    content: Object.fromEntries(
+      Object.entries(body.content).map(([type, schema]) => [
+        type,
+        { schema: isZodSchema(schema) ? zodJsonSchema(schema, { io: 'input' }) : schema },
+      ]),
+    ),
+  };
+}
+
+function operationObject(route: RouteFacts, doc: OperationDoc): OperationObject {
+  const where = `${route.key} (src/api-docs/http-operations.ts)`;
+  checkDocumented(route, doc, where);
+  const { 'content-type': _contentType, ...otherHeaders } = route.headers;
+  const guards = guardDocs(route, where);
+  const parameters = operationParameters(route, doc);
   const success = Object.fromEntries(
     Object.entries(doc.responses).map(([status, response]) => [
       status,
@@ -171,23 +199,12 @@ function operationObject(
     summary: doc.summary,
     ...(doc.description === undefined ? {} : { description: doc.description }),
     operationId: doc.operationId,
-    ...(security.length === 0 ? {} : { security: security.map((scheme) => ({ [scheme]: [] })) }),
-    ...(parameters.length === 0 ? {} : { parameters }),
-    ...(doc.body === undefined
+    ...(guards.security.length === 0
       ? {}
-      : {
-          requestBody: {
-            description: doc.body.description,
-            required: doc.body.required ?? true,
-            content: Object.fromEntries(
-              Object.entries(doc.body.content).map(([type, schema]) => [
-                type,
-                { schema: isZodSchema(schema) ? zodJsonSchema(schema, { io: 'input' }) : schema },
-              ]),
-            ),
-          },
-        }),
-    responses: mergeResponses(success, errorResponses([...doc.errors, ...guardErrors, ...COMMON_ERRORS])),
+      : { security: guards.security.map((scheme) => ({ [scheme]: [] })) }),
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(doc.body === undefined ? {} : { requestBody: requestBody(doc.body) }),
+    responses: mergeResponses(success, errorResponses([...doc.errors, ...guards.errors, ...COMMON_ERRORS])),
   };
 }
 
@@ -287,9 +304,6 @@ export function buildOpenApiDocument(input: OpenApiInput): Record<string, unknow
   };
 }
 
-function webhookRoute(
-  path: string,
-  status: number,
-): Pick<ControllerRoute, 'key' | 'pathParameters' | 'guards' | 'status' | 'headers'> {
+function webhookRoute(path: string, status: number): RouteFacts {
   return { key: `POST ${path}`, pathParameters: [], guards: [], status, headers: {} };
 }

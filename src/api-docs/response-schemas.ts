@@ -21,7 +21,7 @@ import {
   type GapView,
   type HealthReport,
   type JobReport,
-} from '../health/health-report.service';
+} from '../health/health-report.types';
 import { type HealthStatus } from '../health/health-status';
 import { type TableSize } from '../health/health.repository';
 import { type DependencyCheck, type ReadinessReport } from '../health/readiness';
@@ -85,6 +85,16 @@ const nullableInteger = nullable(integerSchema());
 const nullableNumber = nullable(numberSchema());
 const nullableString = nullable(stringSchema());
 const nullableDateTime = nullable(dateTimeSchema());
+
+/** Tango's budget figures, as both the health report's quota and the console's carry them (in this order). */
+const budgetProperties = {
+  dailyRemaining: nullableInteger,
+  dailyResetAt: nullableDateTime,
+  burstLimit: nullableInteger,
+  burstRemaining: nullableInteger,
+  parkedUntil: nullableDateTime,
+} satisfies Partial<Record<keyof HealthReport['quota'] & keyof ConsoleOverview['quota'], JsonSchema>>;
+
 const looseObject = recordSchema({});
 
 const gapView = objectSchema<GapView>({
@@ -255,11 +265,7 @@ const healthReport = objectSchema<HealthReport>(
     }),
     quota: objectSchema<HealthReport['quota']>({
       dailyLimit: nullableInteger,
-      dailyRemaining: nullableInteger,
-      dailyResetAt: nullableDateTime,
-      burstLimit: nullableInteger,
-      burstRemaining: nullableInteger,
-      parkedUntil: nullableDateTime,
+      ...budgetProperties,
       parkedReason: nullableString,
       sweepShare: numberSchema(),
       sweepRequestsAllowed: nullableInteger,
@@ -358,11 +364,7 @@ const consoleOverview = objectSchema<ConsoleOverview>(
     quota: objectSchema<ConsoleOverview['quota']>({
       dailyLimit: nullableInteger,
       dailyUsed: nullableInteger,
-      dailyRemaining: nullableInteger,
-      dailyResetAt: nullableDateTime,
-      burstLimit: nullableInteger,
-      burstRemaining: nullableInteger,
-      parkedUntil: nullableDateTime,
+      ...budgetProperties,
       sweepsPausedReason: nullableString,
     }),
     backfills: arraySchema(schema('BackfillJob')),

@@ -386,24 +386,22 @@ export class BackfillRepository {
   }
 
   /** Jobs, newest first, with per-family progress; `ids` narrows to some. */
-  async jobs(
-    options: { ids?: readonly string[]; limit?: number; activeOnly?: boolean; gapId?: string } = {},
-  ): Promise<BackfillJobView[]> {
-    const jobs = await this.dataSource.query<
-      {
-        id: string;
-        families: string[];
-        since: string | null;
-        until: string | null;
-        gap_id: string | null;
-        state: BackfillJobState;
-        requested_by: string;
-        created_at: Date;
-        updated_at: Date;
-        finished_at: Date | null;
-        last_error: string | null;
-      }[]
-    >(
+  async jobs(options: JobsQuery = {}): Promise<BackfillJobView[]> {
+    const jobs = await this.jobRows(options);
+    if (jobs.length === 0) {
+      return [];
+    }
+    const progress = await this.progressRows(jobs.map((job) => job.id));
+    return jobs.map((job) =>
+      jobView(
+        job,
+        progress.filter((row) => row.job_id === job.id),
+      ),
+    );
+  }
+
+  private jobRows(options: JobsQuery): Promise<JobRow[]> {
+    return this.dataSource.query<JobRow[]>(
       `SELECT id::text AS id, families, to_char(since, 'YYYY-MM-DD') AS since, to_char(until, 'YYYY-MM-DD') AS until,
               gap_id::text AS gap_id, state, requested_by, created_at, updated_at, finished_at, last_error
          FROM backfill_jobs
@@ -413,26 +411,11 @@ export class BackfillRepository {
         ORDER BY created_at DESC LIMIT $2`,
       [options.ids ?? null, options.limit ?? 20, options.activeOnly ?? false, options.gapId ?? null],
     );
-    if (jobs.length === 0) {
-      return [];
-    }
-    const progress = await this.dataSource.query<
-      {
-        job_id: string;
-        family: string;
-        pending: number;
-        running: number;
-        done: number;
-        split: number;
-        failed: number;
-        pages: string;
-        records: string;
-        changes: string;
-        expected: string | null;
-        failures: number;
-        last_error: string | null;
-      }[]
-    >(
+  }
+
+  /** Per job and family: segments per state and the sums of their counters. */
+  private progressRows(jobIds: readonly string[]): Promise<ProgressRow[]> {
+    return this.dataSource.query<ProgressRow[]>(
       `SELECT job_id::text AS job_id, family,
               count(*) FILTER (WHERE state = 'pending')::int AS pending,
               count(*) FILTER (WHERE state = 'running')::int AS running,
@@ -445,38 +428,81 @@ export class BackfillRepository {
               (array_agg(last_error ORDER BY updated_at DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS last_error
          FROM backfill_segments WHERE job_id = ANY($1::uuid[])
         GROUP BY job_id, family ORDER BY family`,
-      [jobs.map((job) => job.id)],
+      [jobIds],
     );
-    return jobs.map((job) => ({
-      id: job.id,
-      families: job.families.map(familyOf),
-      since: job.since,
-      until: job.until,
-      gapId: job.gap_id,
-      state: job.state,
-      requestedBy: job.requested_by,
-      createdAt: job.created_at,
-      updatedAt: job.updated_at,
-      finishedAt: job.finished_at,
-      lastError: job.last_error,
-      progress: progress
-        .filter((row) => row.job_id === job.id)
-        .map((row) => ({
-          family: familyOf(row.family),
-          segments: {
-            pending: row.pending,
-            running: row.running,
-            done: row.done,
-            split: row.split,
-            failed: row.failed,
-          },
-          pages: Number(row.pages),
-          records: Number(row.records),
-          changes: Number(row.changes),
-          expected: row.expected === null ? null : Number(row.expected),
-          failures: row.failures,
-          lastError: row.last_error,
-        })),
-    }));
   }
+}
+
+/** Which jobs `BackfillRepository.jobs` reads. */
+export interface JobsQuery {
+  readonly ids?: readonly string[];
+  readonly limit?: number;
+  readonly activeOnly?: boolean;
+  readonly gapId?: string;
+}
+
+interface JobRow {
+  id: string;
+  families: string[];
+  since: string | null;
+  until: string | null;
+  gap_id: string | null;
+  state: BackfillJobState;
+  requested_by: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+  last_error: string | null;
+}
+
+interface ProgressRow {
+  job_id: string;
+  family: string;
+  pending: number;
+  running: number;
+  done: number;
+  split: number;
+  failed: number;
+  pages: string;
+  records: string;
+  changes: string;
+  expected: string | null;
+  failures: number;
+  last_error: string | null;
+}
+
+function familyProgress(row: ProgressRow): FamilyProgress {
+  return {
+    family: familyOf(row.family),
+    segments: {
+      pending: row.pending,
+      running: row.running,
+      done: row.done,
+      split: row.split,
+      failed: row.failed,
+    },
+    pages: Number(row.pages),
+    records: Number(row.records),
+    changes: Number(row.changes),
+    expected: row.expected === null ? null : Number(row.expected),
+    failures: row.failures,
+    lastError: row.last_error,
+  };
+}
+
+function jobView(job: JobRow, progress: readonly ProgressRow[]): BackfillJobView {
+  return {
+    id: job.id,
+    families: job.families.map(familyOf),
+    since: job.since,
+    until: job.until,
+    gapId: job.gap_id,
+    state: job.state,
+    requestedBy: job.requested_by,
+    createdAt: job.created_at,
+    updatedAt: job.updated_at,
+    finishedAt: job.finished_at,
+    lastError: job.last_error,
+    progress: progress.map(familyProgress),
+  };
 }

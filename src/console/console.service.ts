@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type BackfillReport, type GapView, HealthReportService } from '../health/health-report.service';
+import { HealthReportService } from '../health/health-report.service';
+import { type BackfillReport, type GapView } from '../health/health-report.types';
 import { type HealthStatus } from '../health/health-status';
 import { FAMILIES } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';

@@ -6,7 +6,8 @@ import {
   HealthIndicatorService,
   type HealthCheckResult,
 } from '@nestjs/terminus';
-import { HealthReportService, type HealthReport } from './health-report.service';
+import { HealthReportService } from './health-report.service';
+import { type HealthReport } from './health-report.types';
 import { Readiness, type ReadinessReport } from './readiness';
 
 @Controller('health')

@@ -3,7 +3,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { BackfillModule } from '../backfill/backfill.module';
 import { ReconcileModule } from '../reconcile/reconcile.module';
 import { TangoModule } from '../tango/tango.module';
+import { HealthGauges } from './health-gauges';
 import { HealthReportService } from './health-report.service';
+import { HealthSnapshotReader } from './health-snapshot.reader';
 import { HealthRepository } from './health.repository';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
@@ -21,7 +23,14 @@ import { ShutdownState } from './shutdown-state';
     BackfillModule,
   ],
   controllers: [HealthController],
-  providers: [ShutdownState, HealthRepository, HealthReportService, Readiness],
+  providers: [
+    ShutdownState,
+    HealthRepository,
+    HealthSnapshotReader,
+    HealthReportService,
+    HealthGauges,
+    Readiness,
+  ],
   exports: [ShutdownState, HealthReportService],
 })
 export class HealthModule {}

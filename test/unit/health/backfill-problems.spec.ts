@@ -1,6 +1,6 @@
 import { type BackfillJobView } from '../../../src/backfill/backfill.repository';
 import { jobRate } from '../../../src/backfill/backfill.service';
-import { backfillProblems } from '../../../src/health/health-report.service';
+import { backfillProblems } from '../../../src/health/health-report.builder';
 import { familyStatus } from '../../../src/health/health-status';
 
 function job(

@@ -1,21 +1,13 @@
-import { type BackfillRepository } from '../../../src/backfill/backfill.repository';
 import { FAMILIES } from '../../../src/common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
-import { type HealthRepository } from '../../../src/health/health.repository';
-import {
-  type FamilyReport,
-  type GapView,
-  type HealthReport,
-  HealthReportService,
-} from '../../../src/health/health-report.service';
+import { HealthGauges } from '../../../src/health/health-gauges';
+import { HealthReportService } from '../../../src/health/health-report.service';
+import { type FamilyReport, type GapView, type HealthReport } from '../../../src/health/health-report.types';
+import { type HealthSnapshotReader } from '../../../src/health/health-snapshot.reader';
 import { type HealthStatus } from '../../../src/health/health-status';
 import { type GlobalGaugeLease } from '../../../src/jobs/global-gauge-lease';
-import { type JobRunRepository } from '../../../src/jobs/job-runs.repository';
 import { MetricsService } from '../../../src/metrics/metrics.service';
-import { type GapRepository } from '../../../src/sync-state/gap.repository';
 import { type ReconcileSettings } from '../../../src/reconcile/reconcile-settings';
-import { type FamilyShapes } from '../../../src/tango/family-shapes';
-import { type TangoRequestBudget } from '../../../src/tango/request-budget';
 import { sampleValue } from './monitoring-files';
 
 function gap(openedAt: Date): GapView {
@@ -106,18 +98,9 @@ function report(quota: { dailyLimit: number | null; dailyRemaining: number | nul
 function gauges(holder: boolean, stubbed: HealthReport): MetricsService {
   const metrics = new MetricsService();
   const lease = { holdOrTake: () => Promise.resolve(holder) } as unknown as GlobalGaugeLease;
-  const service = new HealthReportService(
-    {} as HealthRepository,
-    {} as GapRepository,
-    {} as TangoRequestBudget,
-    {} as FamilyShapes,
-    {} as JobRunRepository,
-    lease,
-    {} as BackfillRepository,
-    {} as ReconcileSettings,
-    metrics,
-  );
+  const service = new HealthReportService({} as HealthSnapshotReader, {} as ReconcileSettings);
   jest.spyOn(service, 'report').mockResolvedValue(stubbed);
+  new HealthGauges(service, lease, metrics);
   return metrics;
 }
 

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { BackfillRepository } from '../backfill/backfill.repository';
+import { JobRunRepository } from '../jobs/job-runs.repository';
+import { GapRepository } from '../sync-state/gap.repository';
+import { FamilyShapes } from '../tango/family-shapes';
+import { TangoRequestBudget } from '../tango/request-budget';
+import { HealthRepository } from './health.repository';
+import { type HealthSnapshot } from './health-report.types';
+
+/** Closed gaps the report lists. */
+const RECENTLY_CLOSED_GAPS = 20;
+/** Backfill jobs read for the report (newest first): enough for the running ones and the latest finished. */
+const BACKFILL_JOBS = 10;
+
+/** Reads everything `/health` needs from the repositories and services, into one plain snapshot. */
+@Injectable()
+export class HealthSnapshotReader {
+  constructor(
+    private readonly repository: HealthRepository,
+    private readonly gaps: GapRepository,
+    private readonly budget: TangoRequestBudget,
+    private readonly shapes: FamilyShapes,
+    private readonly jobRuns: JobRunRepository,
+    private readonly backfills: BackfillRepository,
+  ) {}
+
+  async read(): Promise<HealthSnapshot> {
+    const [states, backlog, deadLetters, openGaps, closedGaps, observations, budget, lag] = await Promise.all(
+      [
+        this.repository.syncStates(),
+        this.repository.fetchBacklog(),
+        this.repository.deadLetters(),
+        this.gaps.openGaps(),
+        this.gaps.recentlyClosed(RECENTLY_CLOSED_GAPS),
+        this.gaps.latestObservations(),
+        this.budget.state(),
+        this.repository.changeEventLag(),
+      ],
+    );
+    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes, tableSizes, backfillJobs] =
+      await Promise.all([
+        this.repository.rejectedFetches(),
+        this.repository.unresolvedIds(),
+        this.shapes.allStates(),
+        this.jobRuns.all(),
+        this.repository.listedEventTypes(),
+        this.repository.tableSizes(),
+        this.backfills.jobs({ limit: BACKFILL_JOBS }),
+      ]);
+    return {
+      states,
+      backlog,
+      deadLetters,
+      openGaps,
+      closedGaps,
+      observations,
+      budget,
+      lag,
+      rejected,
+      unresolved,
+      shapeStates,
+      jobRuns,
+      listedEventTypes,
+      tableSizes,
+      backfillJobs,
+    };
+  }
+}
