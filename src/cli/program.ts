@@ -5,8 +5,8 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
 import { isResourceFamily, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
-import { ConfigValidationError, parseDatabaseConfig, parseToolConfig } from '../config/app-config';
-import { loadRawEnvironment } from '../config/process-env';
+import { ConfigValidationError } from '../config/app-config';
+import { loadDatabaseConfigFromProcessEnv, loadToolConfigFromProcessEnv } from '../config/process-env';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { SnapshotReplayService } from '../events/snapshot-replay.service';
 import { FetchTargetRepository } from '../fetcher/fetch-target.repository';
@@ -65,7 +65,7 @@ async function withTools<T>(
   verbose: boolean,
   work: (app: INestApplicationContext) => Promise<T>,
 ): Promise<T> {
-  const config = parseToolConfig(loadRawEnvironment());
+  const config = loadToolConfigFromProcessEnv();
   const logger = createRootLogger({
     level: verbose ? 'debug' : config.log.level === 'info' ? 'warn' : config.log.level,
     format: config.log.format,
@@ -85,7 +85,7 @@ async function withTools<T>(
  * --verbose), so stdout carries the command's answer alone.
  */
 async function withDatabase<T>(verbose: boolean, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const db = parseDatabaseConfig(loadRawEnvironment());
+  const db = loadDatabaseConfigFromProcessEnv();
   Logger.overrideLogger(
     new PinoNestLogger(
       createRootLogger({ level: verbose ? 'debug' : 'error', format: 'json' }, pino.destination(2)),

@@ -3,8 +3,7 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type Command, Option } from 'commander';
 import { createRootLogger, PinoNestLogger } from '../common/logging/logger';
-import { parseOperatorConfig } from '../config/app-config';
-import { loadRawEnvironment } from '../config/process-env';
+import { loadOperatorConfigFromProcessEnv } from '../config/process-env';
 import { TangoWebhooksApi, type WebhookAlert, type WebhookEndpoint } from '../tango/tango-webhooks-api';
 import { formatPlan, planIsEmpty } from '../tango-side/tango-side-plan';
 import { type DeliveryConfirmation, TangoSideService } from '../tango-side/tango-side.service';
@@ -33,7 +32,7 @@ interface OperatorContext {
  * (shared request budget, test deliveries confirmed in the worker's database). Nothing else is asked for.
  */
 async function withTango<T>(verbose: boolean, work: (context: OperatorContext) => Promise<T>): Promise<T> {
-  const { config, database } = parseOperatorConfig(loadRawEnvironment());
+  const { config, database } = loadOperatorConfigFromProcessEnv();
   const logger = createRootLogger({ level: verbose ? 'debug' : 'warn', format: config.log.format });
   const app: INestApplicationContext = await NestFactory.createApplicationContext(
     TangoOperatorModule.forConfig(config, database),
