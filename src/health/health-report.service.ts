@@ -4,7 +4,8 @@ import { familyForQueryType } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
 import { GapRepository, type SyncGap } from '../reconcile/gap.repository';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { quotaAllowance } from '../reconcile/reconciler.service';
 import { FAMILIES, type FamilyCoverage } from '../common/tango/families';
 import { GlobalGaugeLease } from '../jobs/global-gauge-lease';
@@ -222,6 +223,9 @@ function jobReport(run: JobRun): JobReport {
   };
 }
 
+/** A non-paused alert not checked for this many times its frequency is degraded. */
+const ALERT_STALE_FACTOR = 3;
+
 /**
  * Whether the mirror can be trusted, per family: the last successful timestamps, open gaps, fetch backlog,
  * dead letters, alert health and quota, folded into ok | degraded | failing with the reasons. The same figures are
@@ -240,7 +244,7 @@ export class HealthReportService {
     private readonly jobRuns: JobRunRepository,
     private readonly gaugeLease: GlobalGaugeLease,
     private readonly backfills: BackfillRepository,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
     this.registerGauges(metrics);
@@ -283,14 +287,14 @@ export class HealthReportService {
     const problems = unknownEventTypes.map(
       (type) => `Tango lists webhook event type ${type}, which the delivery parser does not know`,
     );
-    const allowance = quotaAllowance(budget, this.settings.maxQuotaShare, now);
+    const allowance = quotaAllowance(budget, this.config.health.reconcileMaxQuotaShare, now);
     const quotaProblems: string[] = [];
     if (allowance.pausedReason !== null) {
       quotaProblems.push(`sweeps paused: ${allowance.pausedReason}`);
     }
     const alertStates = new Map(states.filter((s) => s.scope === 'alert').map((s) => [s.scopeKey, s]));
     const alerts: AlertReport[] = observations.map((o) => {
-      const reason = alertProblem(o, this.settings.alertStaleFactor, now);
+      const reason = alertProblem(o, ALERT_STALE_FACTOR, now);
       const state = alertStates.get(o.alertId);
       return {
         alertId: o.alertId,
@@ -337,7 +341,7 @@ export class HealthReportService {
           jobProblems,
           backfillProblems: backfillIssues.get(family) ?? [],
         },
-        { lagDegradedSeconds: this.settings.lagDegradedSeconds, ...DEFAULT_FAILING },
+        { lagDegradedSeconds: this.config.health.lagDegradedSeconds, ...DEFAULT_FAILING },
       );
       families[family] = {
         status: verdict.status,
@@ -393,7 +397,7 @@ export class HealthReportService {
         burstRemaining: budget.burstRemaining,
         parkedUntil: iso(budget.parkedUntil),
         parkedReason: budget.parkedReason,
-        sweepShare: this.settings.maxQuotaShare,
+        sweepShare: this.config.health.reconcileMaxQuotaShare,
         sweepRequestsAllowed: Number.isFinite(allowance.requests) ? allowance.requests : null,
         sweepsPausedReason: allowance.pausedReason,
       },

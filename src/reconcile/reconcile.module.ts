@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { BackfillModule } from '../backfill/backfill.module';
-import { type AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
 import { FetcherModule } from '../fetcher/fetcher.module';
 import { TangoModule } from '../tango/tango.module';
 import { EventTypeCatalog } from './event-type-catalog';
@@ -10,32 +8,12 @@ import { GapDetector } from './gap-detector';
 import { GapRepository } from './gap.repository';
 import { JobsModule } from '../jobs/jobs.module';
 import { ReconcileScheduler } from './reconcile.scheduler';
-import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
   imports: [ScheduleModule.forRoot(), TangoModule, FetcherModule, JobsModule, BackfillModule],
-  providers: [
-    {
-      provide: RECONCILE_SETTINGS,
-      useFactory: (config: AppConfig) => reconcileSettingsFrom(config),
-      inject: [APP_CONFIG],
-    },
-    GapRepository,
-    GapDetector,
-    EventTypeCatalog,
-    Reconciler,
-    ReconcileScheduler,
-  ],
-  exports: [
-    GapRepository,
-    GapDetector,
-    JobsModule,
-    EventTypeCatalog,
-    Reconciler,
-    ReconcileScheduler,
-    RECONCILE_SETTINGS,
-  ],
+  providers: [GapRepository, GapDetector, EventTypeCatalog, Reconciler, ReconcileScheduler],
+  exports: [GapRepository, GapDetector, JobsModule, EventTypeCatalog, Reconciler, ReconcileScheduler],
 })
 export class ReconcileModule {}

@@ -11,7 +11,8 @@ import { BackfillService } from '../backfill/backfill.service';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
 import { GapRepository, type SyncGap } from './gap.repository';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { isLongWindow, planSweeps, type PlannedSweep, type SweepPlan } from './sweep-plan';
 
 export interface QuotaAllowance {
@@ -83,7 +84,7 @@ export class Reconciler {
     private readonly targets: FetchTargetRepository,
     private readonly budget: TangoRequestBudget,
     private readonly backfills: BackfillService,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
     this.sweptRecords = metrics.counter(
@@ -129,7 +130,7 @@ export class Reconciler {
 
   /** What sweeps may spend now. */
   async allowance(): Promise<QuotaAllowance> {
-    return quotaAllowance(await this.budget.state(), this.settings.maxQuotaShare);
+    return quotaAllowance(await this.budget.state(), this.config.health.reconcileMaxQuotaShare);
   }
 
   private async run(drift: boolean): Promise<ReconcileRunOutcome> {
@@ -155,7 +156,7 @@ export class Reconciler {
     }
     let driftSampled = 0;
     if (drift && allowance.pausedReason === null && remaining > 0) {
-      driftSampled = await this.sampleDrift(Math.min(this.settings.driftSampleSize, remaining));
+      driftSampled = await this.sampleDrift(Math.min(this.config.health.driftSampleSize, remaining));
     }
     const result: ReconcileRunOutcome = {
       at: new Date(),
@@ -198,7 +199,7 @@ export class Reconciler {
             rangeEnd: gap.rangeEnd,
             alertFilters: observation.status === 'active' ? observation.filters : null,
           },
-          this.settings.overlapSeconds,
+          this.config.health.overlapSeconds,
         );
         sweeps.push(...plan.sweeps.filter((sweep) => sweep.label === 'alert filters'));
       }
@@ -210,7 +211,7 @@ export class Reconciler {
         rangeEnd: gap.rangeEnd,
         alertFilters: gap.alertId === null ? null : (alertFilters.get(gap.alertId) ?? null),
       },
-      this.settings.overlapSeconds,
+      this.config.health.overlapSeconds,
     );
     // A long window is read as a backfill job (segments in parallel on every worker); short ones right here.
     const segmented = isLongWindow(plan)
@@ -229,7 +230,7 @@ export class Reconciler {
           } (a backfill repairs it)`
         : null;
     for (const sweep of why === null ? sweeps : []) {
-      const pages = Math.min(this.settings.sweepMaxPages, budget - requests);
+      const pages = Math.min(this.config.health.sweepMaxPages, budget - requests);
       if (pages <= 0) {
         why = 'sweep quota share used up';
         break;
@@ -354,7 +355,7 @@ export class Reconciler {
   }
 
   /** Enqueues the longest-unfetched mirrored records of each family as low-priority fetch targets. */
-  async sampleDrift(size: number = this.settings.driftSampleSize): Promise<number> {
+  async sampleDrift(size: number = this.config.health.driftSampleSize): Promise<number> {
     if (size <= 0) {
       return 0;
     }

@@ -13,7 +13,7 @@ import { type GlobalGaugeLease } from '../../../src/jobs/global-gauge-lease';
 import { type JobRunRepository } from '../../../src/jobs/job-runs.repository';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { type GapRepository } from '../../../src/reconcile/gap.repository';
-import { type ReconcileSettings } from '../../../src/reconcile/reconcile-settings';
+import { type AppConfig } from '../../../src/config/app-config';
 import { type FamilyShapes } from '../../../src/tango/family-shapes';
 import { type TangoRequestBudget } from '../../../src/tango/request-budget';
 import { sampleValue } from './monitoring-files';
@@ -114,7 +114,7 @@ function gauges(holder: boolean, stubbed: HealthReport): MetricsService {
     {} as JobRunRepository,
     lease,
     {} as BackfillRepository,
-    {} as ReconcileSettings,
+    {} as AppConfig,
     metrics,
   );
   jest.spyOn(service, 'report').mockResolvedValue(stubbed);
