@@ -1,8 +1,6 @@
 import {
   type AppConfig,
-  type ConfigGroup,
   parseConfig,
-  parseConfigGroups,
   parseDatabaseConfig,
   parseOperatorConfig,
   parseSigningSecretSetting,
@@ -26,13 +24,6 @@ export function loadConfigFromProcessEnv(): AppConfig {
 /** For tools that need only the database (the TypeORM CLI, `migrate`): parses just the DATABASE_* keys. */
 export function loadDatabaseConfigFromProcessEnv(): AppConfig['db'] {
   return parseDatabaseConfig(process.env);
-}
-
-/** Only the given groups (see parseConfigGroups). */
-export function loadConfigGroupsFromProcessEnv<G extends ConfigGroup>(
-  groups: readonly G[],
-): Pick<AppConfig, G> {
-  return parseConfigGroups(process.env, groups);
 }
 
 /** The configuration of a command-line tool (see parseToolConfig). */
