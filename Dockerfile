@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Data the CLI reads at runtime, relative to the package root: `simulate --event-type` sample deliveries.
+COPY simulator/fixtures/sample-alert-events.json ./simulator/fixtures/sample-alert-events.json
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

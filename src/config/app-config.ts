@@ -1,107 +1,20 @@
 import { z } from 'zod';
-import { type ReadSecretFile, resolveSecretFiles } from './secret-files';
-import { envSchema, type Env } from './env.schema';
+import {
+  type AppConfig,
+  CONFIG_GROUPS,
+  type ConfigGroup,
+  configGroups,
+  configGroupRules,
+  signingToolEnvSchema,
+} from './env.schema';
+import {
+  type ReadSecretFile,
+  resolveSecretFiles,
+  SECRET_FILE_KEYS,
+  type SecretFileKey,
+} from './secret-files';
 
-export interface AppConfig {
-  readonly env: Env['NODE_ENV'];
-  readonly log: { readonly level: Env['LOG_LEVEL']; readonly format: Env['LOG_FORMAT'] };
-  readonly http: { readonly host: string; readonly port: number; readonly shutdownTimeoutMs: number };
-  readonly db: {
-    readonly url: string;
-    readonly poolSize: number;
-    readonly statementTimeoutMs: number;
-    readonly migrationsRun: boolean;
-  };
-  readonly kafka: {
-    readonly brokers: readonly string[];
-    readonly clientId: string;
-    readonly topicPrefix: string;
-    readonly topicPartitions: number;
-    readonly replicationFactor: number;
-    readonly connectionTimeoutMs: number;
-    readonly requestTimeoutMs: number;
-  };
-  readonly tango: {
-    readonly baseUrl: string;
-    readonly apiKey: string | undefined;
-    readonly timeoutMs: number;
-    readonly maxAttempts: number;
-    readonly backoffBaseMs: number;
-    readonly backoffMaxMs: number;
-    readonly connections: number;
-    readonly liveReserveShare: number;
-    /** Share of each burst window that only live fetches may use. */
-    readonly liveBurstReserveShare: number;
-  };
-  readonly webhook: {
-    readonly path: string;
-    readonly secrets: readonly string[];
-    /** WEBHOOK_SECRETS_FILE, re-read while running (see WebhookSecrets). */
-    readonly secretsFile: string | undefined;
-    readonly insecureNoSignature: boolean;
-    readonly maxBodyBytes: number;
-    /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
-    readonly writeConcurrency: number;
-    readonly writeBatchMax: number;
-    /** Fetch targets one event, and one delivery, may create; more become a gap to sweep. */
-    readonly maxIdsPerEvent: number;
-    readonly maxIdsPerDelivery: number;
-  };
-  readonly fetcher: {
-    readonly enabled: boolean;
-    readonly groupId: string;
-    readonly batchSize: number;
-    readonly concurrency: number;
-    readonly maxAttempts: number;
-    readonly retryBaseMs: number;
-    readonly retryMaxMs: number;
-  };
-  readonly relay: {
-    readonly enabled: boolean;
-    readonly pollIntervalMs: number;
-    readonly batchSize: number;
-    readonly leaseMs: number;
-  };
-  readonly health: {
-    readonly checkTimeoutMs: number;
-    readonly reconcileMaxQuotaShare: number;
-    readonly lagDegradedSeconds: number;
-    readonly alertPollIntervalMs: number;
-    readonly reconcileIntervalMs: number;
-    readonly gapGraceSeconds: number;
-    readonly overlapSeconds: number;
-    readonly sweepMaxPages: number;
-    readonly driftSampleSize: number;
-    readonly shapeProbeIntervalMs: number;
-  };
-  readonly backfill: {
-    /** Segments this process reads at once (0: none). */
-    readonly concurrency: number;
-    readonly leaseMs: number;
-    readonly pollIntervalMs: number;
-  };
-  /** The token HTTP actions require (Bearer); undefined: they are refused. */
-  readonly consoleToken: string | undefined;
-  /** How often this worker records its activity for the console's charts (ms; 0: never). */
-  readonly consoleSampleIntervalMs: number;
-  readonly retention: {
-    /** Run the retention job this often (ms); 0 turns it off. */
-    readonly intervalMs: number;
-    readonly batchSize: number;
-    readonly batchPauseMs: number;
-    /** Days each kind of row is kept (0: forever), by retention rule. */
-    readonly days: {
-      readonly changeEvents: number;
-      readonly deliveries: number;
-      readonly unprocessedDeliveries: number;
-      readonly fetchTargets: number;
-      readonly fetchFailures: number;
-      readonly rejections: number;
-      readonly alertObservations: number;
-      readonly history: number;
-    };
-  };
-}
+export type { AppConfig, ConfigGroup };
 
 /** Raised when the environment does not parse; its message lists every bad key at once. */
 export class ConfigValidationError extends Error {
@@ -123,12 +36,81 @@ function withoutEmptyValues(raw: RawEnv): Record<string, string> {
   );
 }
 
-const databaseEnvSchema = envSchema.pick({
-  DATABASE_URL: true,
-  DATABASE_POOL_SIZE: true,
-  DATABASE_STATEMENT_TIMEOUT_MS: true,
-  DATABASE_MIGRATIONS_RUN: true,
-});
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(environment)';
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    return `${key}: ${message}`;
+  });
+}
+
+/** The `<KEY>_FILE` settings the given groups read (a database-only command never opens a secret file). */
+function secretFileKeysOf(groups: readonly ConfigGroup[]): SecretFileKey[] {
+  return SECRET_FILE_KEYS.filter((key) => groups.some((group) => key in configGroups[group].in.shape));
+}
+
+interface ParsedGroups<G extends ConfigGroup> {
+  readonly config: Pick<AppConfig, G>;
+  /** The secret files that could not be used (named first). */
+  readonly fileProblems: readonly string[];
+  /** Problems with single settings (each named once: a setting may be read by two groups). */
+  readonly problems: readonly string[];
+  /** The environment as parsed (empty values dropped, secret files read). */
+  readonly present: Readonly<Record<string, string>>;
+}
+
+/** Parses each of `groups` from the raw environment, collecting every problem (each named once). */
+function parseGroups<G extends ConfigGroup>(
+  raw: RawEnv,
+  groups: readonly G[],
+  readFile?: ReadSecretFile,
+): ParsedGroups<G> {
+  const fromFiles = resolveSecretFiles(raw, readFile, secretFileKeysOf(groups));
+  const present = withoutEmptyValues(fromFiles.env);
+  const config: Partial<Record<ConfigGroup, unknown>> = {};
+  const issues: z.core.$ZodIssue[] = [];
+  for (const group of groups) {
+    const result = configGroups[group].safeParse(present);
+    if (result.success) {
+      config[group] = result.data;
+    } else {
+      issues.push(...result.error.issues);
+    }
+  }
+  return {
+    // Every group parsed when there is no problem (the callers check first): the record is complete then.
+    config: config as Pick<AppConfig, G>,
+    fileProblems: fromFiles.problems,
+    problems: [...new Set(describeIssues(issues))],
+    present,
+  };
+}
+
+/** The rules between settings of `groups` (see configGroupRules), on an environment whose settings all parsed. */
+function ruleProblems(groups: readonly ConfigGroup[], present: Readonly<Record<string, string>>): string[] {
+  return groups.flatMap((group) => {
+    const result = configGroupRules[group]?.safeParse(present);
+    return result === undefined || result.success ? [] : describeIssues(result.error.issues);
+  });
+}
+
+/**
+ * Parses only the given configuration groups (a command asks for the settings it uses, nothing else): every
+ * problem of those groups in one ConfigValidationError.
+ */
+export function parseConfigGroups<G extends ConfigGroup>(
+  raw: RawEnv,
+  groups: readonly G[],
+  readFile?: ReadSecretFile,
+): Pick<AppConfig, G> {
+  const parsed = parseGroups(raw, groups, readFile);
+  const plain = [...parsed.fileProblems, ...parsed.problems];
+  const problems = plain.length > 0 ? plain : ruleProblems(groups, parsed.present);
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+  return parsed.config;
+}
 
 /**
  * What the configuration is for: the worker (receives webhooks, uses Kafka: both are required), or a command-line
@@ -136,13 +118,57 @@ const databaseEnvSchema = envSchema.pick({
  */
 export type ConfigPurpose = 'worker' | 'tool' | 'operator';
 
-/** Stands in for DATABASE_URL in an operator command run without one; nothing connects to it. */
-const NO_DATABASE_URL = 'postgres://no-database@127.0.0.1:1/unused';
+/** What a purpose requires on top of the schema's rules, once every setting parsed. */
+const PURPOSE_REQUIREMENTS: Readonly<Record<ConfigPurpose, (config: AppConfig) => string[]>> = {
+  worker: (config) => [
+    ...(config.kafka.brokers.length === 0 ? ['KAFKA_BROKERS: at least one broker is required'] : []),
+    ...(config.webhook.secrets.length === 0 && !config.webhook.insecureNoSignature
+      ? [
+          'WEBHOOK_SECRETS: required (comma-separated); set WEBHOOK_INSECURE_NO_SIGNATURE=true only for local development',
+        ]
+      : []),
+  ],
+  tool: () => [],
+  operator: (config) =>
+    config.tango.apiKey === undefined
+      ? ['TANGO_API_KEY: required (or TANGO_API_KEY_FILE) to call Tango']
+      : [],
+};
+
+/**
+ * Parses a raw environment (never mutated) into the nested, typed configuration: every group. `<KEY>_FILE`
+ * settings are read first (see resolveSecretFiles); `readFile` is for tests.
+ */
+export function parseConfig(
+  raw: RawEnv,
+  readFile?: ReadSecretFile,
+  purpose: ConfigPurpose = 'worker',
+): AppConfig {
+  const parsed = parseGroups(raw, CONFIG_GROUPS, readFile);
+  // The worker needs Kafka; a tool does not (it never connects to it).
+  const missing =
+    purpose === 'worker' && parsed.present.KAFKA_BROKERS === undefined ? ['KAFKA_BROKERS: required'] : [];
+  const plain = [...parsed.fileProblems, ...missing, ...parsed.problems];
+  if (plain.length > 0) {
+    throw new ConfigValidationError(plain);
+  }
+  const problems = [
+    ...PURPOSE_REQUIREMENTS[purpose](parsed.config),
+    ...ruleProblems(CONFIG_GROUPS, parsed.present),
+  ];
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+  return parsed.config;
+}
 
 /** Parses the configuration of a command-line tool (see ConfigPurpose). */
 export function parseToolConfig(raw: RawEnv): AppConfig {
   return parseConfig(raw, undefined, 'tool');
 }
+
+/** Stands in for DATABASE_URL in an operator command run without one; nothing connects to it. */
+const NO_DATABASE_URL = 'postgres://no-database@127.0.0.1:1/unused';
 
 /**
  * Parses the configuration of an operator command that talks to Tango (`tango …`): TANGO_API_KEY (or its _FILE) is
@@ -161,169 +187,45 @@ export function parseOperatorConfig(raw: RawEnv): { readonly config: AppConfig; 
 
 /** Parses only the DATABASE_* keys (for the TypeORM CLI and scripts that need nothing else). */
 export function parseDatabaseConfig(raw: RawEnv): AppConfig['db'] {
-  const result = databaseEnvSchema.safeParse(withoutEmptyValues(raw));
-  if (!result.success) {
-    throw new ConfigValidationError(describeIssues(result.error));
-  }
-  return {
-    url: result.data.DATABASE_URL,
-    poolSize: result.data.DATABASE_POOL_SIZE,
-    statementTimeoutMs: result.data.DATABASE_STATEMENT_TIMEOUT_MS,
-    migrationsRun: result.data.DATABASE_MIGRATIONS_RUN,
-  };
+  return parseConfigGroups(raw, ['db']).db;
+}
+
+/** The secrets `verify` checks against when given none, and where they came from (the worker's settings). */
+export interface WebhookSecretsSetting {
+  readonly secrets: readonly string[];
+  readonly source: 'WEBHOOK_SECRETS' | 'WEBHOOK_SECRETS_FILE';
 }
 
 /**
- * Parses a raw environment (never mutated) into the nested, typed configuration. `<KEY>_FILE` settings are read
- * first (see resolveSecretFiles); `readFile` is for tests.
+ * WEBHOOK_SECRETS, or the content of WEBHOOK_SECRETS_FILE, split and checked exactly as the worker does; undefined
+ * when neither is set.
  */
-export function parseConfig(
+export function parseWebhookSecretsSetting(
   raw: RawEnv,
   readFile?: ReadSecretFile,
-  purpose: ConfigPurpose = 'worker',
-): AppConfig {
-  const fromFiles = resolveSecretFiles(raw, readFile);
-  const present = withoutEmptyValues(fromFiles.env);
-  // The worker needs Kafka; a tool does not (it never connects to it).
-  const purposeProblems =
-    purpose === 'worker' && present.KAFKA_BROKERS === undefined ? ['KAFKA_BROKERS: required'] : [];
-  const result = envSchema.safeParse(present);
-  if (!result.success || fromFiles.problems.length > 0 || purposeProblems.length > 0) {
+): WebhookSecretsSetting | undefined {
+  const fromFiles = resolveSecretFiles(raw, readFile, ['WEBHOOK_SECRETS']);
+  const schema = signingToolEnvSchema.pick({ WEBHOOK_SECRETS: true, WEBHOOK_SECRETS_FILE: true });
+  const result = schema.safeParse(withoutEmptyValues(fromFiles.env));
+  if (!result.success || fromFiles.problems.length > 0) {
     throw new ConfigValidationError([
       ...fromFiles.problems,
-      ...purposeProblems,
-      ...(result.success ? [] : describeIssues(result.error)),
+      ...(result.success ? [] : describeIssues(result.error.issues)),
     ]);
   }
-  const env = result.data;
-  const problems: string[] = [];
-  if (purpose === 'worker' && env.KAFKA_BROKERS.length === 0) {
-    problems.push('KAFKA_BROKERS: at least one broker is required');
+  if (result.data.WEBHOOK_SECRETS.length === 0) {
+    return undefined;
   }
-  if (purpose === 'worker' && env.WEBHOOK_SECRETS.length === 0 && !env.WEBHOOK_INSECURE_NO_SIGNATURE) {
-    problems.push(
-      'WEBHOOK_SECRETS: required (comma-separated); set WEBHOOK_INSECURE_NO_SIGNATURE=true only for local development',
-    );
-  }
-  if (purpose === 'operator' && env.TANGO_API_KEY === undefined) {
-    problems.push('TANGO_API_KEY: required (or TANGO_API_KEY_FILE) to call Tango');
-  }
-  if (env.TANGO_BACKOFF_BASE_MS > env.TANGO_BACKOFF_MAX_MS) {
-    problems.push('TANGO_BACKOFF_BASE_MS: must not exceed TANGO_BACKOFF_MAX_MS');
-  }
-  if (
-    env.WEBHOOK_WRITE_CONCURRENCY !== undefined &&
-    env.WEBHOOK_WRITE_CONCURRENCY >= env.DATABASE_POOL_SIZE
-  ) {
-    problems.push(
-      'WEBHOOK_WRITE_CONCURRENCY: must be below DATABASE_POOL_SIZE (ingest must leave connections for the rest)',
-    );
-  }
-  if (problems.length > 0) {
-    throw new ConfigValidationError(problems);
-  }
-  return toAppConfig(env);
+  const source = result.data.WEBHOOK_SECRETS_FILE === undefined ? 'WEBHOOK_SECRETS' : 'WEBHOOK_SECRETS_FILE';
+  return { secrets: result.data.WEBHOOK_SECRETS, source };
 }
 
-function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.join('.') : '(environment)';
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
-    return `${key}: ${message}`;
-  });
-}
-
-function toAppConfig(env: Env): AppConfig {
-  return {
-    env: env.NODE_ENV,
-    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
-    http: { host: env.HTTP_HOST, port: env.HTTP_PORT, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS },
-    db: {
-      url: env.DATABASE_URL,
-      poolSize: env.DATABASE_POOL_SIZE,
-      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
-      migrationsRun: env.DATABASE_MIGRATIONS_RUN,
-    },
-    kafka: {
-      brokers: env.KAFKA_BROKERS,
-      clientId: env.KAFKA_CLIENT_ID,
-      topicPrefix: env.KAFKA_TOPIC_PREFIX,
-      topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-      connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
-      requestTimeoutMs: env.KAFKA_REQUEST_TIMEOUT_MS,
-    },
-    tango: {
-      baseUrl: env.TANGO_BASE_URL.replace(/\/+$/, ''),
-      apiKey: env.TANGO_API_KEY,
-      timeoutMs: env.TANGO_TIMEOUT_MS,
-      maxAttempts: env.TANGO_MAX_ATTEMPTS,
-      backoffBaseMs: env.TANGO_BACKOFF_BASE_MS,
-      backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
-      connections: env.TANGO_CONNECTIONS,
-      liveReserveShare: env.TANGO_LIVE_RESERVE_SHARE,
-      liveBurstReserveShare: env.TANGO_LIVE_BURST_RESERVE_SHARE,
-    },
-    webhook: {
-      path: env.WEBHOOK_PATH,
-      secrets: env.WEBHOOK_SECRETS,
-      secretsFile: env.WEBHOOK_SECRETS_FILE,
-      insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
-      maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
-      writeConcurrency:
-        env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(2, Math.floor(env.DATABASE_POOL_SIZE / 2))),
-      writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
-      maxIdsPerEvent: env.WEBHOOK_MAX_IDS_PER_EVENT,
-      maxIdsPerDelivery: env.WEBHOOK_MAX_IDS_PER_DELIVERY,
-    },
-    fetcher: {
-      enabled: env.FETCHER_ENABLED,
-      groupId: env.FETCHER_GROUP_ID,
-      batchSize: env.FETCHER_BATCH_SIZE,
-      concurrency: env.FETCHER_CONCURRENCY,
-      maxAttempts: env.FETCHER_MAX_ATTEMPTS,
-      retryBaseMs: env.FETCHER_RETRY_BASE_MS,
-      retryMaxMs: env.FETCHER_RETRY_MAX_MS,
-    },
-    relay: {
-      enabled: env.RELAY_ENABLED,
-      pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
-      batchSize: env.RELAY_BATCH_SIZE,
-      leaseMs: env.RELAY_LEASE_MS,
-    },
-    health: {
-      checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
-      reconcileMaxQuotaShare: env.HEALTH_RECONCILE_MAX_QUOTA_SHARE,
-      lagDegradedSeconds: env.HEALTH_LAG_DEGRADED_SECONDS,
-      alertPollIntervalMs: env.HEALTH_ALERT_POLL_INTERVAL_MS,
-      reconcileIntervalMs: env.HEALTH_RECONCILE_INTERVAL_MS,
-      gapGraceSeconds: env.HEALTH_GAP_GRACE_SECONDS,
-      overlapSeconds: env.HEALTH_OVERLAP_SECONDS,
-      sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
-      driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
-      shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
-    },
-    backfill: {
-      concurrency: env.BACKFILL_CONCURRENCY,
-      leaseMs: env.BACKFILL_LEASE_MS,
-      pollIntervalMs: env.BACKFILL_POLL_INTERVAL_MS,
-    },
-    consoleToken: env.CONSOLE_TOKEN,
-    consoleSampleIntervalMs: env.CONSOLE_SAMPLE_INTERVAL_MS,
-    retention: {
-      intervalMs: env.RETENTION_INTERVAL_MS,
-      batchSize: env.RETENTION_BATCH_SIZE,
-      batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
-      days: {
-        changeEvents: env.RETENTION_CHANGE_EVENTS_DAYS,
-        deliveries: env.RETENTION_DELIVERIES_DAYS,
-        unprocessedDeliveries: env.RETENTION_UNPROCESSED_DELIVERIES_DAYS,
-        fetchTargets: env.RETENTION_FETCH_TARGETS_DAYS,
-        fetchFailures: env.RETENTION_FETCH_FAILURES_DAYS,
-        rejections: env.RETENTION_REJECTIONS_DAYS,
-        alertObservations: env.RETENTION_ALERT_OBSERVATIONS_DAYS,
-        history: env.RETENTION_HISTORY_DAYS,
-      },
-    },
-  };
+/** TANGO_WEBHOOK_SECRET (trimmed), the secret `sign` and `simulate` use without --secret; undefined when unset. */
+export function parseSigningSecretSetting(raw: RawEnv): string | undefined {
+  const schema = signingToolEnvSchema.pick({ TANGO_WEBHOOK_SECRET: true });
+  const result = schema.safeParse(withoutEmptyValues(raw));
+  if (!result.success) {
+    throw new ConfigValidationError(describeIssues(result.error.issues));
+  }
+  return result.data.TANGO_WEBHOOK_SECRET;
 }

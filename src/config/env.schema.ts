@@ -23,24 +23,33 @@ const postgresUrl = z
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
 
-/**
- * Every environment variable tango-sync reads, with its default. `.env.example` documents the same list and a
- * unit test keeps the two (and docker-compose.yml) in step.
- */
-export const envSchema = z.object({
+// ---------------------------------------------------------------------------------------------------------------
+// The environment variables, by the configuration group that reads them
+// ---------------------------------------------------------------------------------------------------------------
+
+const runtimeEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+});
+
+const logEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+});
 
+const httpEnv = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+});
 
+const databaseEnv = z.object({
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
   DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
+});
 
+const kafkaEnv = z.object({
   // Required by the worker (parseConfig says so); the command-line tools never connect to Kafka.
   KAFKA_BROKERS: commaList
     .pipe(z.array(z.string().regex(hostPort, 'each broker must be host:port')))
@@ -54,7 +63,9 @@ export const envSchema = z.object({
   KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
   KAFKA_CONNECTION_TIMEOUT_MS: positiveInt.default(3_000),
   KAFKA_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+});
 
+const tangoEnv = z.object({
   TANGO_BASE_URL: z.url().default('https://tango.makegov.com'),
   TANGO_API_KEY: z.string().min(1).optional(),
   TANGO_API_KEY_FILE: z.string().min(1).optional(),
@@ -64,7 +75,11 @@ export const envSchema = z.object({
   TANGO_BACKOFF_MAX_MS: positiveInt.default(10_000),
   TANGO_CONNECTIONS: positiveInt.max(64).default(8),
   TANGO_LIVE_RESERVE_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  // Share of the burst window kept for live fetches while backfills and sweeps run.
+  TANGO_LIVE_BURST_RESERVE_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+});
 
+const webhookEnv = z.object({
   WEBHOOK_PATH: z
     .string()
     .regex(/^\/[A-Za-z0-9/_-]*$/, 'must start with / and hold only URL path characters')
@@ -77,7 +92,9 @@ export const envSchema = z.object({
   WEBHOOK_WRITE_BATCH_MAX: positiveInt.max(500).default(16),
   WEBHOOK_MAX_IDS_PER_EVENT: positiveInt.default(1_000),
   WEBHOOK_MAX_IDS_PER_DELIVERY: positiveInt.default(5_000),
+});
 
+const fetcherEnv = z.object({
   FETCHER_ENABLED: booleanFlag.default(true),
   FETCHER_GROUP_ID: z.string().min(1).default('tango-sync-fetcher'),
   FETCHER_BATCH_SIZE: positiveInt.max(100).default(100),
@@ -85,12 +102,16 @@ export const envSchema = z.object({
   FETCHER_MAX_ATTEMPTS: positiveInt.max(100).default(5),
   FETCHER_RETRY_BASE_MS: positiveInt.default(5_000),
   FETCHER_RETRY_MAX_MS: positiveInt.default(3_600_000),
+});
 
+const relayEnv = z.object({
   RELAY_ENABLED: booleanFlag.default(true),
   RELAY_POLL_INTERVAL_MS: positiveInt.default(1_000),
   RELAY_BATCH_SIZE: positiveInt.max(10_000).default(500),
   RELAY_LEASE_MS: positiveInt.min(1_000).default(30_000),
+});
 
+const healthEnv = z.object({
   HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
   HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),
   HEALTH_LAG_DEGRADED_SECONDS: nonNegativeInt.default(300),
@@ -101,7 +122,9 @@ export const envSchema = z.object({
   HEALTH_SWEEP_MAX_PAGES: positiveInt.max(10_000).default(50),
   HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
   HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
+});
 
+const retentionEnv = z.object({
   RETENTION_INTERVAL_MS: nonNegativeInt.default(3_600_000),
   RETENTION_BATCH_SIZE: positiveInt.max(10_000).default(1_000),
   RETENTION_BATCH_PAUSE_MS: nonNegativeInt.default(50),
@@ -113,14 +136,16 @@ export const envSchema = z.object({
   RETENTION_REJECTIONS_DAYS: retentionDays.default(30),
   RETENTION_ALERT_OBSERVATIONS_DAYS: retentionDays.default(30),
   RETENTION_HISTORY_DAYS: retentionDays.default(0),
+});
 
-  // Managed backfills: every worker reads segments of running jobs (0 concurrency: this worker reads none).
+// Managed backfills: every worker reads segments of running jobs (0 concurrency: this worker reads none).
+const backfillEnv = z.object({
   BACKFILL_CONCURRENCY: nonNegativeInt.max(64).default(6),
   BACKFILL_LEASE_MS: positiveInt.min(3_000).default(30_000),
   BACKFILL_POLL_INTERVAL_MS: positiveInt.default(2_000),
-  // Share of the burst window kept for live fetches while backfills and sweeps run.
-  TANGO_LIVE_BURST_RESERVE_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+});
 
+const consoleEnv = z.object({
   // Operator token for the HTTP actions (backfills, console); without it those endpoints are read-only.
   CONSOLE_TOKEN: z.string().min(16).optional(),
   CONSOLE_TOKEN_FILE: z.string().min(1).optional(),
@@ -128,7 +153,225 @@ export const envSchema = z.object({
   CONSOLE_SAMPLE_INTERVAL_MS: nonNegativeInt.default(60_000),
 });
 
+/**
+ * Every environment variable the worker reads, with its default. `.env.example` documents the same list and a
+ * unit test keeps the two (and docker-compose.yml) in step.
+ */
+export const envSchema = z.object({
+  ...runtimeEnv.shape,
+  ...logEnv.shape,
+  ...httpEnv.shape,
+  ...databaseEnv.shape,
+  ...kafkaEnv.shape,
+  ...tangoEnv.shape,
+  ...webhookEnv.shape,
+  ...fetcherEnv.shape,
+  ...relayEnv.shape,
+  ...healthEnv.shape,
+  ...retentionEnv.shape,
+  ...backfillEnv.shape,
+  ...consoleEnv.shape,
+});
+
 export type Env = z.infer<typeof envSchema>;
 export type EnvKey = keyof typeof envSchema.shape;
 
 export const envKeys = Object.keys(envSchema.shape) as EnvKey[];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The configuration groups: each parses only its variables, so a command validates only the groups it uses
+// ---------------------------------------------------------------------------------------------------------------
+
+const dbGroup = databaseEnv.transform((env) => ({
+  url: env.DATABASE_URL,
+  poolSize: env.DATABASE_POOL_SIZE,
+  statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+  migrationsRun: env.DATABASE_MIGRATIONS_RUN,
+}));
+
+const kafkaGroup = kafkaEnv.transform((env) => ({
+  brokers: env.KAFKA_BROKERS,
+  clientId: env.KAFKA_CLIENT_ID,
+  topicPrefix: env.KAFKA_TOPIC_PREFIX,
+  topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
+  replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+  connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
+  requestTimeoutMs: env.KAFKA_REQUEST_TIMEOUT_MS,
+}));
+
+const tangoGroup = tangoEnv.transform((env) => ({
+  baseUrl: env.TANGO_BASE_URL.replace(/\/+$/, ''),
+  apiKey: env.TANGO_API_KEY,
+  timeoutMs: env.TANGO_TIMEOUT_MS,
+  maxAttempts: env.TANGO_MAX_ATTEMPTS,
+  backoffBaseMs: env.TANGO_BACKOFF_BASE_MS,
+  backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
+  connections: env.TANGO_CONNECTIONS,
+  liveReserveShare: env.TANGO_LIVE_RESERVE_SHARE,
+  /** Share of each burst window that only live fetches may use. */
+  liveBurstReserveShare: env.TANGO_LIVE_BURST_RESERVE_SHARE,
+}));
+
+/** The ingest write concurrency's default depends on the pool (see the webhook rule below). */
+const webhookGroup = webhookEnv
+  .extend({ DATABASE_POOL_SIZE: databaseEnv.shape.DATABASE_POOL_SIZE })
+  .transform((env) => ({
+    path: env.WEBHOOK_PATH,
+    secrets: env.WEBHOOK_SECRETS,
+    /** WEBHOOK_SECRETS_FILE, re-read while running (see WebhookSecrets). */
+    secretsFile: env.WEBHOOK_SECRETS_FILE,
+    insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
+    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
+    writeConcurrency:
+      env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(2, Math.floor(env.DATABASE_POOL_SIZE / 2))),
+    writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
+    /** Fetch targets one event, and one delivery, may create; more become a gap to sweep. */
+    maxIdsPerEvent: env.WEBHOOK_MAX_IDS_PER_EVENT,
+    maxIdsPerDelivery: env.WEBHOOK_MAX_IDS_PER_DELIVERY,
+  }));
+
+const fetcherGroup = fetcherEnv.transform((env) => ({
+  enabled: env.FETCHER_ENABLED,
+  groupId: env.FETCHER_GROUP_ID,
+  batchSize: env.FETCHER_BATCH_SIZE,
+  concurrency: env.FETCHER_CONCURRENCY,
+  maxAttempts: env.FETCHER_MAX_ATTEMPTS,
+  retryBaseMs: env.FETCHER_RETRY_BASE_MS,
+  retryMaxMs: env.FETCHER_RETRY_MAX_MS,
+}));
+
+const relayGroup = relayEnv.transform((env) => ({
+  enabled: env.RELAY_ENABLED,
+  pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
+  batchSize: env.RELAY_BATCH_SIZE,
+  leaseMs: env.RELAY_LEASE_MS,
+}));
+
+/** Health and reconciliation (see docs/health.md). */
+const healthGroup = healthEnv.transform((env) => ({
+  checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+  /** Share of the daily quota reconciliation sweeps may use. */
+  reconcileMaxQuotaShare: env.HEALTH_RECONCILE_MAX_QUOTA_SHARE,
+  /** Fetch backlog age that marks a family degraded. */
+  lagDegradedSeconds: env.HEALTH_LAG_DEGRADED_SECONDS,
+  /** Poll `GET /api/webhooks/alerts/` this often (ms); 0 turns the scheduled poll off. */
+  alertPollIntervalMs: env.HEALTH_ALERT_POLL_INTERVAL_MS,
+  /** Run gap detection and reconciliation sweeps this often (ms); 0 turns the schedule off. */
+  reconcileIntervalMs: env.HEALTH_RECONCILE_INTERVAL_MS,
+  /** An alert check younger than this may still have its delivery in Tango's retry schedule: wait before judging. */
+  gapGraceSeconds: env.HEALTH_GAP_GRACE_SECONDS,
+  /** Sweeps re-read this much before a gap's start (clock skew, late commits on Tango's side). */
+  overlapSeconds: env.HEALTH_OVERLAP_SECONDS,
+  /** Most list pages one gap's sweep may read per run. */
+  sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
+  /** Mirrored records re-fetched per family per run to spot modifications and deletions no filter exposes. */
+  driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
+  /** Probe families whose shape Tango refused for the full shape this often (ms); 0 turns the probe off. */
+  shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
+}));
+
+const retentionGroup = retentionEnv.transform((env) => ({
+  /** Run the retention job this often (ms); 0 turns it off. */
+  intervalMs: env.RETENTION_INTERVAL_MS,
+  batchSize: env.RETENTION_BATCH_SIZE,
+  batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
+  /** Days each kind of row is kept (0: forever), by retention rule. */
+  days: {
+    changeEvents: env.RETENTION_CHANGE_EVENTS_DAYS,
+    deliveries: env.RETENTION_DELIVERIES_DAYS,
+    unprocessedDeliveries: env.RETENTION_UNPROCESSED_DELIVERIES_DAYS,
+    fetchTargets: env.RETENTION_FETCH_TARGETS_DAYS,
+    fetchFailures: env.RETENTION_FETCH_FAILURES_DAYS,
+    rejections: env.RETENTION_REJECTIONS_DAYS,
+    alertObservations: env.RETENTION_ALERT_OBSERVATIONS_DAYS,
+    history: env.RETENTION_HISTORY_DAYS,
+  },
+}));
+
+const backfillGroup = backfillEnv.transform((env) => ({
+  /** Segments this process reads at once (0: none). */
+  concurrency: env.BACKFILL_CONCURRENCY,
+  leaseMs: env.BACKFILL_LEASE_MS,
+  pollIntervalMs: env.BACKFILL_POLL_INTERVAL_MS,
+}));
+
+/**
+ * The configuration, group by group: the key is the property of `AppConfig`, the schema reads the group's
+ * variables from the flat environment. `AppConfig` is inferred from these schemas.
+ */
+export const configGroups = {
+  env: runtimeEnv.transform((env) => env.NODE_ENV),
+  log: logEnv.transform((env) => ({ level: env.LOG_LEVEL, format: env.LOG_FORMAT })),
+  http: httpEnv.transform((env) => ({
+    host: env.HTTP_HOST,
+    port: env.HTTP_PORT,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  })),
+  db: dbGroup,
+  kafka: kafkaGroup,
+  tango: tangoGroup,
+  webhook: webhookGroup,
+  fetcher: fetcherGroup,
+  relay: relayGroup,
+  health: healthGroup,
+  backfill: backfillGroup,
+  /** The token HTTP actions require (Bearer); undefined: they are refused. */
+  consoleToken: consoleEnv
+    .pick({ CONSOLE_TOKEN: true, CONSOLE_TOKEN_FILE: true })
+    .transform((env) => env.CONSOLE_TOKEN),
+  /** How often this worker records its activity for the console's charts (ms; 0: never). */
+  consoleSampleIntervalMs: consoleEnv
+    .pick({ CONSOLE_SAMPLE_INTERVAL_MS: true })
+    .transform((env) => env.CONSOLE_SAMPLE_INTERVAL_MS),
+  retention: retentionGroup,
+};
+
+export type ConfigGroup = keyof typeof configGroups;
+
+/**
+ * Rules between settings of a group, checked once every setting parsed on its own (a rule never hides a plain
+ * typo, and is never reported on a value that did not parse).
+ */
+export const configGroupRules: Readonly<Partial<Record<ConfigGroup, z.ZodType>>> = {
+  tango: tangoEnv
+    .pick({ TANGO_BACKOFF_BASE_MS: true, TANGO_BACKOFF_MAX_MS: true })
+    .refine((env) => env.TANGO_BACKOFF_BASE_MS <= env.TANGO_BACKOFF_MAX_MS, {
+      path: ['TANGO_BACKOFF_BASE_MS'],
+      message: 'must not exceed TANGO_BACKOFF_MAX_MS',
+    }),
+  webhook: webhookEnv
+    .pick({ WEBHOOK_WRITE_CONCURRENCY: true })
+    .extend({ DATABASE_POOL_SIZE: databaseEnv.shape.DATABASE_POOL_SIZE })
+    .refine(
+      (env) =>
+        env.WEBHOOK_WRITE_CONCURRENCY === undefined || env.WEBHOOK_WRITE_CONCURRENCY < env.DATABASE_POOL_SIZE,
+      {
+        path: ['WEBHOOK_WRITE_CONCURRENCY'],
+        message: 'must be below DATABASE_POOL_SIZE (ingest must leave connections for the rest)',
+      },
+    ),
+};
+
+export const CONFIG_GROUPS = Object.keys(configGroups) as ConfigGroup[];
+
+/** The parsed, typed configuration (injected as APP_CONFIG; see ConfigModule). */
+export type AppConfig = { readonly [G in ConfigGroup]: z.output<(typeof configGroups)[G]> };
+
+/**
+ * What the local signing tools read (`sign`, `verify`, `simulate`): the worker's WEBHOOK_SECRETS (and its file), the
+ * same definitions as the webhook group's, and TANGO_WEBHOOK_SECRET, which only these tools read (so it is not in
+ * `envSchema`, the worker's list).
+ */
+export const signingToolEnvSchema = webhookEnv
+  .pick({ WEBHOOK_SECRETS: true, WEBHOOK_SECRETS_FILE: true })
+  .extend({
+    /** The endpoint secret `sign` and `simulate` sign with when no --secret is given (trimmed; blank: unset). */
+    TANGO_WEBHOOK_SECRET: z
+      .string()
+      .transform((value) => value.trim())
+      .transform((value) => (value === '' ? undefined : value))
+      .optional(),
+  });
+
+export type SigningToolEnv = z.output<typeof signingToolEnvSchema>;

@@ -19,6 +19,9 @@ import {
 } from './health-report.types';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type FamilySignals, worst } from './health-status';
 
+/** A non-paused alert not checked for this many times its frequency is degraded. */
+export const ALERT_STALE_FACTOR = 3;
+
 /** Finished backfills shown besides the running and paused ones (jobs come newest first). */
 const LATEST_BACKFILLS = 3;
 
@@ -116,7 +119,7 @@ function alertReport(
   settings: HealthReportSettings,
   now: Date,
 ): AlertReport {
-  const reason = alertProblem(observation, settings.alertStaleFactor, now);
+  const reason = alertProblem(observation, ALERT_STALE_FACTOR, now);
   return {
     alertId: observation.alertId,
     queryType: observation.queryType,
@@ -292,7 +295,7 @@ function quotaView(
     burstRemaining: budget.burstRemaining,
     parkedUntil: iso(budget.parkedUntil),
     parkedReason: budget.parkedReason,
-    sweepShare: settings.maxQuotaShare,
+    sweepShare: settings.reconcileMaxQuotaShare,
     sweepRequestsAllowed: Number.isFinite(allowance.requests) ? allowance.requests : null,
     sweepsPausedReason: allowance.pausedReason,
   };
@@ -323,7 +326,7 @@ export function buildHealthReport(
   now: Date,
   settings: HealthReportSettings,
 ): HealthReport {
-  const allowance = quotaAllowance(snapshot.budget, settings.maxQuotaShare, now);
+  const allowance = quotaAllowance(snapshot.budget, settings.reconcileMaxQuotaShare, now);
   const alerts = alertReports(snapshot, settings, now);
   const families = familyReports(
     snapshot,

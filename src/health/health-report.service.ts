@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from '../reconcile/reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { buildHealthReport } from './health-report.builder';
 import { type HealthReport } from './health-report.types';
 import { HealthSnapshotReader } from './health-snapshot.reader';
@@ -21,11 +22,11 @@ export class HealthReportService {
 
   constructor(
     private readonly snapshots: HealthSnapshotReader,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async report(now: Date = new Date()): Promise<HealthReport> {
-    return buildHealthReport(await this.snapshots.read(), now, this.settings);
+    return buildHealthReport(await this.snapshots.read(), now, this.config.health);
   }
 
   /** The report, at most a second old: shared by every gauge of one scrape and by the console's viewers. */

@@ -4,7 +4,7 @@ import { type FamilyCoverage } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type JobRun } from '../jobs/job-runs.repository';
 import { type AlertObservation, type SyncGap } from '../sync-state/gap.repository';
-import { type ReconcileSettings } from '../reconcile/reconcile-settings';
+import { type AppConfig } from '../config/app-config';
 import { type FamilyShapeState } from '../tango/family-shapes';
 import { type BudgetState } from '../tango/request-budget';
 import {
@@ -163,7 +163,4 @@ export interface HealthSnapshot {
 }
 
 /** The settings the report's verdicts depend on. */
-export type HealthReportSettings = Pick<
-  ReconcileSettings,
-  'maxQuotaShare' | 'alertStaleFactor' | 'lagDegradedSeconds'
->;
+export type HealthReportSettings = Pick<AppConfig['health'], 'reconcileMaxQuotaShare' | 'lagDegradedSeconds'>;

@@ -4,7 +4,8 @@ import { familyForQueryType } from '../common/tango/families';
 import { TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
 import { type AlertObservation, GapRepository } from '../sync-state/gap.repository';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 
 const alertSchema = z.looseObject({
   alert_id: z.union([z.string(), z.number()]).transform(String),
@@ -60,7 +61,7 @@ export class GapDetector {
   constructor(
     private readonly tango: TangoClient,
     private readonly gaps: GapRepository,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Rule (a): polls `GET /api/webhooks/alerts/` and compares each alert with its previous observation. */
@@ -73,7 +74,7 @@ export class GapDetector {
       const before = previous.get(alert.alertId);
       const checkedAt = alert.lastCheckedAt;
       const tooFresh =
-        checkedAt !== null && now.getTime() - checkedAt.getTime() < this.settings.gapGraceSeconds * 1000;
+        checkedAt !== null && now.getTime() - checkedAt.getTime() < this.config.health.gapGraceSeconds * 1000;
       if (before !== undefined && tooFresh && alert.matchCount > before.matchCount) {
         deferred += 1;
         continue;

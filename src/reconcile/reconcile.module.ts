@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { BackfillModule } from '../backfill/backfill.module';
-import { type AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
 import { MirrorModule } from '../mirror/mirror.module';
 import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
@@ -10,31 +8,12 @@ import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
 import { JobsModule } from '../jobs/jobs.module';
 import { ReconcileScheduler } from './reconcile.scheduler';
-import { RECONCILE_SETTINGS, reconcileSettingsFrom } from './reconcile-settings';
 import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
   imports: [ScheduleModule.forRoot(), TangoModule, MirrorModule, SyncStateModule, JobsModule, BackfillModule],
-  providers: [
-    {
-      provide: RECONCILE_SETTINGS,
-      useFactory: (config: AppConfig) => reconcileSettingsFrom(config),
-      inject: [APP_CONFIG],
-    },
-    GapDetector,
-    EventTypeCatalog,
-    Reconciler,
-    ReconcileScheduler,
-  ],
-  exports: [
-    SyncStateModule,
-    GapDetector,
-    JobsModule,
-    EventTypeCatalog,
-    Reconciler,
-    ReconcileScheduler,
-    RECONCILE_SETTINGS,
-  ],
+  providers: [GapDetector, EventTypeCatalog, Reconciler, ReconcileScheduler],
+  exports: [SyncStateModule, GapDetector, JobsModule, EventTypeCatalog, Reconciler, ReconcileScheduler],
 })
 export class ReconcileModule {}

@@ -11,7 +11,8 @@ import { RecordFetcher } from '../tango/record-fetcher';
 import { EventTypeCatalog } from './event-type-catalog';
 import { GapDetector } from './gap-detector';
 import { JobRunner, type JobTickOutcome } from '../jobs/job-runner';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { Reconciler } from './reconciler.service';
 
 const POLL_JOB = 'health.alert-poll';
@@ -38,15 +39,15 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     private readonly shapes: FamilyShapes,
     private readonly fetcher: RecordFetcher,
     private readonly jobs: JobRunner,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     // Timer ticks: skipped when another replica ran the job in this interval. Direct calls may pass `force`.
-    this.schedule(POLL_JOB, this.settings.alertPollIntervalMs, () => this.pollTick());
-    this.schedule(RECONCILE_JOB, this.settings.reconcileIntervalMs, () => this.reconcileTick());
-    this.schedule(SHAPE_PROBE_JOB, this.settings.shapeProbeIntervalMs, () => this.shapeProbeTick());
-    if (this.settings.alertPollIntervalMs > 0) {
+    this.schedule(POLL_JOB, this.config.health.alertPollIntervalMs, () => this.pollTick());
+    this.schedule(RECONCILE_JOB, this.config.health.reconcileIntervalMs, () => this.reconcileTick());
+    this.schedule(SHAPE_PROBE_JOB, this.config.health.shapeProbeIntervalMs, () => this.shapeProbeTick());
+    if (this.config.health.alertPollIntervalMs > 0) {
       // Tango's event types at start, not only after the first poll interval.
       void this.eventTypes.refresh().catch((error: unknown) => {
         this.logger.warn(
@@ -68,7 +69,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
   /** Reads Tango's event types and polls the alerts; a gap found is reconciled right away. */
   async pollTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
     let gapsOpened = 0;
-    const when = { intervalMs: this.settings.alertPollIntervalMs, force: options.force ?? false };
+    const when = { intervalMs: this.config.health.alertPollIntervalMs, force: options.force ?? false };
     const tick = await this.jobs.tick('alert-poll', when, async () => {
       const outcome = await this.detector.pollAlerts();
       gapsOpened = outcome.gapsOpened;
@@ -78,8 +79,10 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     });
     if (gapsOpened > 0) {
       // Right away, as a reconcile run of its own (under its lock, so never beside a scheduled one).
-      await this.jobs.tick('reconcile', { intervalMs: this.settings.reconcileIntervalMs, force: true }, () =>
-        this.reconcileRun({ drift: false }),
+      await this.jobs.tick(
+        'reconcile',
+        { intervalMs: this.config.health.reconcileIntervalMs, force: true },
+        () => this.reconcileRun({ drift: false }),
       );
     }
     return tick;
@@ -89,7 +92,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
   async reconcileTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
     return this.jobs.tick(
       'reconcile',
-      { intervalMs: this.settings.reconcileIntervalMs, force: options.force ?? false },
+      { intervalMs: this.config.health.reconcileIntervalMs, force: options.force ?? false },
       () => this.reconcileRun({ drift: true }),
     );
   }
@@ -110,7 +113,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
 
   /** Asks Tango whether it accepts the full shape of each family whose shape it refused; restores those it does. */
   async shapeProbeTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
-    const when = { intervalMs: this.settings.shapeProbeIntervalMs, force: options.force ?? false };
+    const when = { intervalMs: this.config.health.shapeProbeIntervalMs, force: options.force ?? false };
     return this.jobs.tick('shape-probe', when, async () => {
       const probed: Record<string, string> = {};
       for (const family of await this.shapes.degradedFamilies()) {

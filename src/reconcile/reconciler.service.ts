@@ -11,7 +11,8 @@ import { BackfillService } from '../backfill/backfill.service';
 import { type BudgetState, TangoRequestBudget } from '../tango/request-budget';
 import { TangoRequestError } from '../tango/tango-errors';
 import { GapRepository, type SyncGap } from '../sync-state/gap.repository';
-import { RECONCILE_SETTINGS, type ReconcileSettings } from './reconcile-settings';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { type ObservedAlert, planGapSweep, type PlannedSweep, type SweepPlan } from './sweep-plan';
 
 export interface QuotaAllowance {
@@ -82,7 +83,7 @@ export class Reconciler {
     private readonly targets: FetchTargetOutbox,
     private readonly budget: TangoRequestBudget,
     private readonly backfills: BackfillService,
-    @Inject(RECONCILE_SETTINGS) private readonly settings: ReconcileSettings,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
     this.sweptRecords = metrics.counter(
@@ -125,7 +126,7 @@ export class Reconciler {
 
   /** What sweeps may spend now. */
   async allowance(): Promise<QuotaAllowance> {
-    return quotaAllowance(await this.budget.state(), this.settings.maxQuotaShare);
+    return quotaAllowance(await this.budget.state(), this.config.health.reconcileMaxQuotaShare);
   }
 
   private async run(drift: boolean): Promise<ReconcileRunOutcome> {
@@ -149,7 +150,7 @@ export class Reconciler {
     }
     let driftSampled = 0;
     if (drift && allowance.pausedReason === null && remaining > 0) {
-      driftSampled = await this.sampleDrift(Math.min(this.settings.driftSampleSize, remaining));
+      driftSampled = await this.sampleDrift(Math.min(this.config.health.driftSampleSize, remaining));
     }
     const result: ReconcileRunOutcome = {
       at: new Date(),
@@ -181,7 +182,7 @@ export class Reconciler {
     if (handed !== null) {
       return handed;
     }
-    const planned = planGapSweep(gap, observations, familyOf, this.settings.overlapSeconds);
+    const planned = planGapSweep(gap, observations, familyOf, this.config.health.overlapSeconds);
     const read =
       planned.unsweepable === null
         ? await this.readSweeps(gap, planned.sweeps, budget)
@@ -218,7 +219,7 @@ export class Reconciler {
       alertIds: gap.alertId === null ? [] : [gap.alertId],
     };
     for (const sweep of sweeps) {
-      const pages = Math.min(this.settings.sweepMaxPages, budget - requests);
+      const pages = Math.min(this.config.health.sweepMaxPages, budget - requests);
       if (pages <= 0) {
         why = 'sweep quota share used up';
         break;
@@ -325,7 +326,7 @@ export class Reconciler {
   }
 
   /** Enqueues the longest-unfetched mirrored records of each family as low-priority fetch targets. */
-  async sampleDrift(size: number = this.settings.driftSampleSize): Promise<number> {
+  async sampleDrift(size: number = this.config.health.driftSampleSize): Promise<number> {
     if (size <= 0) {
       return 0;
     }

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { CliUsageError } from '../../../src/cli/cli-errors';
-import {
-  registerSigningCommands,
-  SAMPLE_EVENT_TYPES,
-  sampleDelivery,
-} from '../../../src/cli/signing-commands';
+import { registerSigningCommands } from '../../../src/cli/commands/signing';
+import { sampleDelivery, sampleEventTypes } from '../../../src/cli/sample-deliveries';
 import { parseDelivery } from '../../../src/webhook/delivery-parser';
 import { secretFingerprint, type SignatureCheck, verifySignature } from '../../../src/webhook/signature';
+
+/** The event types of the simulator's fixtures (simulator/fixtures/sample-alert-events.json). */
+const SAMPLE_EVENT_TYPES = sampleEventTypes();
 
 /** The partner guide's test vector (node:tests/unit/webhooks.signing.test.ts recipe). */
 const GOLDEN_SECRET = 'shh';

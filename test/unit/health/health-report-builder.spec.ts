@@ -14,7 +14,7 @@ import { type FamilyShapeState, fullShapeState } from '../../../src/tango/family
 import { type BudgetState } from '../../../src/tango/request-budget';
 
 const NOW = new Date('2029-06-01T12:00:00.000Z');
-const SETTINGS: HealthReportSettings = { maxQuotaShare: 0.2, alertStaleFactor: 3, lagDegradedSeconds: 300 };
+const SETTINGS: HealthReportSettings = { reconcileMaxQuotaShare: 0.2, lagDegradedSeconds: 300 };
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
 
 const NO_LIMITS: BudgetState = {

@@ -7,7 +7,7 @@ import { type HealthSnapshotReader } from '../../../src/health/health-snapshot.r
 import { type HealthStatus } from '../../../src/health/health-status';
 import { type GlobalGaugeLease } from '../../../src/jobs/global-gauge-lease';
 import { MetricsService } from '../../../src/metrics/metrics.service';
-import { type ReconcileSettings } from '../../../src/reconcile/reconcile-settings';
+import { type AppConfig } from '../../../src/config/app-config';
 import { sampleValue } from './monitoring-files';
 
 function gap(openedAt: Date): GapView {
@@ -98,7 +98,7 @@ function report(quota: { dailyLimit: number | null; dailyRemaining: number | nul
 function gauges(holder: boolean, stubbed: HealthReport): MetricsService {
   const metrics = new MetricsService();
   const lease = { holdOrTake: () => Promise.resolve(holder) } as unknown as GlobalGaugeLease;
-  const service = new HealthReportService({} as HealthSnapshotReader, {} as ReconcileSettings);
+  const service = new HealthReportService({} as HealthSnapshotReader, {} as AppConfig);
   jest.spyOn(service, 'report').mockResolvedValue(stubbed);
   new HealthGauges(service, lease, metrics);
   return metrics;

@@ -1,23 +1,12 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { type Command } from 'commander';
-import { BackfillEngine } from '../backfill/backfill-engine';
-import { formatJob, formatJobLine } from '../backfill/backfill-progress';
-import { type BackfillJobView } from '../backfill/backfill.repository';
-import { type BackfillAction, BackfillService } from '../backfill/backfill.service';
-import { isResourceFamily, RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
-import { CliUsageError } from './cli-errors';
-
-export interface BackfillCommandsIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
-
-interface Globals {
-  readonly verbose: boolean;
-  readonly json: boolean;
-}
-
-type WithTools = <T>(verbose: boolean, work: (app: INestApplicationContext) => Promise<T>) => Promise<T>;
+import { BackfillEngine } from '../../backfill/backfill-engine';
+import { formatJob, formatJobLine } from '../../backfill/backfill-progress';
+import { type BackfillJobView } from '../../backfill/backfill.repository';
+import { type BackfillAction, BackfillService } from '../../backfill/backfill.service';
+import { isResourceFamily, RESOURCE_FAMILIES, type ResourceFamily } from '../../common/tango/resource-family';
+import { type CliContext, type CliIo, withTools } from '../cli-context';
+import { CliUsageError } from '../cli-errors';
 
 const REPORT_EVERY_MS = 5_000;
 const PUMP_EVERY_MS = 500;
@@ -39,7 +28,7 @@ function families(values: readonly string[]): ResourceFamily[] {
 async function readUntilSettled(
   app: INestApplicationContext,
   jobId: string,
-  io: BackfillCommandsIo,
+  io: CliIo,
 ): Promise<BackfillJobView> {
   const engine = app.get(BackfillEngine);
   const service = app.get(BackfillService);
@@ -84,22 +73,21 @@ async function readUntilSettled(
   }
 }
 
-/** `backfill start|status|pause|resume|cancel|run`: managed backfills from the command line. */
-export function registerBackfillCommands(
-  program: Command,
-  io: BackfillCommandsIo,
-  globals: () => Globals,
-  withTools: WithTools,
-): void {
-  const show = (job: BackfillJobView): void => {
-    io.out(globals().json ? `${JSON.stringify(job)}\n` : formatJob(job));
-  };
-  const backfill = program
-    .command('backfill')
-    .description(
-      'managed backfills (DATABASE_URL, TANGO_API_KEY): a job per request, read in parallel segments by this command and every worker, resumable anywhere',
-    );
+/** Shows a job: its JSON with --json, else a block per family. */
+function showJob({ io, globals }: CliContext, job: BackfillJobView): void {
+  io.out(globals().json ? `${JSON.stringify(job)}\n` : formatJob(job));
+}
 
+/** Shows the job a reading command ended with; a failed job exits 1. */
+function showSettled(context: CliContext, job: BackfillJobView): void {
+  showJob(context, job);
+  if (job.state === 'failed') {
+    process.exitCode = 1;
+  }
+}
+
+function registerStart(backfill: Command, context: CliContext): void {
+  const { io, globals } = context;
   backfill
     .command('start')
     .description(
@@ -120,12 +108,11 @@ export function registerBackfillCommands(
         io.err(`started backfill job ${started.id}\n`);
         return options.detach ? started : readUntilSettled(app, started.id, io);
       });
-      show(job);
-      if (job.state === 'failed') {
-        process.exitCode = 1;
-      }
+      showSettled(context, job);
     });
+}
 
+function registerRun(backfill: Command, context: CliContext): void {
   backfill
     .command('run')
     .description(
@@ -133,15 +120,14 @@ export function registerBackfillCommands(
     )
     .argument('<job-id>')
     .action(async (id: string) => {
-      const job = await withTools(globals().verbose, async (app) =>
-        readUntilSettled(app, (await app.get(BackfillService).job(id)).id, io),
+      const job = await withTools(context.globals().verbose, async (app) =>
+        readUntilSettled(app, (await app.get(BackfillService).job(id)).id, context.io),
       );
-      show(job);
-      if (job.state === 'failed') {
-        process.exitCode = 1;
-      }
+      showSettled(context, job);
     });
+}
 
+function registerStatus(backfill: Command, { io, globals }: CliContext): void {
   backfill
     .command('status')
     .description('the recent jobs, or one job, with progress per family')
@@ -157,19 +143,38 @@ export function registerBackfillCommands(
         io.out(jobs.length === 0 ? 'no backfill jobs\n' : jobs.map(formatJob).join('\n'));
       }
     });
+}
 
-  const actions: readonly [BackfillAction, string][] = [
-    ['pause', 'pause a running job (segments being read stop after their page)'],
-    ['resume', 'resume a paused job'],
-    ['cancel', 'cancel a job for good'],
-  ];
-  for (const [action, description] of actions) {
+const ACTIONS: readonly [BackfillAction, string][] = [
+  ['pause', 'pause a running job (segments being read stop after their page)'],
+  ['resume', 'resume a paused job'],
+  ['cancel', 'cancel a job for good'],
+];
+
+function registerActions(backfill: Command, context: CliContext): void {
+  for (const [action, description] of ACTIONS) {
     backfill
       .command(action)
       .description(description)
       .argument('<job-id>')
       .action(async (id: string) => {
-        show(await withTools(globals().verbose, (app) => app.get(BackfillService).act(id, action)));
+        showJob(
+          context,
+          await withTools(context.globals().verbose, (app) => app.get(BackfillService).act(id, action)),
+        );
       });
   }
+}
+
+/** `backfill start|status|pause|resume|cancel|run`: managed backfills from the command line. */
+export function registerBackfillCommands(program: Command, context: CliContext): void {
+  const backfill = program
+    .command('backfill')
+    .description(
+      'managed backfills (DATABASE_URL, TANGO_API_KEY): a job per request, read in parallel segments by this command and every worker, resumable anywhere',
+    );
+  registerStart(backfill, context);
+  registerRun(backfill, context);
+  registerStatus(backfill, context);
+  registerActions(backfill, context);
 }
