@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build of the tango-sync worker. Runtime: a maintained Node LTS, production dependencies only,
+# Multi-stage build of the tango-sync worker (and the local Tango simulator, dist/simulator/main.js, which the
+# compose demo profile runs from the same image). Runtime: a maintained Node LTS, production dependencies only,
 # non-root, with a health check against /health/live.
 
 FROM node:24-bookworm-slim AS build
@@ -8,6 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json swc-build.json .swcrc ./
 COPY src ./src
+COPY simulator ./simulator
 COPY migrations ./migrations
 RUN npx nest build
 

@@ -77,7 +77,7 @@ trap 'exit 143' TERM
 if [ -z "${TANGO_API_KEY:-}" ]; then
   say "no TANGO_API_KEY: starting the local Tango simulator on http://127.0.0.1:$SIM_PORT"
   export TANGO_BASE_URL="http://127.0.0.1:$SIM_PORT" TANGO_API_KEY=sim-key
-  node dist/src/simulator/main.js --port "$SIM_PORT" \
+  node dist/simulator/main.js --port "$SIM_PORT" \
     --webhook-url "http://127.0.0.1:$HTTP_PORT/tango/webhooks" --webhook-secret "${WEBHOOK_SECRETS%%,*}" \
     --trickle "${SIM_TRICKLE:-0.5}" --time-scale "${SIM_TIME_SCALE:-30}" > .services/simulator.log 2>&1 &
   pids+=($!)

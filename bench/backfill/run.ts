@@ -19,8 +19,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { type Family, startSimulator, type RunningSimulator } from '../../src/simulator';
-import { type JsonObject } from '../../src/simulator/dataset/json';
+import { type Family, startSimulator, type RunningSimulator } from '../../simulator';
+import { type JsonObject } from '../../simulator/dataset/json';
 import { onProcessExit, repositoryRoot } from '../../test/support/private-services';
 import { buildWorkerWithSwc, type WorkerBuild } from '../chaos/worker-build';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
-import { type Family, type SimulatorOptionsInput, startSimulator } from '../../src/simulator';
+import { type Family, type SimulatorOptionsInput, startSimulator } from '../../simulator';
 import { freePort, startPrivateKafka, startPrivatePostgres } from '../../test/support/private-services';
 import { Front, type LedgerEntry } from './front';
 import { Outages, type OutageWindow } from './outages';

@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type Client } from 'pg';
 import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily, RESOURCE_FAMILIES } from '../../src/common/tango/resource-family';
-import { type RunningSimulator } from '../../src/simulator';
+import { type RunningSimulator } from '../../simulator';
 import { type LedgerEntry } from './front';
 import { type Outages } from './outages';
 

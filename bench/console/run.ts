@@ -29,10 +29,10 @@ import { createRootLogger } from '../../src/common/logging/logger';
 import { FAMILIES as WORKER_FAMILIES } from '../../src/common/tango/families';
 import { parseConfig } from '../../src/config/app-config';
 import { MirrorRepository, type Provenance } from '../../src/mirror/mirror.repository';
-import { FAMILY_SPECS } from '../../src/simulator/dataset/families';
-import { Dataset } from '../../src/simulator/dataset/store';
-import { datasetSizesSchema, FAMILIES, type Family } from '../../src/simulator/options';
-import { alertEvent, alertsEnvelope, type AlertMatch } from '../../src/simulator/webhooks/envelopes';
+import { FAMILY_SPECS } from '../../simulator/dataset/families';
+import { Dataset } from '../../simulator/dataset/store';
+import { datasetSizesSchema, FAMILIES, type Family } from '../../simulator/options';
+import { alertEvent, alertsEnvelope, type AlertMatch } from '../../simulator/webhooks/envelopes';
 import { signBody } from '../../src/webhook/signature';
 
 const { values: args } = parseArgs({

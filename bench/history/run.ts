@@ -17,8 +17,8 @@ import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { type JsonRecord } from '../../src/common/json';
 import { HISTORY_FULL_EVERY, MirrorRepository, type Provenance } from '../../src/mirror/mirror.repository';
 import { RetentionRepository } from '../../src/retention/retention.repository';
-import { Dataset } from '../../src/simulator/dataset/store';
-import { datasetSizesSchema } from '../../src/simulator/options';
+import { Dataset } from '../../simulator/dataset/store';
+import { datasetSizesSchema } from '../../simulator/options';
 
 const { values: args } = parseArgs({
   options: {

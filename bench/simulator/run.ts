@@ -6,7 +6,7 @@
  *   npx ts-node --transpile-only bench/simulator/run.ts [--requests 20000] [--concurrency 32]
  *
  * The simulator is transpiled (no type check) into bench/results/simulator-build/ so the child runs plain
- * JavaScript, as `node dist/src/simulator/main.js` would.
+ * JavaScript, as `node dist/simulator/main.js` would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -22,12 +22,12 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import ts from 'typescript';
 import { Pool, request } from 'undici';
-import { FULL_SHAPES } from '../../src/simulator/dataset/full-shapes';
+import { FULL_SHAPES } from '../../simulator/dataset/full-shapes';
 
 /** The repository root (run.ts runs from bench/simulator/ with ts-node, or compiled from dist-bench/bench/simulator/). */
 function repositoryRoot(): string {
   let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src', 'simulator'))) {
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'simulator'))) {
     const parent = dirname(dir);
     if (parent === dir) {
       throw new Error(`no repository root above ${__dirname}`);
@@ -56,7 +56,7 @@ function transpileSimulator(): string {
       const path = join(dir, name);
       return statSync(path).isDirectory() ? walk(path) : [path];
     });
-  const files = [join(ROOT, 'src', 'simulator'), join(ROOT, 'src', 'tango-contract')].flatMap(walk);
+  const files = [join(ROOT, 'simulator'), join(ROOT, 'src', 'tango-contract')].flatMap(walk);
   for (const file of files) {
     if (!file.endsWith('.ts')) {
       if (file.endsWith('.json')) {
@@ -78,7 +78,7 @@ function transpileSimulator(): string {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, output.outputText);
   }
-  return join(BUILD, 'src', 'simulator', 'main.js');
+  return join(BUILD, 'simulator', 'main.js');
 }
 
 function rssMb(pid: number): { rss: number; peak: number } {

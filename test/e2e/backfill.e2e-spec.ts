@@ -14,7 +14,7 @@ import { DatabaseModule } from '../../src/database/database.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { GapRepository } from '../../src/sync-state/gap.repository';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
-import { startSimulator, type RunningSimulator } from '../../src/simulator';
+import { startSimulator, type RunningSimulator } from '../../simulator';
 import { startPipeline, type Pipeline } from '../support/pipeline-harness';
 import { ScratchDatabase } from '../support/scratch-database';
 import { requireEnv, testConfig } from '../support/test-config';

@@ -9,7 +9,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createApp } from '../../src/app.factory';
 import { runCli } from '../../src/cli/program';
 import { createRootLogger } from '../../src/common/logging/logger';
-import { startSimulator, type RunningSimulator } from '../../src/simulator';
+import { startSimulator, type RunningSimulator } from '../../simulator';
 import { requireEnv, testConfig } from '../support/test-config';
 
 interface Run {

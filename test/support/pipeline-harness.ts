@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { FAMILIES } from '../../src/common/tango/families';
-import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
+import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../simulator';
 import { requireEnv, testConfig } from './test-config';
 import { startTestApp, type RunningTestApp } from './test-app';
 

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { tangoContract } from '../../../src/tango-contract/tango-contract';
-import { contentHash } from '../../../src/simulator/canonical-hash';
-import { FULL_SHAPES } from '../../../src/simulator/dataset/full-shapes';
-import { type RunningSimulator, startSimulator } from '../../../src/simulator/index';
-import { FAMILIES, type Family } from '../../../src/simulator/options';
+import { contentHash } from '../../../simulator/canonical-hash';
+import { FULL_SHAPES } from '../../../simulator/dataset/full-shapes';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index';
+import { FAMILIES, type Family } from '../../../simulator/options';
 import { type ListBody, Receiver, type Row, getJson, sendJson, text } from './sim-test-helpers';
 
 interface StateBody {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { request } from 'undici';
-import { runCli } from '../../../src/simulator/cli';
-import { type RunningSimulator, startSimulator } from '../../../src/simulator/index';
+import { runCli } from '../../../simulator/cli';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { Receiver, type Row, getJson, sendJson } from './sim-test-helpers';
 
 async function cli(args: string[]): Promise<{ code: number; output: string }> {

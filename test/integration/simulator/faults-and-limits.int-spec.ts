@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { type RunningSimulator, startSimulator } from '../../../src/simulator/index';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { API_KEY, getJson } from './sim-test-helpers';
 
 describe('simulator rate limits and faults', () => {

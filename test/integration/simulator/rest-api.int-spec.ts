@@ -1,6 +1,6 @@
-import { contentHash } from '../../../src/simulator/canonical-hash';
-import { type RunningSimulator, startSimulator } from '../../../src/simulator/index';
-import { type Family } from '../../../src/simulator/options';
+import { contentHash } from '../../../simulator/canonical-hash';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index';
+import { type Family } from '../../../simulator/options';
 import { API_KEY, type ListBody, type Row, getJson, num, text } from './sim-test-helpers';
 
 const RATE_HEADERS = [

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type RunningSimulator, startSimulator } from '../../../src/simulator/index';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { type ListBody, Receiver, type Row, getJson, sendJson, text } from './sim-test-helpers';
 
 /** Independent signature check: HMAC-SHA256 over the raw bytes with the secret's UTF-8 text. */

@@ -2,8 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { canonicalJson, contentHash } from '../../../src/simulator/canonical-hash';
-import { signBody, signatureHeaderValue, verifySignature } from '../../../src/simulator/webhooks/signer';
+import { canonicalJson, contentHash } from '../../../simulator/canonical-hash';
+import { signBody, signatureHeaderValue, verifySignature } from '../../../simulator/webhooks/signer';
 
 describe('canonicalJson', () => {
   it('should sort keys recursively and drop whitespace', () => {

@@ -1,5 +1,5 @@
-import { SimClock } from '../../../src/simulator/clock';
-import { CircuitBreaker } from '../../../src/simulator/webhooks/circuit-breaker';
+import { SimClock } from '../../../simulator/clock';
+import { CircuitBreaker } from '../../../simulator/webhooks/circuit-breaker';
 
 describe(CircuitBreaker.name, () => {
   let now = 0;

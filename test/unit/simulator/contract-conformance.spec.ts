@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tangoContract } from '../../../src/tango-contract/tango-contract';
-import { canonicalJson } from '../../../src/simulator/canonical-hash';
-import { contractConformanceIssues } from '../../../src/simulator/contract/conformance';
-import { FAMILY_SPECS } from '../../../src/simulator/dataset/families';
-import { DEFAULT_LIST_SHAPES, FULL_SHAPES } from '../../../src/simulator/dataset/full-shapes';
-import { type JsonObject, scalarText } from '../../../src/simulator/dataset/json';
-import { Dataset } from '../../../src/simulator/dataset/store';
-import { FAMILIES, type Family, datasetSizesSchema } from '../../../src/simulator/options';
-import { appliedFilterParams } from '../../../src/simulator/rest/filters';
-import { applyShape, parseShape } from '../../../src/simulator/rest/shape';
-import { createRng } from '../../../src/simulator/prng';
+import { canonicalJson } from '../../../simulator/canonical-hash';
+import { contractConformanceIssues } from '../../../simulator/contract/conformance';
+import { FAMILY_SPECS } from '../../../simulator/dataset/families';
+import { DEFAULT_LIST_SHAPES, FULL_SHAPES } from '../../../simulator/dataset/full-shapes';
+import { type JsonObject, scalarText } from '../../../simulator/dataset/json';
+import { Dataset } from '../../../simulator/dataset/store';
+import { FAMILIES, type Family, datasetSizesSchema } from '../../../simulator/options';
+import { appliedFilterParams } from '../../../simulator/rest/filters';
+import { applyShape, parseShape } from '../../../simulator/rest/shape';
+import { createRng } from '../../../simulator/prng';
 
 const INDICES = 300;
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { recordId } from '../../../src/simulator/dataset/families';
-import { scalarText } from '../../../src/simulator/dataset/json';
-import { Dataset, type RecordChange } from '../../../src/simulator/dataset/store';
-import { FAMILIES, type Family, datasetSizesSchema } from '../../../src/simulator/options';
+import { recordId } from '../../../simulator/dataset/families';
+import { scalarText } from '../../../simulator/dataset/json';
+import { Dataset, type RecordChange } from '../../../simulator/dataset/store';
+import { FAMILIES, type Family, datasetSizesSchema } from '../../../simulator/options';
 
 const BIG = datasetSizesSchema.parse({
   contracts: 5_000_000,

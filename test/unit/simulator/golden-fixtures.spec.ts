@@ -6,12 +6,12 @@ import {
   type ResourceContract,
   tangoContract,
 } from '../../../src/tango-contract/tango-contract';
-import { FAMILY_SPECS } from '../../../src/simulator/dataset/families';
-import { scalarText } from '../../../src/simulator/dataset/json';
-import { Dataset } from '../../../src/simulator/dataset/store';
-import { datasetSizesSchema, type Family } from '../../../src/simulator/options';
-import { buildSampleDelivery } from '../../../src/simulator/webhooks/samples';
-import { ALERT_QUERY_TYPES, buildLegacyEvent, sampleChange } from '../../../src/simulator/webhooks/envelopes';
+import { FAMILY_SPECS } from '../../../simulator/dataset/families';
+import { scalarText } from '../../../simulator/dataset/json';
+import { Dataset } from '../../../simulator/dataset/store';
+import { datasetSizesSchema, type Family } from '../../../simulator/options';
+import { buildSampleDelivery } from '../../../simulator/webhooks/samples';
+import { ALERT_QUERY_TYPES, buildLegacyEvent, sampleChange } from '../../../simulator/webhooks/envelopes';
 
 const FIXTURES = join(__dirname, '../../fixtures');
 

@@ -1,6 +1,6 @@
-import { SimClock } from '../../../src/simulator/clock';
-import { rateLimitSettingsSchema } from '../../../src/simulator/options';
-import { RateLimiter, rateLimitBody } from '../../../src/simulator/rate-limit';
+import { SimClock } from '../../../simulator/clock';
+import { rateLimitSettingsSchema } from '../../../simulator/options';
+import { RateLimiter, rateLimitBody } from '../../../simulator/rate-limit';
 
 describe(RateLimiter.name, () => {
   let now = 0;

@@ -1,7 +1,7 @@
 import * as grammar from '../../../src/tango-contract/shape-grammar';
 import { tangoContract } from '../../../src/tango-contract/tango-contract';
-import { SimContract } from '../../../src/simulator/contract/sim-contract';
-import { applyShape, flatten, parseShape } from '../../../src/simulator/rest/shape';
+import { SimContract } from '../../../simulator/contract/sim-contract';
+import { applyShape, flatten, parseShape } from '../../../simulator/rest/shape';
 
 describe('parseShape', () => {
   it('should be the contract module parser, not a copy', () => {

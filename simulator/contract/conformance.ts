@@ -1,5 +1,5 @@
-import { fitsObservedType } from '../../tango-contract/observed-values';
-import { type ContractExpand, type ResourceContract } from '../../tango-contract/tango-contract';
+import { fitsObservedType } from '../../src/tango-contract/observed-values';
+import { type ContractExpand, type ResourceContract } from '../../src/tango-contract/tango-contract';
 import { type JsonObject, type JsonValue, isJsonObject } from '../dataset/json';
 
 /** Something a served record has that Tango's contract does not allow. */

@@ -1,5 +1,5 @@
-import { type ShapeNode } from '../../tango-contract/shape-grammar';
-import { type ResourceContract } from '../../tango-contract/tango-contract';
+import { type ShapeNode } from '../../src/tango-contract/shape-grammar';
+import { type ResourceContract } from '../../src/tango-contract/tango-contract';
 import { type JsonObject, type JsonValue, isJsonObject } from '../dataset/json';
 
 // The one shape parser lives in the neutral contract module; the simulator re-uses it.
@@ -8,7 +8,7 @@ export {
   formatShape,
   parseShape,
   type ShapeNode,
-} from '../../tango-contract/shape-grammar';
+} from '../../src/tango-contract/shape-grammar';
 
 /** Keys that name an object best when an expand is asked for as a plain field and Tango answers text. */
 const LABEL_KEYS = [

@@ -55,7 +55,7 @@ async function startRelay(host: string, port: number, targetPort: number): Promi
 }
 
 /**
- * Standalone entry: `node dist/src/simulator/main.js [--flags]` serves the simulator;
+ * Standalone entry: `node dist/simulator/main.js [--flags]` serves the simulator;
  * `main.js simulate|sample|event-types ...` runs the CLI instead.
  */
 async function main(argv: readonly string[]): Promise<void> {

@@ -1,10 +1,10 @@
-import { type ShapeNode } from '../../tango-contract/shape-grammar';
+import { type ShapeNode } from '../../src/tango-contract/shape-grammar';
 import {
   type ResourceContract,
   type ShapeIssue,
   type TangoContract,
   tangoContract,
-} from '../../tango-contract/tango-contract';
+} from '../../src/tango-contract/tango-contract';
 import { type JsonObject } from '../dataset/json';
 import { FAMILIES, type Family } from '../options';
 

@@ -4,7 +4,7 @@ import { type FamilySpec } from '../dataset/families';
 import { decodeUuidIndex } from '../dataset/ids';
 import { type JsonObject } from '../dataset/json';
 import { type Dataset } from '../dataset/store';
-import { type ResourceContract } from '../../tango-contract/tango-contract';
+import { type ResourceContract } from '../../src/tango-contract/tango-contract';
 import { FilterValueError, compileFilters } from './filters';
 import { HttpFailure } from './http-failure';
 

@@ -1,4 +1,4 @@
-import { parseShape } from '../../tango-contract/shape-grammar';
+import { parseShape } from '../../src/tango-contract/shape-grammar';
 import { type Family } from '../options';
 
 /**
