@@ -16,6 +16,7 @@ export default tseslint.config(
       'dist-bench/**',
       'bench/results/**',
       'scripts/*.cjs',
+      '.dependency-cruiser.cjs',
     ],
   },
   js.configs.recommended,
