@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { withinTime } from '../common/within-time';
 
 /** Answers whether Postgres takes a trivial query within the given time. */
 @Injectable()
@@ -7,16 +8,6 @@ export class DatabaseHealth {
   constructor(private readonly dataSource: DataSource) {}
 
   async ping(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withinTime(this.dataSource.query('SELECT 1'), timeoutMs);
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
+import { DEFAULT_REPLAY_BATCH_SIZE, replayBatchSizeProblem, replayInBatches } from '../outbox/replay-batches';
 import { ChangeEventRepository } from './change-event.repository';
 
 export interface SnapshotReplayOptions {
@@ -35,8 +36,6 @@ export class SnapshotReplayError extends Error {
   }
 }
 
-const DEFAULT_BATCH_SIZE = 1_000;
-
 /**
  * Re-emits the current state of a family from the mirror (never calling Tango) as `snapshot` change events, so
  * consumers can rebuild. It walks the family table by primary key in batches (one short transaction each, constant
@@ -57,36 +56,29 @@ export class SnapshotReplayService {
     if (since !== null && Number.isNaN(since.getTime())) {
       throw new SnapshotReplayError('since is not a valid time');
     }
-    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new SnapshotReplayError(`batch size must be a positive integer, got ${batchSize}`);
+    const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
+    const problem = replayBatchSizeProblem(batchSize);
+    if (problem !== null) {
+      throw new SnapshotReplayError(problem);
     }
     const replayId = options.replayId ?? randomUUID();
     const started = Date.now();
     this.logger.log({ family, replayId, since: since?.toISOString() ?? null }, 'snapshot replay started');
-    let afterId: string | null = null;
-    let emitted = 0;
-    let examined = 0;
-    let batches = 0;
-    for (;;) {
-      const batch = await this.repository.insertSnapshotBatch(family, {
-        afterId,
-        since,
-        limit: batchSize,
-        replayId,
-      });
-      if (batch.selected === 0 || batch.lastId === null) {
-        break;
-      }
-      batches += 1;
-      emitted += batch.inserted;
-      examined += batch.selected;
-      afterId = batch.lastId;
-      this.logger.debug({ family, replayId, batches, emitted }, 'snapshot replay batch written');
-      if (batch.selected < batchSize) {
-        break;
-      }
-    }
+    const { emitted, examined, batches } = await replayInBatches<string>(
+      batchSize,
+      async (afterId) => {
+        const batch = await this.repository.insertSnapshotBatch(family, {
+          afterId,
+          since,
+          limit: batchSize,
+          replayId,
+        });
+        return { ...batch, next: batch.lastId };
+      },
+      (totals) => {
+        this.logger.debug({ family, replayId, ...totals }, 'snapshot replay batch written');
+      },
+    );
     const skippedDeleted = await this.repository.countDeleted(family, since);
     const summary: SnapshotReplaySummary = {
       family,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
+import { DEFAULT_REPLAY_BATCH_SIZE, replayBatchSizeProblem, replayInBatches } from '../outbox/replay-batches';
 import { type HistoryCursor, HistoryRepository } from './history.repository';
 
 export interface HistoryReplayOptions {
@@ -34,8 +35,6 @@ export class HistoryReplayError extends Error {
   }
 }
 
-const DEFAULT_BATCH_SIZE = 1_000;
-
 /**
  * Re-publishes the original change events of a time window from `record_history` (the same event ids, versions,
  * change types, times and provenance), so a consumer that lost the window rebuilds exactly it. The events go
@@ -61,20 +60,17 @@ export class HistoryReplayService {
         `the window is empty: --from ${from.toISOString()} is not before --to ${to.toISOString()}`,
       );
     }
-    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new HistoryReplayError(`batch size must be a positive integer, got ${batchSize}`);
+    const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
+    const problem = replayBatchSizeProblem(batchSize);
+    if (problem !== null) {
+      throw new HistoryReplayError(problem);
     }
     const replayId = options.replayId ?? randomUUID();
     this.logger.log(
       { family, replayId, from: from.toISOString(), to: to.toISOString() },
       'history replay started',
     );
-    let after: HistoryCursor | null = null;
-    let emitted = 0;
-    let examined = 0;
-    let batches = 0;
-    for (;;) {
+    const { emitted, examined, batches } = await replayInBatches<HistoryCursor>(batchSize, async (after) => {
       const batch = await this.repository.insertReplayBatch(family, {
         from,
         to,
@@ -82,17 +78,8 @@ export class HistoryReplayService {
         limit: batchSize,
         replayId,
       });
-      if (batch.selected === 0 || batch.after === null) {
-        break;
-      }
-      batches += 1;
-      emitted += batch.inserted;
-      examined += batch.selected;
-      after = batch.after;
-      if (batch.selected < batchSize) {
-        break;
-      }
-    }
+      return { ...batch, next: batch.after };
+    });
     const summary: HistoryReplaySummary = {
       family,
       replayId,

@@ -9,6 +9,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
+import { withinTime } from '../common/within-time';
 import { abortableSleep } from '../common/abortable-sleep';
 import { AppError } from '../common/errors/app-error';
 import { type AppConfig } from '../config/app-config';
@@ -280,17 +281,10 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
 
   /** Whether the cluster answers a metadata request within the time given. */
   async ping(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([this.probeAdmin.connect().then(() => this.probeAdmin.describeCluster()), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withinTime(
+      this.probeAdmin.connect().then(() => this.probeAdmin.describeCluster()),
+      timeoutMs,
+    );
   }
 
   /**
@@ -302,17 +296,7 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     if (!this.connected || this.consumedGroups.size === 0) {
       return [];
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([this.readGroupLag(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withinTime(this.readGroupLag(), timeoutMs);
   }
 
   private async readGroupLag(): Promise<PartitionLag[]> {

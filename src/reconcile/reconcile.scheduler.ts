@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { startInterval, stopIntervals } from '../jobs/scheduled-interval';
 import { FamilyShapes } from '../tango/family-shapes';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { EventTypeCatalog } from './event-type-catalog';
@@ -59,11 +60,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationShutdown(): void {
-    for (const name of [POLL_JOB, RECONCILE_JOB, SHAPE_PROBE_JOB]) {
-      if (this.registry.doesExist('interval', name)) {
-        this.registry.deleteInterval(name);
-      }
-    }
+    stopIntervals(this.registry, [POLL_JOB, RECONCILE_JOB, SHAPE_PROBE_JOB]);
   }
 
   /** Reads Tango's event types and polls the alerts; a gap found is reconciled right away. */
@@ -130,13 +127,6 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   private schedule(name: string, intervalMs: number, tick: () => Promise<unknown>): void {
-    if (intervalMs <= 0) {
-      this.logger.log({ job: name }, 'scheduled job disabled');
-      return;
-    }
-    const handle = setInterval(() => void tick(), intervalMs);
-    handle.unref();
-    this.registry.addInterval(name, handle);
-    this.logger.log({ job: name, intervalMs }, 'scheduled job registered');
+    startInterval(this.registry, this.logger, name, intervalMs, tick);
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { JobRunner, type JobTickOutcome } from '../jobs/job-runner';
+import { startInterval, stopIntervals } from '../jobs/scheduled-interval';
 import { RetentionService } from './retention.service';
 import { RETENTION_SETTINGS, type RetentionSettings } from './retention-settings';
 
@@ -32,13 +33,7 @@ export class RetentionScheduler
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.settings.intervalMs <= 0) {
-      this.logger.log({ job: RETENTION_JOB }, 'scheduled job disabled');
-      return;
-    }
-    const handle = setInterval(() => void this.tick(), this.settings.intervalMs);
-    handle.unref();
-    this.registry.addInterval(RETENTION_JOB, handle);
+    startInterval(this.registry, this.logger, RETENTION_JOB, this.settings.intervalMs, () => this.tick());
   }
 
   beforeApplicationShutdown(): void {
@@ -46,9 +41,7 @@ export class RetentionScheduler
   }
 
   onApplicationShutdown(): void {
-    if (this.registry.doesExist('interval', RETENTION_JOB)) {
-      this.registry.deleteInterval(RETENTION_JOB);
-    }
+    stopIntervals(this.registry, [RETENTION_JOB]);
   }
 
   /** One retention tick (timer ticks skip when another replica ran it this interval; `force` runs regardless). */
