@@ -1,12 +1,9 @@
+import { type AppConfig } from '../config/app-config';
 import { TangoQuotaExhaustedError, type TangoRequestError } from '../tango/tango-errors';
 import { type FailureKind } from '../sync-state/fetch-failure.repository';
 
-/** The fetcher's retry settings (from FETCHER_* in the configuration). */
-export interface RetrySettings {
-  readonly maxAttempts: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-}
+/** The fetcher's retry settings (FETCHER_MAX_ATTEMPTS, FETCHER_RETRY_BASE_MS, FETCHER_RETRY_MAX_MS). */
+export type RetrySettings = Pick<AppConfig['fetcher'], 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs'>;
 
 /** How long a failed record or sweep waits before its next attempt: exponential, capped. The one formula. */
 export function retryDelayMs(attempt: number, settings: RetrySettings): number {
