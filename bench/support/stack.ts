@@ -3,7 +3,7 @@
  * database of its own on the services' PostgreSQL (a unique name per run, so two runs never drop each other's),
  * migrations, the built worker as a child process (ready when `/health/ready` answers 200), and the Kafka topics a
  * run leaves behind. A worker started here never talks to the real Tango: unless the bench names a simulator,
- * TANGO_BASE_URL is a closed port of 127.0.0.1 (NO_TANGO).
+ * TANGO_BASE_URL is a closed port of 127.0.0.1 (NO_TANGO), and this process refuses to resolve Tango's host.
  * The private PostgreSQL and Kafka of the chaos harness are test/support/private-services.ts.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
@@ -13,10 +13,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { NO_TANGO, refuseTangoLookups } from '../../test/support/no-public-tango';
 import { onProcessExit, repositoryRoot } from '../../test/support/private-services';
 
-/** Tango's base URL for a worker that must not reach Tango: nothing listens on the discard port of loopback. */
-export const NO_TANGO = 'http://127.0.0.1:9';
+export { NO_TANGO };
+
+// A bench never resolves Tango's public host either (the console bench runs the worker in this process).
+refuseTangoLookups();
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
