@@ -23,6 +23,7 @@ import { type Family, startSimulator, type RunningSimulator } from '../../simula
 import { type JsonObject } from '../../simulator/dataset/json';
 import { onProcessExit, repositoryRoot } from '../../test/support/private-services';
 import { buildWorkerWithSwc, type WorkerBuild } from '../chaos/worker-build';
+import { scratchDatabase, sleep, type ScratchDatabase } from '../support/stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,41 +65,8 @@ const LATENCY_MS = Number(args['latency-ms']);
 const BURST = Number(args.burst);
 const WINDOW_MS = Number(args['burst-window-seconds']) * 1000;
 const KILL_AT = Number(args['kill-at']);
-const DB_NAME = 'tango_sync_bench_backfill';
 const LIST_ROUTES = ['GET /api/contracts/', 'GET /api/entities/'];
 const MB = 1_048_576;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') {
-    throw new Error(`${name} is not set: run \`bash scripts/services.sh up && source .services/env\` first`);
-  }
-  return value;
-}
-
-async function asAdmin(statements: readonly string[]): Promise<void> {
-  const admin = new Client({ connectionString: requireEnv('TEST_DATABASE_ADMIN_URL') });
-  await admin.connect();
-  try {
-    for (const statement of statements) {
-      await admin.query(statement);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
-async function freshDatabase(): Promise<string> {
-  const appUrl = new URL(requireEnv('DATABASE_URL'));
-  await asAdmin([
-    `DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`,
-    `CREATE DATABASE ${DB_NAME} OWNER "${decodeURIComponent(appUrl.username) || 'postgres'}"`,
-  ]);
-  appUrl.pathname = `/${DB_NAME}`;
-  return appUrl.toString();
-}
 
 /** VmRSS and VmHWM of a process, in bytes (null once it is gone). */
 function memoryOf(pid: number): { rss: number; hwm: number } | null {
@@ -265,33 +233,42 @@ function meanRss(run: CliRun, from: number, to: number): number {
   return picked.length === 0 ? 0 : picked.reduce((sum, rss) => sum + rss, 0) / picked.length;
 }
 
-async function main(): Promise<void> {
-  const root = repositoryRoot();
-  const resultsDir = join(root, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const logPrefix = join(resultsDir, `backfill-${stamp}`);
-  const totalRecords = CONTRACTS + ENTITIES;
+/** What one run holds: the CLI build, its environment, the simulator, the database and the children started. */
+interface BackfillRun {
+  readonly entry: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logPrefix: string;
+  readonly sim: RunningSimulator;
+  readonly simStartedAt: number;
+  readonly db: Client;
+  readonly children: CliRun[];
+  readonly samples: Sample[];
+}
+
+/** The job's first process, killed once KILL_AT of the records were committed. */
+interface KilledStart {
+  readonly first: CliRun;
+  readonly killedAt: number;
+  readonly recordsAtKill: number;
+  readonly jobId: string;
+}
+
+const TOTAL_RECORDS = CONTRACTS + ENTITIES;
+
+function committed(db: Client): Promise<number> {
+  return scalar(db, 'SELECT COALESCE(sum(records), 0)::bigint AS value FROM backfill_segments');
+}
+
+function printHeader(logPrefix: string): void {
   console.log(
     `backfill bench: ${CONTRACTS.toLocaleString('en-US')} contracts + ${ENTITIES.toLocaleString('en-US')} entities, ` +
       `${LATENCY_MS} ms per request, burst ${BURST}/${WINDOW_MS / 1000} s, BACKFILL_CONCURRENCY=${CONCURRENCY}, ` +
       `SIGKILL at ${Math.round(KILL_AT * 100)}%, ${args['raw-simulator'] ? 'raw simulator' : 'simulator records memoised'} ` +
       `(logs: ${logPrefix}-*.log)`,
   );
+}
 
-  const build: WorkerBuild = await buildWorkerWithSwc('backfill');
-  const entry = join(build.dir, 'src', 'cli', 'main.js');
-  const databaseUrl = await freshDatabase();
-  const children: CliRun[] = [];
-  // Ctrl-C: no CLI process outlives the bench (the build directory has its own hook).
-  const removeExitHook = onProcessExit(() => {
-    for (const run of children) {
-      if (run.endedAt === null) {
-        run.child.kill('SIGKILL');
-      }
-    }
-  });
-  const simStartedAt = Date.now();
+async function startBackfillSimulator(): Promise<RunningSimulator> {
   const sim = await startSimulator({
     port: 0,
     seed: Number(args.seed),
@@ -307,270 +284,433 @@ async function main(): Promise<void> {
   if (!args['raw-simulator']) {
     memoiseRecords(sim, { contracts: CONTRACTS, entities: ENTITIES });
   }
-  const db = new Client({ connectionString: databaseUrl });
-  const samples: Sample[] = [];
+  return sim;
+}
+
+function cliEnv(databaseUrl: string, sim: RunningSimulator): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TANGO_BASE_URL: sim.baseUrl,
+    TANGO_API_KEY: 'sim-key',
+    LOG_LEVEL: 'warn',
+    BACKFILL_CONCURRENCY: String(CONCURRENCY),
+    ...(args['lease-ms'] === undefined ? {} : { BACKFILL_LEASE_MS: args['lease-ms'] }),
+  };
+}
+
+/** A CLI child of the run, with its exit code once it exited (undefined before). */
+function startChild(
+  run: BackfillRun,
+  cliArgs: readonly string[],
+  log: string,
+): { cli: CliRun; exit: () => number | null | undefined } {
+  const cli = startCli(run.entry, cliArgs, run.env, `${run.logPrefix}-${log}.log`);
+  run.children.push(cli);
+  let code: number | null | undefined;
+  void cli.exited.then((exitCode) => {
+    code = exitCode;
+  });
+  return { cli, exit: () => code };
+}
+
+/** Every `10 s`, one progress line. */
+function progress(): (line: () => Promise<string>) => Promise<void> {
+  let lastReport = Date.now();
+  return async (line) => {
+    if (Date.now() - lastReport >= 10_000) {
+      lastReport = Date.now();
+      console.log(await line());
+    }
+  };
+}
+
+/** 1. Starts the job in a first process and kills it once KILL_AT of the records are committed. */
+async function startAndKill(run: BackfillRun): Promise<KilledStart> {
+  const { cli: first, exit } = startChild(run, ['backfill', 'start', 'contracts', 'entities'], 'start');
+  const report = progress();
+  for (;;) {
+    await sleep(250);
+    const records = await committed(run.db);
+    if (records >= KILL_AT * TOTAL_RECORDS) {
+      break;
+    }
+    if (exit() !== undefined) {
+      throw new Error(`the first process exited (${exit()}) before the kill: see ${run.logPrefix}-start.log`);
+    }
+    await report(() =>
+      Promise.resolve(
+        `  start: ${Math.round((Date.now() - first.startedAt) / 1000)} s, ${records.toLocaleString('en-US')} records committed, RSS ${mb(first.rss.at(-1)?.[1] ?? 0)}`,
+      ),
+    );
+  }
+  first.hwm = Math.max(first.hwm, memoryOf(first.child.pid ?? -1)?.hwm ?? 0);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const killedAt = Date.now();
+  return { first, killedAt, ...(await describeKill(run, first, killedAt)) };
+}
+
+async function describeKill(
+  run: BackfillRun,
+  first: CliRun,
+  killedAt: number,
+): Promise<{ recordsAtKill: number; jobId: string }> {
+  const recordsAtKill = await committed(run.db);
+  const pagesAtKill = await scalar(
+    run.db,
+    'SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments',
+  );
+  const listAtKill = apiRequests(run.sim).list;
+  const [job] = (
+    await run.db.query<{ id: string; state: string }>('SELECT id::text AS id, state FROM backfill_jobs')
+  ).rows;
+  if (job === undefined) {
+    throw new Error('no backfill job in backfill_jobs');
+  }
+  console.log(
+    `  killed after ${((killedAt - first.startedAt) / 1000).toFixed(1)} s: ${recordsAtKill.toLocaleString('en-US')} records, ` +
+      `${pagesAtKill} pages committed, ${listAtKill} list requests served; job ${job.id} ${job.state}`,
+  );
+  return { recordsAtKill, jobId: job.id };
+}
+
+/** 2. Resumes the job in a second process until it ends. */
+async function resumeToEnd(run: BackfillRun, jobId: string): Promise<CliRun> {
+  const { cli: second, exit } = startChild(run, ['backfill', 'run', jobId], 'run');
+  const report = progress();
+  while (exit() === undefined) {
+    await sleep(250);
+    await report(
+      async () =>
+        `  run: ${Math.round((Date.now() - second.startedAt) / 1000)} s, ${(await committed(run.db)).toLocaleString('en-US')} records committed, RSS ${mb(second.rss.at(-1)?.[1] ?? 0)}`,
+    );
+  }
+  return second;
+}
+
+/** The job's state as `backfill status --json` prints it. */
+async function jobState(run: BackfillRun, jobId: string): Promise<string | undefined> {
+  const status = startCli(
+    run.entry,
+    ['--json', 'backfill', 'status', jobId],
+    run.env,
+    `${run.logPrefix}-status.log`,
+  );
+  await status.exited;
+  const statusLine = readFileSync(`${run.logPrefix}-status.log`, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('['))
+    .at(-1);
+  return (JSON.parse(statusLine ?? '[]') as { state?: string }[])[0]?.state;
+}
+
+/** Where the pages went: all, first pages of split date segments, empty date windows, and the last split's time. */
+async function pageFigures(
+  db: Client,
+): Promise<{ pages: number; splitPages: number; emptyPages: number; lastSplitSeconds: number }> {
+  const pages = await scalar(db, 'SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments');
+  // Where the pages beyond one per 100 records went: first pages of date segments split in two (their records
+  // are read again by the halves), and date windows holding no record.
+  const splitPages = await scalar(
+    db,
+    `SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments WHERE state = 'split'`,
+  );
+  const emptyPages = await scalar(
+    db,
+    `SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments WHERE state = 'done' AND records = 0`,
+  );
+  const lastSplitSeconds = await scalar(
+    db,
+    `SELECT EXTRACT(EPOCH FROM max(s.finished_at) - min(j.created_at))::float8 AS value
+       FROM backfill_segments s JOIN backfill_jobs j ON j.id = s.job_id WHERE s.state = 'split'`,
+  );
+  return { pages, splitPages, emptyPages, lastSplitSeconds };
+}
+
+interface BurstWindows {
+  /** Requests served per whole warm window. */
+  readonly windows: number[];
+  /** Every window's share of the budget, the partial ones in parentheses. */
+  readonly allWindows: string[];
+  readonly firstRequestAt: number;
+  readonly lastRequestAt: number;
+}
+
+/**
+ * Requests per whole burst window of the simulator: the one the backfill started in is left out (not warm), as is
+ * the one it ended in (partial).
+ */
+function burstWindows(run: BackfillRun, first: CliRun, second: CliRun, all: number): BurstWindows {
+  const { samples, simStartedAt } = run;
+  const firstRequestAt = samples.find(([, , requests]) => requests > 0)?.[0] ?? first.startedAt;
+  const lastRequestAt =
+    samples.find(([, , requests]) => requests >= all)?.[0] ?? second.endedAt ?? Date.now();
+  const windows: number[] = [];
+  const firstWindow = Math.floor((firstRequestAt - simStartedAt) / WINDOW_MS);
+  const lastWindow = Math.floor((lastRequestAt - simStartedAt) / WINDOW_MS);
+  const allWindows: string[] = [];
+  for (let index = firstWindow; index <= lastWindow; index += 1) {
+    const start = simStartedAt + index * WINDOW_MS;
+    const served = requestsAt(samples, start + WINDOW_MS) - requestsAt(samples, start);
+    const share = `${Math.round((served / BURST) * 100)}%`;
+    if (index > firstWindow && index < lastWindow) {
+      windows.push(served);
+      allWindows.push(share);
+    } else {
+      allWindows.push(`(${share})`);
+    }
+  }
+  return { windows, allWindows, firstRequestAt, lastRequestAt };
+}
+
+type MirrorDiff = Awaited<ReturnType<typeof mirrorDiff>>;
+
+/** Everything the figure block and the JSON line print. */
+interface BackfillFigures {
+  readonly killed: KilledStart;
+  readonly second: CliRun;
+  readonly state: string | undefined;
+  readonly pages: Awaited<ReturnType<typeof pageFigures>>;
+  readonly records: number;
+  readonly list: number;
+  readonly all: number;
+  readonly tooMany: number;
+  readonly rateLimited: number;
+  readonly bursts: BurstWindows;
+  readonly contractsDiff: MirrorDiff;
+  readonly entitiesDiff: MirrorDiff;
+}
+
+async function collectFigures(
+  run: BackfillRun,
+  killed: KilledStart,
+  second: CliRun,
+): Promise<BackfillFigures> {
+  const state = await jobState(run, killed.jobId);
+  const pages = await pageFigures(run.db);
+  const records = await committed(run.db);
+  const counters = run.sim.control.counters();
+  const { list, all } = apiRequests(run.sim);
+  return {
+    killed,
+    second,
+    state,
+    pages,
+    records,
+    list,
+    all,
+    tooMany: counters.responsesByStatus['429'] ?? 0,
+    rateLimited: counters.rateLimited,
+    bursts: burstWindows(run, killed.first, second, all),
+    contractsDiff: await mirrorDiff(run.db, run.sim.control.groundTruth('contracts'), 'contracts', 'key'),
+    entitiesDiff: await mirrorDiff(run.db, run.sim.control.groundTruth('entities'), 'entities', 'uei'),
+  };
+}
+
+/** Seconds of the run: first to last request, wall clock of both processes, and the second process's. */
+function durations(f: BackfillFigures): { backfill: number; wall: number; second: number } {
+  return {
+    backfill: (f.bursts.lastRequestAt - f.bursts.firstRequestAt) / 1000,
+    wall: ((f.second.endedAt ?? Date.now()) - f.killed.first.startedAt) / 1000,
+    second: ((f.second.endedAt ?? Date.now()) - f.second.startedAt) / 1000,
+  };
+}
+
+function isExact(f: BackfillFigures): boolean {
+  return [f.contractsDiff, f.entitiesDiff].every(
+    (diff) => diff.missing === 0 && diff.extra === 0 && diff.differing === 0,
+  );
+}
+
+function figureRows(f: BackfillFigures): [string, string, string][] {
+  const { windows, allWindows } = f.bursts;
+  const { pages, splitPages, emptyPages, lastSplitSeconds } = f.pages;
+  const seconds = durations(f);
+  const warmMean = windows.length === 0 ? 0 : windows.reduce((sum, n) => sum + n, 0) / windows.length;
+  const budgetPerSecond = BURST / (WINDOW_MS / 1000);
+  const minimumPages = Math.ceil(CONTRACTS / 100) + Math.ceil(ENTITIES / 100);
+  const fetchedTwice = f.list - pages;
+  const first = f.killed.first;
+  const peak = Math.max(first.hwm, f.second.hwm);
+  const drift = meanRss(f.second, 0.75, 1.01) - meanRss(f.second, 0.25, 0.5);
+  const exact = isExact(f);
+  const { contractsDiff, entitiesDiff } = f;
+  return [
+    [
+      'budget used once warm',
+      windows.length === 0
+        ? `n/a (no whole burst window after the first: run longer)`
+        : `${((warmMean / BURST) * 100).toFixed(1)}% = ${(warmMean / (WINDOW_MS / 1000)).toFixed(2)} req/s of ${budgetPerSecond} (${windows.length} whole windows; all: ${allWindows.join(' ')})`,
+      `goal >= 90% ${windows.length === 0 ? '' : verdict(warmMean >= 0.9 * BURST)}`,
+    ],
+    [
+      'requests/s overall',
+      `${(f.all / seconds.backfill).toFixed(2)} req/s (${f.all} requests in ${seconds.backfill.toFixed(0)} s, first to last, kill and restart included)`,
+      `budget ${budgetPerSecond} req/s`,
+    ],
+    [
+      'HTTP 429',
+      `${f.tooMany} (rateLimited ${f.rateLimited})`,
+      `goal 0 ${verdict(f.tooMany === 0 && f.rateLimited === 0)}`,
+    ],
+    [
+      'records/s',
+      `${Math.round(TOTAL_RECORDS / seconds.wall)} distinct (${TOTAL_RECORDS.toLocaleString('en-US')} in ${seconds.wall.toFixed(0)} s wall, both processes); ` +
+        `${Math.round(f.records / seconds.wall)} committed (${f.records.toLocaleString('en-US')}, some read twice)`,
+      `ceiling ${budgetPerSecond * 100}/s at 100 records a request`,
+    ],
+    [
+      'pages committed',
+      `${pages} for ${minimumPages} pages of records: ${splitPages} first pages of split date segments, ${emptyPages} empty date windows, ` +
+        `${pages - minimumPages - splitPages - emptyPages} partial last pages and shared boundary days; last split ${lastSplitSeconds.toFixed(0)} s after the start`,
+      'information',
+    ],
+    [
+      'peak RSS (VmHWM)',
+      `${mb(peak)} (start ${mb(first.hwm)}, run ${mb(f.second.hwm)}); run RSS last quarter vs second quarter ${drift >= 0 ? '+' : ''}${mb(drift)} over ${seconds.second.toFixed(0)} s`,
+      `goal < 300 MB, flat ${verdict(peak < 300 * MB)}`,
+    ],
+    [
+      'pages fetched twice',
+      `${fetchedTwice} (${f.list} list requests served, ${pages} pages committed; killed at ${f.killed.recordsAtKill.toLocaleString('en-US')} records)`,
+      `goal <= ${CONCURRENCY} (segments in flight) ${verdict(fetchedTwice >= 0 && fetchedTwice <= CONCURRENCY)}`,
+    ],
+    [
+      'job state',
+      `${f.state ?? 'unknown'} (backfill status --json)`,
+      `goal done ${verdict(f.state === 'done')}`,
+    ],
+    [
+      'mirror exact',
+      `${exact ? 'yes' : 'NO'} (contracts missing/extra/differing ${contractsDiff.missing}/${contractsDiff.extra}/${contractsDiff.differing}, entities ${entitiesDiff.missing}/${entitiesDiff.extra}/${entitiesDiff.differing})`,
+      `goal exact ${verdict(exact)}`,
+    ],
+  ];
+}
+
+function printFigures(f: BackfillFigures): void {
+  console.log('');
+  console.log(
+    `=== backfill: ${CONTRACTS.toLocaleString('en-US')} contracts + ${ENTITIES.toLocaleString('en-US')} entities, ${LATENCY_MS} ms/request, burst ${BURST}/${WINDOW_MS / 1000} s, concurrency ${CONCURRENCY}`,
+  );
+  const figures = figureRows(f);
+  const width = Math.max(...figures.map(([name]) => name.length));
+  for (const [name, value, goal] of figures) {
+    console.log(`${name.padEnd(width)}  ${value}   [${goal.trim()}]`);
+  }
+  const seconds = durations(f);
+  const { pages, splitPages, emptyPages, lastSplitSeconds } = f.pages;
+  console.log(
+    JSON.stringify({
+      contracts: CONTRACTS,
+      entities: ENTITIES,
+      concurrency: CONCURRENCY,
+      windows: f.bursts.windows,
+      allWindows: f.bursts.allWindows,
+      lastSplitSeconds,
+      requests: f.all,
+      listRequests: f.list,
+      pages,
+      records: f.records,
+      pagesBreakdown: {
+        minimum: Math.ceil(CONTRACTS / 100) + Math.ceil(ENTITIES / 100),
+        split: splitPages,
+        empty: emptyPages,
+      },
+      fetchedTwice: f.list - pages,
+      tooMany: f.tooMany,
+      peakRssBytes: { start: f.killed.first.hwm, run: f.second.hwm },
+      seconds: {
+        backfill: seconds.backfill,
+        wall: seconds.wall,
+        startRun: (f.killed.killedAt - f.killed.first.startedAt) / 1000,
+      },
+      mirror: { contracts: f.contractsDiff, entities: f.entitiesDiff },
+      state: f.state ?? null,
+    }),
+  );
+}
+
+/** migrate up, the killed start, the resumed run, the figures; the exit code (0: exact mirror, job done). */
+async function backfillAndJudge(run: BackfillRun): Promise<number> {
+  const migrate = startCli(run.entry, ['migrate', 'up'], run.env, `${run.logPrefix}-migrate.log`);
+  if ((await migrate.exited) !== 0) {
+    throw new Error(`migrate up failed: see ${run.logPrefix}-migrate.log`);
+  }
+  await run.db.connect();
+  const killed = await startAndKill(run);
+  const second = await resumeToEnd(run, killed.jobId);
+  run.samples.push([Date.now(), apiRequests(run.sim).list, apiRequests(run.sim).all]);
+  const figures = await collectFigures(run, killed, second);
+  printFigures(figures);
+  return isExact(figures) && figures.state === 'done' ? 0 : 1;
+}
+
+function killChildren(children: readonly CliRun[]): void {
+  for (const run of children) {
+    if (run.endedAt === null) {
+      run.child.kill('SIGKILL');
+    }
+  }
+}
+
+/** Runs the bench on its database and simulator (started and stopped by main). */
+async function runOn(
+  database: ScratchDatabase,
+  build: WorkerBuild,
+  logPrefix: string,
+  children: CliRun[],
+): Promise<number> {
+  const simStartedAt = Date.now();
+  const sim = await startBackfillSimulator();
+  const run: BackfillRun = {
+    entry: join(build.dir, 'src', 'cli', 'main.js'),
+    env: cliEnv(database.url, sim),
+    logPrefix,
+    sim,
+    simStartedAt,
+    db: new Client({ connectionString: database.url }),
+    children,
+    samples: [],
+  };
   const sampler = setInterval(() => {
     const { list, all } = apiRequests(sim);
-    samples.push([Date.now(), list, all]);
+    run.samples.push([Date.now(), list, all]);
   }, 100);
-  let exitCode: number;
   try {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TANGO_BASE_URL: sim.baseUrl,
-      TANGO_API_KEY: 'sim-key',
-      LOG_LEVEL: 'warn',
-      BACKFILL_CONCURRENCY: String(CONCURRENCY),
-      ...(args['lease-ms'] === undefined ? {} : { BACKFILL_LEASE_MS: args['lease-ms'] }),
-    };
-    const migrate = startCli(entry, ['migrate', 'up'], env, `${logPrefix}-migrate.log`);
-    if ((await migrate.exited) !== 0) {
-      throw new Error(`migrate up failed: see ${logPrefix}-migrate.log`);
-    }
-    await db.connect();
-    const committed = (): Promise<number> =>
-      scalar(db, 'SELECT COALESCE(sum(records), 0)::bigint AS value FROM backfill_segments');
-
-    // 1. Start the job in a first process and kill it once KILL_AT of the records are committed.
-    const first = startCli(
-      entry,
-      ['backfill', 'start', 'contracts', 'entities'],
-      env,
-      `${logPrefix}-start.log`,
-    );
-    children.push(first);
-    let firstExit: number | null | undefined;
-    void first.exited.then((code) => {
-      firstExit = code;
-    });
-    let lastReport = Date.now();
-    for (;;) {
-      await sleep(250);
-      const records = await committed();
-      if (records >= KILL_AT * totalRecords) {
-        break;
-      }
-      if (firstExit !== undefined) {
-        throw new Error(
-          `the first process exited (${firstExit}) before the kill: see ${logPrefix}-start.log`,
-        );
-      }
-      if (Date.now() - lastReport >= 10_000) {
-        lastReport = Date.now();
-        console.log(
-          `  start: ${Math.round((Date.now() - first.startedAt) / 1000)} s, ${records.toLocaleString('en-US')} records committed, RSS ${mb(first.rss.at(-1)?.[1] ?? 0)}`,
-        );
-      }
-    }
-    first.hwm = Math.max(first.hwm, memoryOf(first.child.pid ?? -1)?.hwm ?? 0);
-    first.child.kill('SIGKILL');
-    await first.exited;
-    const killedAt = Date.now();
-    const recordsAtKill = await committed();
-    const pagesAtKill = await scalar(
-      db,
-      'SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments',
-    );
-    const listAtKill = apiRequests(sim).list;
-    const [job] = (
-      await db.query<{ id: string; state: string }>('SELECT id::text AS id, state FROM backfill_jobs')
-    ).rows;
-    if (job === undefined) {
-      throw new Error('no backfill job in backfill_jobs');
-    }
-    console.log(
-      `  killed after ${((killedAt - first.startedAt) / 1000).toFixed(1)} s: ${recordsAtKill.toLocaleString('en-US')} records, ` +
-        `${pagesAtKill} pages committed, ${listAtKill} list requests served; job ${job.id} ${job.state}`,
-    );
-
-    // 2. Resume it in a second process until it ends.
-    const second = startCli(entry, ['backfill', 'run', job.id], env, `${logPrefix}-run.log`);
-    children.push(second);
-    let secondExit: number | null | undefined;
-    void second.exited.then((code) => {
-      secondExit = code;
-    });
-    lastReport = Date.now();
-    while (secondExit === undefined) {
-      await sleep(250);
-      if (Date.now() - lastReport >= 10_000) {
-        lastReport = Date.now();
-        console.log(
-          `  run: ${Math.round((Date.now() - second.startedAt) / 1000)} s, ${(await committed()).toLocaleString('en-US')} records committed, RSS ${mb(second.rss.at(-1)?.[1] ?? 0)}`,
-        );
-      }
-    }
-    clearInterval(sampler);
-    samples.push([Date.now(), apiRequests(sim).list, apiRequests(sim).all]);
-
-    // 3. Figures.
-    const status = startCli(entry, ['--json', 'backfill', 'status', job.id], env, `${logPrefix}-status.log`);
-    await status.exited;
-    const statusLine = readFileSync(`${logPrefix}-status.log`, 'utf8')
-      .split('\n')
-      .filter((line) => line.startsWith('['))
-      .at(-1);
-    const view = (JSON.parse(statusLine ?? '[]') as { state?: string }[])[0];
-    const pages = await scalar(db, 'SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments');
-    // Where the pages beyond one per 100 records went: first pages of date segments split in two (their records
-    // are read again by the halves), and date windows holding no record.
-    const splitPages = await scalar(
-      db,
-      `SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments WHERE state = 'split'`,
-    );
-    const emptyPages = await scalar(
-      db,
-      `SELECT COALESCE(sum(pages), 0)::bigint AS value FROM backfill_segments WHERE state = 'done' AND records = 0`,
-    );
-    const lastSplitSeconds = await scalar(
-      db,
-      `SELECT EXTRACT(EPOCH FROM max(s.finished_at) - min(j.created_at))::float8 AS value
-         FROM backfill_segments s JOIN backfill_jobs j ON j.id = s.job_id WHERE s.state = 'split'`,
-    );
-    const minimumPages = Math.ceil(CONTRACTS / 100) + Math.ceil(ENTITIES / 100);
-    const records = await committed();
-    const counters = sim.control.counters();
-    const list = apiRequests(sim).list;
-    const all = apiRequests(sim).all;
-    const fetchedTwice = list - pages;
-    const tooMany = counters.responsesByStatus['429'] ?? 0;
-
-    // Requests per whole burst window of the simulator: the one the backfill started in is left out (not warm),
-    // as is the one it ended in (partial).
-    const firstRequestAt = samples.find(([, , requests]) => requests > 0)?.[0] ?? first.startedAt;
-    const lastRequestAt =
-      samples.find(([, , requests]) => requests >= all)?.[0] ?? second.endedAt ?? Date.now();
-    const windows: number[] = [];
-    const firstWindow = Math.floor((firstRequestAt - simStartedAt) / WINDOW_MS);
-    const lastWindow = Math.floor((lastRequestAt - simStartedAt) / WINDOW_MS);
-    const allWindows: string[] = [];
-    for (let index = firstWindow; index <= lastWindow; index += 1) {
-      const start = simStartedAt + index * WINDOW_MS;
-      const served = requestsAt(samples, start + WINDOW_MS) - requestsAt(samples, start);
-      const share = `${Math.round((served / BURST) * 100)}%`;
-      if (index > firstWindow && index < lastWindow) {
-        windows.push(served);
-        allWindows.push(share);
-      } else {
-        allWindows.push(`(${share})`);
-      }
-    }
-    const warmMean = windows.length === 0 ? 0 : windows.reduce((sum, n) => sum + n, 0) / windows.length;
-    const backfillSeconds = (lastRequestAt - firstRequestAt) / 1000;
-    const wallSeconds = ((second.endedAt ?? Date.now()) - first.startedAt) / 1000;
-    const budgetPerSecond = BURST / (WINDOW_MS / 1000);
-
-    const contractsDiff = await mirrorDiff(db, sim.control.groundTruth('contracts'), 'contracts', 'key');
-    const entitiesDiff = await mirrorDiff(db, sim.control.groundTruth('entities'), 'entities', 'uei');
-    const exact = [contractsDiff, entitiesDiff].every(
-      (diff) => diff.missing === 0 && diff.extra === 0 && diff.differing === 0,
-    );
-    const peak = Math.max(first.hwm, second.hwm);
-    const secondDuration = ((second.endedAt ?? Date.now()) - second.startedAt) / 1000;
-    const drift = meanRss(second, 0.75, 1.01) - meanRss(second, 0.25, 0.5);
-
-    console.log('');
-    console.log(
-      `=== backfill: ${CONTRACTS.toLocaleString('en-US')} contracts + ${ENTITIES.toLocaleString('en-US')} entities, ${LATENCY_MS} ms/request, burst ${BURST}/${WINDOW_MS / 1000} s, concurrency ${CONCURRENCY}`,
-    );
-    const figures: [string, string, string][] = [
-      [
-        'budget used once warm',
-        windows.length === 0
-          ? `n/a (no whole burst window after the first: run longer)`
-          : `${((warmMean / BURST) * 100).toFixed(1)}% = ${(warmMean / (WINDOW_MS / 1000)).toFixed(2)} req/s of ${budgetPerSecond} (${windows.length} whole windows; all: ${allWindows.join(' ')})`,
-        `goal >= 90% ${windows.length === 0 ? '' : verdict(warmMean >= 0.9 * BURST)}`,
-      ],
-      [
-        'requests/s overall',
-        `${(all / backfillSeconds).toFixed(2)} req/s (${all} requests in ${backfillSeconds.toFixed(0)} s, first to last, kill and restart included)`,
-        `budget ${budgetPerSecond} req/s`,
-      ],
-      [
-        'HTTP 429',
-        `${tooMany} (rateLimited ${counters.rateLimited})`,
-        `goal 0 ${verdict(tooMany === 0 && counters.rateLimited === 0)}`,
-      ],
-      [
-        'records/s',
-        `${Math.round(totalRecords / wallSeconds)} distinct (${totalRecords.toLocaleString('en-US')} in ${wallSeconds.toFixed(0)} s wall, both processes); ` +
-          `${Math.round(records / wallSeconds)} committed (${records.toLocaleString('en-US')}, some read twice)`,
-        `ceiling ${budgetPerSecond * 100}/s at 100 records a request`,
-      ],
-      [
-        'pages committed',
-        `${pages} for ${minimumPages} pages of records: ${splitPages} first pages of split date segments, ${emptyPages} empty date windows, ` +
-          `${pages - minimumPages - splitPages - emptyPages} partial last pages and shared boundary days; last split ${lastSplitSeconds.toFixed(0)} s after the start`,
-        'information',
-      ],
-      [
-        'peak RSS (VmHWM)',
-        `${mb(peak)} (start ${mb(first.hwm)}, run ${mb(second.hwm)}); run RSS last quarter vs second quarter ${drift >= 0 ? '+' : ''}${mb(drift)} over ${secondDuration.toFixed(0)} s`,
-        `goal < 300 MB, flat ${verdict(peak < 300 * MB)}`,
-      ],
-      [
-        'pages fetched twice',
-        `${fetchedTwice} (${list} list requests served, ${pages} pages committed; killed at ${recordsAtKill.toLocaleString('en-US')} records)`,
-        `goal <= ${CONCURRENCY} (segments in flight) ${verdict(fetchedTwice >= 0 && fetchedTwice <= CONCURRENCY)}`,
-      ],
-      [
-        'job state',
-        `${view?.state ?? 'unknown'} (backfill status --json)`,
-        `goal done ${verdict(view?.state === 'done')}`,
-      ],
-      [
-        'mirror exact',
-        `${exact ? 'yes' : 'NO'} (contracts missing/extra/differing ${contractsDiff.missing}/${contractsDiff.extra}/${contractsDiff.differing}, entities ${entitiesDiff.missing}/${entitiesDiff.extra}/${entitiesDiff.differing})`,
-        `goal exact ${verdict(exact)}`,
-      ],
-    ];
-    const width = Math.max(...figures.map(([name]) => name.length));
-    for (const [name, value, goal] of figures) {
-      console.log(`${name.padEnd(width)}  ${value}   [${goal.trim()}]`);
-    }
-    console.log(
-      JSON.stringify({
-        contracts: CONTRACTS,
-        entities: ENTITIES,
-        concurrency: CONCURRENCY,
-        windows,
-        allWindows,
-        lastSplitSeconds,
-        requests: all,
-        listRequests: list,
-        pages,
-        records,
-        pagesBreakdown: { minimum: minimumPages, split: splitPages, empty: emptyPages },
-        fetchedTwice,
-        tooMany,
-        peakRssBytes: { start: first.hwm, run: second.hwm },
-        seconds: {
-          backfill: backfillSeconds,
-          wall: wallSeconds,
-          startRun: (killedAt - first.startedAt) / 1000,
-        },
-        mirror: { contracts: contractsDiff, entities: entitiesDiff },
-        state: view?.state ?? null,
-      }),
-    );
-    exitCode = exact && view?.state === 'done' ? 0 : 1;
+    return await backfillAndJudge(run);
   } finally {
     clearInterval(sampler);
-    for (const run of children) {
-      if (run.endedAt === null) {
-        run.child.kill('SIGKILL');
-      }
-    }
-    await db.end().catch(() => undefined);
+    killChildren(children);
+    await run.db.end().catch(() => undefined);
     await sim.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const resultsDir = join(repositoryRoot(), 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const logPrefix = join(resultsDir, `backfill-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  printHeader(logPrefix);
+  const build: WorkerBuild = await buildWorkerWithSwc('backfill');
+  const database = await scratchDatabase('backfill');
+  const children: CliRun[] = [];
+  // Ctrl-C: no CLI process outlives the bench (the build directory has its own hook).
+  const removeExitHook = onProcessExit(() => {
+    killChildren(children);
+  });
+  try {
+    process.exitCode = await runOn(database, build, logPrefix, children);
+  } finally {
     removeExitHook();
-    if (!args['keep-db']) {
-      await asAdmin([`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`]);
+    if (args['keep-db']) {
+      console.log(`(--keep-db: database ${database.name} left in place)`);
+    } else {
+      await database.drop();
     }
     build.remove();
   }
-  process.exitCode = exitCode;
 }
 
 main().then(

@@ -134,35 +134,37 @@ export class Front {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of incoming) {
-        chunks.push(chunk as Buffer);
-      }
-    } catch {
+    const body = await readBody(incoming);
+    if (body === undefined) {
       return;
     }
-    const body = Buffer.concat(chunks);
+    const replica = this.next % this.options.backends.length;
+    this.next += 1;
+    const answer = await this.forward(
+      this.ledgerBase(endpoint, body, replica),
+      body,
+      forwardedHeaders(incoming),
+      response,
+    );
+    if (response.destroyed) {
+      return; // the sender gave up waiting (its delivery timeout): nobody to answer
+    }
+    response.writeHead(answer.status, {
+      'content-type': 'application/json',
+      ...(answer.retryAfter === undefined ? {} : { 'retry-after': answer.retryAfter }),
+    });
+    response.end(answer.text);
+  }
+
+  /** The ledger fields known before forwarding; keeps the body (by hash) the first time it is seen. */
+  private ledgerBase(endpoint: EndpointName, body: Buffer, replica: number): LedgerBase {
     const bodySha256 = createHash('sha256').update(body).digest('hex');
     if (!this.bodies.has(bodySha256)) {
       this.bodies.set(bodySha256, body);
     }
     const { deliveryId, timestamp } = envelopeFields(body);
-    const replica = this.next % this.options.backends.length;
-    this.next += 1;
-    const headers: Record<string, string> = {
-      'x-forwarded-for': incoming.socket.remoteAddress ?? '127.0.0.1',
-    };
-    for (const name of FORWARDED_HEADERS) {
-      const value = incoming.headers[name];
-      if (typeof value === 'string') {
-        headers[name] = value;
-      }
-    }
     const startedAt = Date.now();
-    const started = performance.now();
-    const disrupted = this.options.outages.activeAt(startedAt);
-    const base = {
+    return {
       seq: this.ledger.length,
       endpoint,
       deliveryId,
@@ -170,56 +172,98 @@ export class Front {
       envelopeTimestamp: timestamp,
       replica,
       startedAt,
-      disrupted,
+      disrupted: this.options.outages.activeAt(startedAt),
     };
-    let status: number;
-    let text: string;
-    let retryAfter: string | undefined;
+  }
+
+  /** Forwards the delivery to `base.replica` and records the attempt; a backend out of reach is a 502. */
+  private async forward(
+    base: LedgerBase,
+    body: Buffer,
+    headers: Record<string, string>,
+    response: ServerResponse,
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+    const started = performance.now();
     try {
-      const answer = await request(`${this.options.backends[replica] ?? ''}${this.options.webhookPath}`, {
-        method: 'POST',
-        body,
-        headers,
-        dispatcher: this.agents[replica],
-        headersTimeout: 120_000,
-        bodyTimeout: 120_000,
-      });
-      text = await answer.body.text();
-      status = answer.statusCode;
+      const answer = await request(
+        `${this.options.backends[base.replica] ?? ''}${this.options.webhookPath}`,
+        {
+          method: 'POST',
+          body,
+          headers,
+          dispatcher: this.agents[base.replica],
+          headersTimeout: 120_000,
+          bodyTimeout: 120_000,
+        },
+      );
+      const text = await answer.body.text();
       const header = answer.headers['retry-after'];
-      retryAfter = typeof header === 'string' ? header : undefined;
       const latencyMs = performance.now() - started;
       this.ledger.push({
         ...base,
         endedAt: Date.now(),
         latencyMs,
-        status,
+        status: answer.statusCode,
         origin: 'worker',
         answer: answerOf(text),
         error: null,
         senderGone: response.destroyed,
       });
+      return { status: answer.statusCode, text, retryAfter: typeof header === 'string' ? header : undefined };
     } catch (error) {
-      status = 502;
-      text = '{"error":{"code":"BAD_GATEWAY","message":"the backend could not be reached"}}';
       this.ledger.push({
         ...base,
         endedAt: Date.now(),
         latencyMs: performance.now() - started,
-        status,
+        status: 502,
         origin: 'front',
         answer: null,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         senderGone: response.destroyed,
       });
+      return { status: 502, text: BAD_GATEWAY, retryAfter: undefined };
     }
-    if (response.destroyed) {
-      return; // the sender gave up waiting (its delivery timeout): nobody to answer
-    }
-    response.writeHead(status, {
-      'content-type': 'application/json',
-      ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
-    });
-    response.end(text);
   }
+}
+
+/** A ledger entry's fields known before the answer. */
+type LedgerBase = Pick<
+  LedgerEntry,
+  | 'seq'
+  | 'endpoint'
+  | 'deliveryId'
+  | 'bodySha256'
+  | 'envelopeTimestamp'
+  | 'replica'
+  | 'startedAt'
+  | 'disrupted'
+>;
+
+const BAD_GATEWAY = '{"error":{"code":"BAD_GATEWAY","message":"the backend could not be reached"}}';
+
+/** The whole request body, or undefined when the sender went away while sending it. */
+async function readBody(incoming: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of incoming) {
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The sender's headers the worker reads (signature, content type, ...) and who sent it. */
+function forwardedHeaders(incoming: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-forwarded-for': incoming.socket.remoteAddress ?? '127.0.0.1',
+  };
+  for (const name of FORWARDED_HEADERS) {
+    const value = incoming.headers[name];
+    if (typeof value === 'string') {
+      headers[name] = value;
+    }
+  }
+  return headers;
 }

@@ -17,12 +17,19 @@ export interface WorkerBuild {
   remove(): void;
 }
 
-function typescriptFiles(dir: string): string[] {
+export interface WorkerBuildOptions {
+  /** Also the benchmarks (bench/, but bench/results/) and test/support/ they import: `<dir>/bench/<name>/run.js`. */
+  readonly withBenchmarks?: boolean;
+}
+
+function typescriptFiles(dir: string, skip: readonly string[] = []): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      files.push(...typescriptFiles(path));
+      if (!skip.includes(path)) {
+        files.push(...typescriptFiles(path, skip));
+      }
     } else if (
       entry.name.endsWith('.ts') &&
       !entry.name.endsWith('.d.ts') &&
@@ -34,26 +41,46 @@ function typescriptFiles(dir: string): string[] {
   return files;
 }
 
-export async function buildWorkerWithSwc(label = 'chaos'): Promise<WorkerBuild> {
+function sourcesOf(root: string, options: WorkerBuildOptions): string[] {
+  const sources = [...typescriptFiles(join(root, 'src')), ...typescriptFiles(join(root, 'migrations'))];
+  if (options.withBenchmarks === true) {
+    sources.push(
+      ...typescriptFiles(join(root, 'bench'), [join(root, 'bench', 'results')]),
+      ...typescriptFiles(join(root, 'test', 'support')),
+      // The benchmarks start the local Tango simulator, a program of its own beside src/.
+      ...typescriptFiles(join(root, 'simulator')),
+    );
+  }
+  return sources;
+}
+
+/** Transpiles `sources` (under `root`) into `dir`, four files at a time. */
+async function transpileAll(root: string, dir: string, sources: readonly string[]): Promise<void> {
+  const queue = [...sources];
+  const work = async (): Promise<void> => {
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      const output = await transformFile(file, {
+        cwd: root,
+        swcrc: true,
+        filename: file,
+        sourceMaps: 'inline',
+      });
+      const target = join(dir, relative(root, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, output.code);
+    }
+  };
+  await Promise.all([work(), work(), work(), work()]);
+}
+
+export async function buildWorkerWithSwc(
+  label = 'chaos',
+  options: WorkerBuildOptions = {},
+): Promise<WorkerBuild> {
   const root = repositoryRoot();
   const dir = join(root, 'bench', 'results', `${label}-worker-${process.pid}-${Date.now().toString(36)}`);
-  const sources = [...typescriptFiles(join(root, 'src')), ...typescriptFiles(join(root, 'migrations'))];
   try {
-    const queue = [...sources];
-    const work = async (): Promise<void> => {
-      for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
-        const output = await transformFile(file, {
-          cwd: root,
-          swcrc: true,
-          filename: file,
-          sourceMaps: 'inline',
-        });
-        const target = join(dir, relative(root, file)).replace(/\.ts$/, '.js');
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, output.code);
-      }
-    };
-    await Promise.all([work(), work(), work(), work()]);
+    await transpileAll(root, dir, sourcesOf(root, options));
     cpSync(join(root, 'src', 'tango-contract', 'vendor'), join(dir, 'src', 'tango-contract', 'vendor'), {
       recursive: true,
     });

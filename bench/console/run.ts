@@ -10,7 +10,10 @@
  * warm; and the overview after more than 1 s idle, and the page's five calls at once after 1 s idle), and
  * `--loads` fresh page loads in headless Chromium: first contentful paint, DOMContentLoaded and interactive
  * (`body[data-loaded="true"]`, set after the first render of all data). Exits non-zero on an error, never on a
- * missed goal.
+ * missed goal. The scratch database and the topics are removed at the end (--keep keeps them).
+ *
+ *   npm run bench:console [-- --deliveries 1000 --requests 50 --idle 20 --loads 10]
+ *   npm run bench:console -- --small     # 50 deliveries, 2 page loads (test/e2e/benchmarks.e2e-spec.ts)
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,8 +21,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
 import { DataSource } from 'typeorm';
@@ -34,24 +35,27 @@ import { Dataset } from '../../simulator/dataset/store';
 import { datasetSizesSchema, FAMILIES, type Family } from '../../simulator/options';
 import { alertEvent, alertsEnvelope, type AlertMatch } from '../../simulator/webhooks/envelopes';
 import { signBody } from '../../src/webhook/signature';
+import { deleteTopics, NO_TANGO, requireEnv, scratchDatabase, type ScratchDatabase } from '../support/stack';
 
 const { values: args } = parseArgs({
   options: {
-    deliveries: { type: 'string', default: '1000' },
-    rejections: { type: 'string', default: '30' },
-    requests: { type: 'string', default: '50' },
-    idle: { type: 'string', default: '20' },
-    loads: { type: 'string', default: '10' },
+    /** 50 deliveries, 5 requests per call, 2 idle samples, 2 page loads (test/e2e/benchmarks.e2e-spec.ts). */
+    small: { type: 'boolean', default: false },
+    deliveries: { type: 'string' },
+    rejections: { type: 'string' },
+    requests: { type: 'string' },
+    idle: { type: 'string' },
+    loads: { type: 'string' },
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
 
-const DELIVERIES = Number(args.deliveries);
-const REJECTIONS = Number(args.rejections);
-const REQUESTS = Number(args.requests);
-const IDLE_SAMPLES = Number(args.idle);
-const LOADS = Number(args.loads);
+const DELIVERIES = Number(args.deliveries ?? (args.small ? '50' : '1000'));
+const REJECTIONS = Number(args.rejections ?? (args.small ? '5' : '30'));
+const REQUESTS = Number(args.requests ?? (args.small ? '5' : '50'));
+const IDLE_SAMPLES = Number(args.idle ?? (args.small ? '2' : '20'));
+const LOADS = Number(args.loads ?? (args.small ? '2' : '10'));
 const SECRET = 'bench-console-secret';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const GOAL_API_MS = 50;
@@ -68,36 +72,12 @@ const PAGE_CALLS = [
   '/console/api/activity?hours=6&bucket=300',
 ] as const;
 
-const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const DB_NAME = `tango_sync_bench_console_${suffix.replace(/-/g, '_')}`;
-const TOPIC_PREFIX = `bench-console-${suffix}`;
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TOPIC_PREFIX = `bench-console-${process.pid}-${randomBytes(3).toString('hex')}`;
 const BROKERS = process.env.KAFKA_BROKERS ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-async function asAdmin(statements: readonly string[]): Promise<void> {
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    for (const statement of statements) {
-      await admin.query(statement);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
-/** The scratch database, owned by the app's user when DATABASE_URL names one (as in production), else the admin. */
-async function prepareDatabase(): Promise<string> {
-  const appUrl = new URL(process.env.DATABASE_URL ?? ADMIN_URL);
-  const owner = decodeURIComponent(appUrl.username) || 'postgres';
-  await asAdmin([`CREATE DATABASE ${DB_NAME} OWNER "${owner}"`]);
-  appUrl.pathname = `/${DB_NAME}`;
-  return appUrl.toString();
-}
 
 interface Stats {
   readonly n: number;
@@ -372,14 +352,15 @@ async function profileOverview(baseUrl: string): Promise<void> {
 }
 
 /** Waits (up to 5 s) until the closed worker's last connection to the scratch database is gone. */
-async function untilIdle(): Promise<void> {
-  const admin = new Client({ connectionString: ADMIN_URL });
+/** Waits (up to 5 s) until nothing is connected to the bench's database any more. */
+async function untilIdle(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: requireEnv('TEST_DATABASE_ADMIN_URL') });
   await admin.connect();
   try {
     for (let waited = 0; waited < 5000; waited += 100) {
       const { rows } = await admin.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`,
-        [DB_NAME],
+        [name],
       );
       if ((rows[0]?.n ?? 0) === 0) {
         return;
@@ -391,217 +372,252 @@ async function untilIdle(): Promise<void> {
   }
 }
 
-async function deleteTopics(): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'bench-console',
-    brokers: BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${TOPIC_PREFIX}.`));
-    if (topics.length > 0) {
-      await admin.deleteTopics({ topics });
+interface RunningWorker {
+  readonly app: NestFastifyApplication;
+  readonly baseUrl: string;
+  readonly bootSeconds: number;
+}
+
+/** The real worker in this process, fetcher and relay off (nothing but the console and the webhook route busy). */
+async function startWorker(url: string): Promise<RunningWorker> {
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HTTP_PORT: '0',
+    DATABASE_URL: url,
+    KAFKA_BROKERS: BROKERS,
+    KAFKA_TOPIC_PREFIX: TOPIC_PREFIX,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    TANGO_BASE_URL: NO_TANGO,
+    WEBHOOK_SECRETS: SECRET,
+    RELAY_ENABLED: 'false',
+    FETCHER_ENABLED: 'false',
+    CONSOLE_SAMPLE_INTERVAL_MS: '1000',
+    HEALTH_CHECK_TIMEOUT_MS: '1500',
+    HEALTH_ALERT_POLL_INTERVAL_MS: '0',
+    HEALTH_RECONCILE_INTERVAL_MS: '0',
+    HEALTH_SHAPE_PROBE_INTERVAL_MS: '0',
+    RETENTION_INTERVAL_MS: '0',
+  });
+  const bootStarted = performance.now();
+  // The worker's own warnings go to stderr, except the ones this bench causes on purpose (the rejections).
+  const logs = {
+    write(line: string): void {
+      if (!line.includes('"webhook delivery rejected"')) {
+        process.stderr.write(line);
+      }
+    },
+  };
+  const app = await createApp(config, createRootLogger({ level: config.log.level, format: 'json' }, logs));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.getHttpServer().address();
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  return { app, baseUrl, bootSeconds: (performance.now() - bootStarted) / 1000 };
+}
+
+interface TableCounts {
+  deliveries: string;
+  events: string;
+  rejections: string;
+  samples: string;
+  targets: string;
+  changes: string;
+}
+
+/** Seeds the worker's database (mirror, deliveries, rejections, the rest) and prints what it holds. */
+async function seed(worker: RunningWorker, databaseName: string): Promise<void> {
+  const dataset = new Dataset(17, datasetSizesSchema.parse({}), '2026-08-14');
+  const mirrored = await seedMirror(worker.app, dataset);
+  const delivered = await seedDeliveries(worker.baseUrl, dataset);
+  const rejected = await seedRejections(worker.baseUrl);
+  const dataSource = worker.app.get(DataSource);
+  // Rejections are recorded off the request path: wait for the last ones.
+  for (let waited = 0; waited < 3000; waited += 100) {
+    const [recorded] = await dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM webhook_rejections',
+    );
+    if ((recorded?.n ?? 0) >= rejected) {
+      break;
     }
-  } finally {
-    await admin.disconnect();
+    await sleep(100);
   }
+  await seedRest(dataSource);
+  const [counts] = await dataSource.query<TableCounts[]>(
+    `SELECT (SELECT count(*) FROM webhook_deliveries)::text AS deliveries,
+            (SELECT count(*) FROM webhook_events)::text AS events,
+            (SELECT count(*) FROM webhook_rejections)::text AS rejections,
+            (SELECT count(*) FROM console_samples)::text AS samples,
+            (SELECT count(*) FROM fetch_targets)::text AS targets,
+            (SELECT count(*) FROM change_events)::text AS changes`,
+  );
+  const perFamily = await dataSource.query<{ family: string; n: number }[]>(
+    FAMILIES.map(
+      (family) => `SELECT '${family}' AS family, count(*)::int AS n FROM ${WORKER_FAMILIES[family].table}`,
+    ).join(' UNION ALL '),
+  );
+  const mirrorRows = perFamily.reduce((sum, entry) => sum + entry.n, 0);
+  out(`bench/console: worker up in ${worker.bootSeconds.toFixed(1)} s on ${databaseName}`);
+  out(
+    `  seeded ${mirrorRows} mirror rows (${perFamily.map((entry) => `${entry.family} ${entry.n}`).join(', ')}; ${mirrored} changes), ${delivered.ok} deliveries in ${delivered.seconds.toFixed(1)} s (${(delivered.ok / delivered.seconds).toFixed(0)}/s)`,
+  );
+  out(
+    `  tables: webhook_deliveries ${counts?.deliveries ?? '?'}, webhook_events ${counts?.events ?? '?'}, webhook_rejections ${counts?.rejections ?? '?'} (${rejected} posted), fetch_targets ${counts?.targets ?? '?'}, change_events ${counts?.changes ?? '?'}, console_samples ${counts?.samples ?? '?'}, dead letters 40`,
+  );
+}
+
+interface ApiTimes {
+  readonly warm: Map<string, Stats>;
+  readonly idleOverview: number[];
+  readonly burst: number[];
+  readonly burstOverview: number[];
+}
+
+/** The page's calls: warm (sequential, back to back), the overview after idle, and all five at once after idle. */
+async function measureApi(baseUrl: string): Promise<ApiTimes> {
+  for (const path of PAGE_CALLS) {
+    await get(baseUrl, path);
+  }
+  const warm = new Map<string, Stats>();
+  for (const path of PAGE_CALLS) {
+    const samples: number[] = [];
+    for (let n = 0; n < REQUESTS; n += 1) {
+      samples.push(await get(baseUrl, path));
+    }
+    warm.set(path, stats(samples));
+  }
+  const idleOverview: number[] = [];
+  for (let n = 0; n < IDLE_SAMPLES; n += 1) {
+    await sleep(IDLE_MS);
+    idleOverview.push(await get(baseUrl, PAGE_CALLS[0]));
+  }
+  const burst: number[] = [];
+  const burstOverview: number[] = [];
+  for (let n = 0; n < IDLE_SAMPLES; n += 1) {
+    await sleep(IDLE_MS);
+    const started = performance.now();
+    const each = await Promise.all(PAGE_CALLS.map((path) => get(baseUrl, path)));
+    burst.push(performance.now() - started);
+    burstOverview.push(each[0] ?? Number.NaN);
+  }
+  return { warm, idleOverview, burst, burstOverview };
+}
+
+function printApi(api: ApiTimes): void {
+  out();
+  out(
+    `API (client-side wall time over keep-alive HTTP to 127.0.0.1; ${REQUESTS} sequential after one warm-up):`,
+  );
+  for (const path of PAGE_CALLS) {
+    const s = api.warm.get(path);
+    if (s !== undefined) {
+      out(row(`GET ${path}`, s));
+    }
+  }
+  out(row(`GET /console/api/overview after ${IDLE_MS} ms idle`, stats(api.idleOverview)));
+  out(row('the 5 calls at once after idle: all answered', stats(api.burst)));
+  out(row('  of which the overview', stats(api.burstOverview)));
+}
+
+function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+interface PageTimes {
+  readonly fcp: Stats;
+  readonly dcl: Stats;
+  readonly interactive: Stats;
+  readonly seen: Stats;
+}
+
+/** LOADS fresh page loads after one warm-up (the browser's first renderer, not the console's cost). */
+async function measurePage(browser: Browser, baseUrl: string): Promise<PageTimes> {
+  await loadPage(browser, baseUrl);
+  const loads: PageLoad[] = [];
+  for (let n = 0; n < LOADS; n += 1) {
+    await sleep(IDLE_MS);
+    loads.push(await loadPage(browser, baseUrl));
+  }
+  const page = {
+    fcp: stats(loads.map((load) => load.fcp)),
+    dcl: stats(loads.map((load) => load.dcl)),
+    interactive: stats(loads.map((load) => load.interactive)),
+    seen: stats(loads.map((load) => load.interactiveSeen)),
+  };
+  out();
+  out(
+    `Page (${LOADS} loads of /console, each a new browser context with an empty cache, ${IDLE_MS} ms idle before each; times from navigation start):`,
+  );
+  out(row('first contentful paint', page.fcp));
+  out(row('DOMContentLoaded', page.dcl));
+  out(row('interactive (data-loaded set, MutationObserver)', page.interactive));
+  out(row('interactive as seen by waitForSelector', page.seen));
+  return page;
+}
+
+/** The figure block. */
+function printSummary(api: ApiTimes, page: PageTimes): void {
+  const warmOverview = api.warm.get(PAGE_CALLS[0]) ?? stats([]);
+  const idleStats = stats(api.idleOverview);
+  const worstP95 = Math.max(warmOverview.p95, idleStats.p95);
+  const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+  out();
+  out(`=== console first paint: 9 families, ${DELIVERIES.toLocaleString('en-US')} recent deliveries ===`);
+  out(
+    `overview API p95  warm ${warmOverview.p95.toFixed(1)} ms, after idle ${idleStats.p95.toFixed(1)} ms   goal < ${GOAL_API_MS} ms: ${verdict(worstP95 < GOAL_API_MS)}`,
+  );
+  out(
+    `page interactive  p50 ${page.interactive.p50.toFixed(0)} ms, max ${page.interactive.max.toFixed(0)} ms   goal < ${GOAL_INTERACTIVE_MS} ms: ${verdict(page.interactive.max < GOAL_INTERACTIVE_MS)}`,
+  );
+  out(
+    `  first contentful paint p50 ${page.fcp.p50.toFixed(0)} ms, DOMContentLoaded p50 ${page.dcl.p50.toFixed(0)} ms, page's 5 API calls at once p50 ${stats(api.burst).p50.toFixed(1)} ms, p95 ${stats(api.burst).p95.toFixed(1)} ms`,
+  );
+}
+
+/** Drops the database and the topics, unless --keep. */
+async function cleanUp(database: ScratchDatabase): Promise<void> {
+  if (args.keep) {
+    out(`(--keep: database ${database.name} and topics ${TOPIC_PREFIX}.* left in place)`);
+    return;
+  }
+  await untilIdle(database.name);
+  await database.drop();
+  await deleteTopics(BROKERS.split(','), TOPIC_PREFIX).catch((error: unknown) => {
+    process.stderr.write(`could not delete the bench topics: ${String(error)}\n`);
+  });
 }
 
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
-  const url = await prepareDatabase();
-  let app: NestFastifyApplication | undefined;
+  const database = await scratchDatabase('console');
+  let worker: RunningWorker | undefined;
   let browser: Browser | undefined;
   try {
-    const config = parseConfig({
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HTTP_PORT: '0',
-      DATABASE_URL: url,
-      KAFKA_BROKERS: BROKERS,
-      KAFKA_TOPIC_PREFIX: TOPIC_PREFIX,
-      KAFKA_TOPIC_PARTITIONS: '3',
-      WEBHOOK_SECRETS: SECRET,
-      RELAY_ENABLED: 'false',
-      FETCHER_ENABLED: 'false',
-      CONSOLE_SAMPLE_INTERVAL_MS: '1000',
-      HEALTH_CHECK_TIMEOUT_MS: '1500',
-      HEALTH_ALERT_POLL_INTERVAL_MS: '0',
-      HEALTH_RECONCILE_INTERVAL_MS: '0',
-      HEALTH_SHAPE_PROBE_INTERVAL_MS: '0',
-      RETENTION_INTERVAL_MS: '0',
-    });
-    const bootStarted = performance.now();
-    // The worker's own warnings go to stderr, except the ones this bench causes on purpose (the rejections).
-    const logs = {
-      write(line: string): void {
-        if (!line.includes('"webhook delivery rejected"')) {
-          process.stderr.write(line);
-        }
-      },
-    };
-    app = await createApp(config, createRootLogger({ level: config.log.level, format: 'json' }, logs));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.getHttpServer().address();
-    const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    const bootSeconds = (performance.now() - bootStarted) / 1000;
-
-    // Seed.
-    const dataset = new Dataset(17, datasetSizesSchema.parse({}), '2026-08-14');
-    const mirrored = await seedMirror(app, dataset);
-    const delivered = await seedDeliveries(baseUrl, dataset);
-    const rejected = await seedRejections(baseUrl);
-    const dataSource = app.get(DataSource);
-    // Rejections are recorded off the request path: wait for the last ones.
-    for (let waited = 0; waited < 3000; waited += 100) {
-      const [recorded] = await dataSource.query<{ n: number }[]>(
-        'SELECT count(*)::int AS n FROM webhook_rejections',
-      );
-      if ((recorded?.n ?? 0) >= rejected) {
-        break;
-      }
-      await sleep(100);
-    }
-    await seedRest(dataSource);
-    const [counts] = await dataSource.query<
-      {
-        deliveries: string;
-        events: string;
-        rejections: string;
-        samples: string;
-        targets: string;
-        changes: string;
-      }[]
-    >(
-      `SELECT (SELECT count(*) FROM webhook_deliveries)::text AS deliveries,
-              (SELECT count(*) FROM webhook_events)::text AS events,
-              (SELECT count(*) FROM webhook_rejections)::text AS rejections,
-              (SELECT count(*) FROM console_samples)::text AS samples,
-              (SELECT count(*) FROM fetch_targets)::text AS targets,
-              (SELECT count(*) FROM change_events)::text AS changes`,
-    );
-    const perFamily = await dataSource.query<{ family: string; n: number }[]>(
-      FAMILIES.map(
-        (family) => `SELECT '${family}' AS family, count(*)::int AS n FROM ${WORKER_FAMILIES[family].table}`,
-      ).join(' UNION ALL '),
-    );
-    const mirrorRows = perFamily.reduce((sum, entry) => sum + entry.n, 0);
-    out(`bench/console: worker up in ${bootSeconds.toFixed(1)} s on ${DB_NAME}`);
-    out(
-      `  seeded ${mirrorRows} mirror rows (${perFamily.map((entry) => `${entry.family} ${entry.n}`).join(', ')}; ${mirrored} changes), ${delivered.ok} deliveries in ${delivered.seconds.toFixed(1)} s (${(delivered.ok / delivered.seconds).toFixed(0)}/s)`,
-    );
-    out(
-      `  tables: webhook_deliveries ${counts?.deliveries ?? '?'}, webhook_events ${counts?.events ?? '?'}, webhook_rejections ${counts?.rejections ?? '?'} (${rejected} posted), fetch_targets ${counts?.targets ?? '?'}, change_events ${counts?.changes ?? '?'}, console_samples ${counts?.samples ?? '?'}, dead letters 40`,
-    );
-
-    // API: warm (sequential, back to back), then after idle.
-    for (const path of PAGE_CALLS) {
-      await get(baseUrl, path);
-    }
-    const warm = new Map<string, Stats>();
-    for (const path of PAGE_CALLS) {
-      const samples: number[] = [];
-      for (let n = 0; n < REQUESTS; n += 1) {
-        samples.push(await get(baseUrl, path));
-      }
-      warm.set(path, stats(samples));
-    }
-    const idleOverview: number[] = [];
-    for (let n = 0; n < IDLE_SAMPLES; n += 1) {
-      await sleep(IDLE_MS);
-      idleOverview.push(await get(baseUrl, PAGE_CALLS[0]));
-    }
-    const burst: number[] = [];
-    const burstOverview: number[] = [];
-    for (let n = 0; n < IDLE_SAMPLES; n += 1) {
-      await sleep(IDLE_MS);
-      const started = performance.now();
-      const each = await Promise.all(PAGE_CALLS.map((path) => get(baseUrl, path)));
-      burst.push(performance.now() - started);
-      burstOverview.push(each[0] ?? Number.NaN);
-    }
-
-    out();
-    out(
-      `API (client-side wall time over keep-alive HTTP to 127.0.0.1; ${REQUESTS} sequential after one warm-up):`,
-    );
-    for (const path of PAGE_CALLS) {
-      const s = warm.get(path);
-      if (s !== undefined) {
-        out(row(`GET ${path}`, s));
-      }
-    }
-    out(row(`GET /console/api/overview after ${IDLE_MS} ms idle`, stats(idleOverview)));
-    out(row('the 5 calls at once after idle: all answered', stats(burst)));
-    out(row('  of which the overview', stats(burstOverview)));
-
-    // The page.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    await loadPage(browser, baseUrl); // warm-up: the browser's first renderer, not the console's cost
-    const loads: PageLoad[] = [];
-    for (let n = 0; n < LOADS; n += 1) {
-      await sleep(IDLE_MS);
-      loads.push(await loadPage(browser, baseUrl));
-    }
-    const fcp = stats(loads.map((load) => load.fcp));
-    const dcl = stats(loads.map((load) => load.dcl));
-    const interactive = stats(loads.map((load) => load.interactive));
-    const seen = stats(loads.map((load) => load.interactiveSeen));
-    out();
-    out(
-      `Page (${LOADS} loads of /console, each a new browser context with an empty cache, ${IDLE_MS} ms idle before each; times from navigation start):`,
-    );
-    out(row('first contentful paint', fcp));
-    out(row('DOMContentLoaded', dcl));
-    out(row('interactive (data-loaded set, MutationObserver)', interactive));
-    out(row('interactive as seen by waitForSelector', seen));
-
+    worker = await startWorker(database.url);
+    await seed(worker, database.name);
+    const api = await measureApi(worker.baseUrl);
+    printApi(api);
+    browser = await launchBrowser();
+    const page = await measurePage(browser, worker.baseUrl);
     if (args.profile) {
-      await profileOverview(baseUrl);
+      await profileOverview(worker.baseUrl);
     }
-
-    // The figure block.
-    const warmOverview = warm.get(PAGE_CALLS[0]) ?? stats([]);
-    const idleStats = stats(idleOverview);
-    const worstP95 = Math.max(warmOverview.p95, idleStats.p95);
-    const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
-    out();
-    out(`=== console first paint: 9 families, ${DELIVERIES.toLocaleString('en-US')} recent deliveries ===`);
-    out(
-      `overview API p95  warm ${warmOverview.p95.toFixed(1)} ms, after idle ${idleStats.p95.toFixed(1)} ms   goal < ${GOAL_API_MS} ms: ${verdict(worstP95 < GOAL_API_MS)}`,
-    );
-    out(
-      `page interactive  p50 ${interactive.p50.toFixed(0)} ms, max ${interactive.max.toFixed(0)} ms   goal < ${GOAL_INTERACTIVE_MS} ms: ${verdict(interactive.max < GOAL_INTERACTIVE_MS)}`,
-    );
-    out(
-      `  first contentful paint p50 ${fcp.p50.toFixed(0)} ms, DOMContentLoaded p50 ${dcl.p50.toFixed(0)} ms, page's 5 API calls at once p50 ${stats(burst).p50.toFixed(1)} ms, p95 ${stats(burst).p95.toFixed(1)} ms`,
-    );
-    if (args.keep) {
-      out(`(--keep: database ${DB_NAME} and topics ${TOPIC_PREFIX}.* left in place)`);
-    }
+    printSummary(api, page);
   } finally {
     await browser?.close();
-    await app?.close();
-    if (!args.keep) {
-      await untilIdle();
-      await asAdmin([`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`]);
-      await deleteTopics().catch((error: unknown) => {
-        process.stderr.write(`could not delete the bench topics: ${String(error)}\n`);
-      });
-    }
+    await worker?.app.close();
+    await cleanUp(database);
   }
 }
 

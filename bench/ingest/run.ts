@@ -2,8 +2,9 @@
  * bench/ingest: throughput and latency of the durable webhook acknowledgement, against a bare `pg` baseline.
  *
  *   npm run bench:ingest [-- --senders 32 --deliveries 20000 --events 20]
+ *   npm run bench:ingest -- --small      # 8 senders, 300 deliveries: a few seconds (test/e2e/benchmarks.e2e-spec.ts)
  *
- * Starts the built worker (dist/) as a child process on a scratch database, sends signed 20-event deliveries from
+ * Starts the built worker (dist/, or --worker-entry) as a child process on a scratch database (dropped at the end), sends signed 20-event deliveries from
  * 32 concurrent senders over keep-alive connections, and reports deliveries/s with p50/p90/p99/max of the 202
  * answer. Then, in the same run, a bare `pg` pool of the same size writes the same rows with one set-based
  * statement per delivery (same synchronous_commit), and the ratio of the two rates is printed. Bodies, signatures
@@ -11,22 +12,28 @@
  * senders, the worker and Postgres is read from /proc, so a result can be explained, not just quoted.
  * Loopback only; bounded in count and time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { Pool as HttpPool } from 'undici';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import {
+  migrateDatabase,
+  percentile,
+  scratchDatabase,
+  startWorkerProcess,
+  workerEntry,
+  type WorkerProcess,
+} from '../support/stack';
 
 const { values: args } = parseArgs({
   options: {
-    senders: { type: 'string', default: '32' },
-    deliveries: { type: 'string', default: '20000' },
+    /** A few seconds: 8 senders, 300 deliveries after 100 of warm-up (what test/e2e/benchmarks.e2e-spec.ts runs). */
+    small: { type: 'boolean', default: false },
+    senders: { type: 'string' },
+    deliveries: { type: 'string' },
     /** Deliveries sent by all senders at once before the measured run (JIT, pools, caches), per side. */
-    warmup: { type: 'string', default: '2000' },
+    warmup: { type: 'string' },
     events: { type: 'string', default: '20' },
     'pool-size': { type: 'string', default: '10' },
     port: { type: 'string', default: '3811' },
@@ -36,32 +43,18 @@ const { values: args } = parseArgs({
     'after-migrate-sql': { type: 'string', default: '' },
     /** Extra Node.js flags for the worker, space-separated: e.g. --worker-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof". */
     'worker-node-args': { type: 'string', default: '' },
+    /** The worker's entry point (default: dist/src/main.js, built by `npm run bench:build`). */
+    'worker-entry': { type: 'string' },
   },
 });
-const SENDERS = Number(args.senders);
-const DELIVERIES = Number(args.deliveries);
-const WARMUP = Number(args.warmup);
+const SENDERS = Number(args.senders ?? (args.small ? '8' : '32'));
+const DELIVERIES = Number(args.deliveries ?? (args.small ? '300' : '20000'));
+const WARMUP = Number(args.warmup ?? (args.small ? '100' : '2000'));
 const EVENTS = Number(args.events);
 const POOL_SIZE = Number(args['pool-size']);
 const PORT = Number(args.port);
 const RATE = Number(args.rate);
 const SECRET = 'bench-secret';
-const ROOT = join(__dirname, '..', '..', '..');
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: run \`bash scripts/services.sh up && source .services/env\` first`);
-  }
-  return value;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) {
-    return Number.NaN;
-  }
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** Delivery `sequence`: 20 alert events naming one new contract each; 32 alerts, like 32 senders' own. */
 function deliveryBody(sequence: number): string {
@@ -87,41 +80,14 @@ function deliveryBody(sequence: number): string {
   });
 }
 
-async function prepareDatabase(adminUrl: string, appUrl: string): Promise<string> {
-  const name = 'tango_sync_bench';
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  const owner = decodeURIComponent(new URL(appUrl).username) || 'postgres';
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name} OWNER "${owner}"`);
-  await admin.end();
-  const url = new URL(appUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function migrate(databaseUrl: string): Promise<void> {
-  const dataSource = new DataSource(
-    buildDataSourceOptions({
-      url: databaseUrl,
-      poolSize: 2,
-      statementTimeoutMs: 60_000,
-      migrationsRun: false,
-    }),
-  );
-  await dataSource.initialize();
-  await dataSource.runMigrations();
-  await dataSource.destroy();
-}
-
-async function startWorker(databaseUrl: string): Promise<ChildProcess> {
-  const nodeArgs = args['worker-node-args'].split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'src', 'main.js')], {
+function startWorker(databaseUrl: string): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    entry: workerEntry(args['worker-entry']),
+    port: PORT,
+    nodeArgs: args['worker-node-args'].split(' ').filter((arg) => arg !== ''),
     env: {
-      ...process.env,
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: String(POOL_SIZE),
-      HTTP_PORT: String(PORT),
       WEBHOOK_SECRETS: SECRET,
       LOG_LEVEL: 'warn',
       KAFKA_TOPIC_PREFIX: `bench-${process.pid}`,
@@ -129,24 +95,7 @@ async function startWorker(databaseUrl: string): Promise<ChildProcess> {
       // The ack path alone: relays (which publish the targets to Kafka) run on other replicas in this measurement.
       RELAY_ENABLED: 'false',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  for (let attempt = 0; attempt < 120; attempt += 1) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${PORT}/health/ready`);
-      if (response.ok) {
-        return child;
-      }
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) {
-      throw new Error(`the worker exited with ${child.exitCode} during start-up`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the worker did not become ready within 30 s');
 }
 
 interface RunResult {
@@ -289,7 +238,10 @@ async function benchWorker(workerPid: number | undefined): Promise<RunResult> {
   return result;
 }
 
-/** The same rows as the worker writes, one delivery per set-based statement (one implicit transaction). */
+/**
+ * The same rows as the worker writes, one delivery per set-based statement (one implicit transaction): the
+ * delivery, its events, its fetch targets and its family (`webhook_event_families`; `delivery_state` is a view).
+ */
 const BARE_STATEMENT = `WITH delivery AS (
          INSERT INTO webhook_deliveries (delivery_key, delivery_id, body_sha256, raw_body, headers, received_at, tango_timestamp,
            format, status, problems, event_count, target_count, verified_by)
@@ -302,7 +254,7 @@ const BARE_STATEMENT = `WITH delivery AS (
            tango_created_at, problems, new_count, modified_count, target_count)
          SELECT d.id, e.idx, 'alerts.contract.match', 'recognized', e.alert_id, 'contract', 'contracts', e.checked_at, e.checked_at,
                 '[]'::jsonb, e.new_count, e.modified_count, 1
-           FROM delivery d, unnest($7::int[], $8::text[], $9::timestamptz[], $10::int[], $15::int[])
+           FROM delivery d, unnest($7::int[], $8::text[], $9::timestamptz[], $10::int[], $13::int[])
              AS e(idx, alert_id, checked_at, new_count, modified_count)
           WHERE NOT d.duplicate
        ),
@@ -314,18 +266,11 @@ const BARE_STATEMENT = `WITH delivery AS (
          ON CONFLICT (resource, record_id) WHERE status = 'pending' DO UPDATE
            SET hint_count = fetch_targets.hint_count + 1, last_hinted_at = clock_timestamp()
        ),
-       family_state AS (
-         UPDATE sync_state SET last_delivery_received_at = now(), last_delivery_id = $2, updated_at = clock_timestamp()
-          WHERE scope = 'resource' AND scope_key = 'contracts'
-            AND (last_delivery_received_at IS NULL OR last_delivery_received_at < now() - interval '1 second')
-       ),
-       alert_state AS (
-         INSERT INTO sync_state (scope, scope_key, last_delivery_received_at, last_delivery_id, last_checked_at)
-         SELECT 'alert', $12, now(), $2, $13 FROM delivery d WHERE NOT d.duplicate
-         ON CONFLICT (scope, scope_key) DO UPDATE SET last_delivery_received_at = EXCLUDED.last_delivery_received_at,
-           last_delivery_id = EXCLUDED.last_delivery_id, last_checked_at = GREATEST(sync_state.last_checked_at, EXCLUDED.last_checked_at)
+       families AS (
+         INSERT INTO webhook_event_families (family, delivery_pk)
+         SELECT 'contracts', d.id FROM delivery d WHERE NOT d.duplicate
        )
-       SELECT id, duplicate, pg_notify('fetch_targets', $14) FROM delivery`;
+       SELECT id, duplicate, pg_notify('fetch_targets', $12) FROM delivery`;
 
 /** Sends WARMUP deliveries (numbered after the measured ones) from all senders at once; nothing is measured. */
 async function warmUp(send: (sequence: number) => Promise<void>): Promise<void> {
@@ -380,8 +325,6 @@ async function benchBarePg(databaseUrl: string): Promise<RunResult> {
       parsed.events.map((e) => e.checked_at),
       parsed.events.map((e) => e.matches.new_count),
       ids,
-      parsed.events[0]?.alert_id,
-      parsed.events[0]?.checked_at,
       String(ids.length),
       parsed.events.map((e) => e.matches.modified_count),
     ];
@@ -414,56 +357,71 @@ function describe(
   return { rate, p50, p99, cpuMsPerDelivery: cpu };
 }
 
-async function main(): Promise<void> {
-  const databaseUrl = await prepareDatabase(
-    requireEnv('TEST_DATABASE_ADMIN_URL'),
-    requireEnv('DATABASE_URL'),
-  );
+async function synchronousCommit(databaseUrl: string): Promise<string | undefined> {
   const settings = new Client({ connectionString: databaseUrl });
   await settings.connect();
-  const syncCommit = (await settings.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
-    ?.synchronous_commit;
-  await settings.end();
-  console.log(
-    `bench/ingest: ${RATE > 0 ? `open loop at ${RATE} deliveries/s, ` : 'closed loop, '}${SENDERS} senders, ${DELIVERIES} deliveries of ${EVENTS} events, pool size ${POOL_SIZE}, synchronous_commit=${syncCommit}`,
-  );
-  let workerResult: RunResult | undefined;
-  if (args.only !== 'bare') {
-    const worker = await startWorker(databaseUrl);
-    try {
-      workerResult = await benchWorker(worker.pid);
-    } finally {
-      worker.kill('SIGTERM');
-      await new Promise((resolve) => worker.once('exit', resolve));
-    }
-  } else {
-    await migrate(databaseUrl);
+  try {
+    return (await settings.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
+      ?.synchronous_commit;
+  } finally {
+    await settings.end();
   }
-  if (args['after-migrate-sql'] !== '') {
-    const client = new Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(args['after-migrate-sql']);
-    await client.end();
+}
+
+/** The worker's run (migrating the database at its start-up), or the migrations alone with `--only bare`. */
+async function runWorkerSide(databaseUrl: string): Promise<RunResult | undefined> {
+  if (args.only === 'bare') {
+    await (await migrateDatabase(databaseUrl)).destroy();
+    return undefined;
   }
-  const bareResult = await benchBarePg(databaseUrl);
-  const bare = describe('bare pg transaction', bareResult);
-  if (workerResult === undefined) {
+  const worker = await startWorker(databaseUrl);
+  try {
+    return await benchWorker(worker.child.pid);
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function afterMigrate(databaseUrl: string): Promise<void> {
+  if (args['after-migrate-sql'] === '') {
     return;
   }
-  const app = describe('worker (HTTP, durable)', workerResult);
-  console.log(`ratio: worker rate is ${((app.rate / bare.rate) * 100).toFixed(1)}% of the bare pg rate`);
-  console.log(
-    JSON.stringify({
-      senders: SENDERS,
-      deliveries: DELIVERIES,
-      eventsPerDelivery: EVENTS,
-      poolSize: POOL_SIZE,
-      synchronousCommit: syncCommit,
-      worker: app,
-      barePg: bare,
-      ratio: app.rate / bare.rate,
-    }),
-  );
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(args['after-migrate-sql']);
+  await client.end();
+}
+
+async function main(): Promise<void> {
+  const database = await scratchDatabase('ingest');
+  try {
+    const syncCommit = await synchronousCommit(database.url);
+    console.log(
+      `bench/ingest: ${RATE > 0 ? `open loop at ${RATE} deliveries/s, ` : 'closed loop, '}${SENDERS} senders, ${DELIVERIES} deliveries of ${EVENTS} events, pool size ${POOL_SIZE}, synchronous_commit=${syncCommit}`,
+    );
+    const workerResult = await runWorkerSide(database.url);
+    await afterMigrate(database.url);
+    const bare = describe('bare pg transaction', await benchBarePg(database.url));
+    if (workerResult === undefined) {
+      return;
+    }
+    const app = describe('worker (HTTP, durable)', workerResult);
+    console.log(`ratio: worker rate is ${((app.rate / bare.rate) * 100).toFixed(1)}% of the bare pg rate`);
+    console.log(
+      JSON.stringify({
+        senders: SENDERS,
+        deliveries: DELIVERIES,
+        eventsPerDelivery: EVENTS,
+        poolSize: POOL_SIZE,
+        synchronousCommit: syncCommit,
+        worker: app,
+        barePg: bare,
+        ratio: app.rate / bare.rate,
+      }),
+    );
+  } finally {
+    await database.drop();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,7 @@ import { canonicalJson } from '../../src/mirror/content-hash';
 import { committedSchema } from '../unit/events/support/event-fixtures';
 import { validate } from '../unit/events/support/json-schema-subset';
 import { type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
+import { simulatorSizes } from '../support/simulator-suite';
 import { requireEnv, uniqueSuffix } from '../support/test-config';
 
 interface ChangeEvent {
@@ -17,17 +18,7 @@ interface ChangeEvent {
   data: Record<string, unknown> | null;
 }
 
-const SIZES = {
-  contracts: 40,
-  idvs: 5,
-  otas: 5,
-  otidvs: 5,
-  opportunities: 5,
-  notices: 5,
-  entities: 5,
-  grants: 5,
-  forecasts: 5,
-};
+const SIZES = simulatorSizes({ contracts: 40 });
 
 describe('change events on Kafka, end to end (simulator → mirror → relay → topic)', () => {
   let pipeline: Pipeline;

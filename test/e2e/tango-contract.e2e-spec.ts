@@ -9,19 +9,10 @@ import { ReconcileScheduler } from '../../src/reconcile/reconcile.scheduler';
 import { Reconciler } from '../../src/reconcile/reconciler.service';
 import { startPipeline, type Pipeline, waitForMirror } from '../support/pipeline-harness';
 import { ScratchDatabase } from '../support/scratch-database';
+import { simulatorSizes } from '../support/simulator-suite';
 import { requireEnv, uniqueSuffix } from '../support/test-config';
 
-const SIZES = {
-  contracts: 60,
-  idvs: 10,
-  otas: 5,
-  otidvs: 5,
-  opportunities: 5,
-  notices: 5,
-  entities: 20,
-  grants: 40,
-  forecasts: 10,
-};
+const SIZES = simulatorSizes({ contracts: 60, idvs: 10, entities: 20, grants: 40, forecasts: 10 });
 
 /**
  * The worker against a simulator that obeys Tango's contract: drift in the contract heals itself, answers Tango

@@ -111,6 +111,135 @@ export interface CassetteTango {
   close(): Promise<void>;
 }
 
+interface Answer {
+  readonly status: number;
+  readonly body: Json;
+}
+type ContractResource = ReturnType<ReturnType<typeof tangoContract>['resource']>;
+
+/** What the stand-in serves and what it counts. */
+interface StandIn {
+  readonly apiKey: string;
+  readonly records: RecordedRecords['records'];
+  readonly contract: ReturnType<typeof tangoContract>;
+  readonly ignoredParams: Map<string, number>;
+  readonly refusedShapes: string[];
+}
+
+/** The `shape` parameter parsed and checked against Tango's contract, or Tango's `400 Invalid shape`. */
+function checkShape(
+  standIn: StandIn,
+  family: string,
+  resource: ContractResource,
+  shapeParam: string | undefined,
+): { shape: ShapeNode[] | undefined } | { refused: Answer } {
+  if (shapeParam === undefined) {
+    return { shape: undefined };
+  }
+  let shape: ShapeNode[];
+  try {
+    shape = parseShape(shapeParam);
+  } catch (error) {
+    if (error instanceof ShapeSyntaxError) {
+      return {
+        refused: {
+          status: 400,
+          body: { error: 'Invalid shape', issues: [{ path: shapeParam, reason: 'syntax_error' }] },
+        },
+      };
+    }
+    throw error;
+  }
+  const issues = resource.validateShape(shape);
+  if (issues.length > 0) {
+    standIn.refusedShapes.push(`${family}: ${shapeParam}`);
+    return {
+      refused: {
+        status: 400,
+        body: {
+          error: 'Invalid shape',
+          issues: issues.map((issue) => ({ path: issue.path, reason: issue.reason })),
+          available_fields: resource.availableFields(),
+        },
+      },
+    };
+  }
+  return { shape };
+}
+
+/** One record by its id (case-insensitive, as Tango matches), shaped. */
+function detailAnswer(
+  familyRecords: ReadonlyMap<string, JsonObject>,
+  id: string,
+  shape: ShapeNode[] | undefined,
+): Answer {
+  const wanted = decodeURIComponent(id).toLowerCase();
+  const found = [...familyRecords.entries()].find(([key]) => key.toLowerCase() === wanted)?.[1];
+  return found === undefined
+    ? { status: 404, body: { detail: 'No record matches the given query.' } }
+    : { status: 200, body: project(found, shape) };
+}
+
+/** A list page: the id-list filter applied, parameters the contract lacks ignored (and counted), shaped. */
+function listAnswer(
+  standIn: StandIn,
+  family: string,
+  resource: ContractResource,
+  query: Record<string, string>,
+  shape: ShapeNode[] | undefined,
+): Answer {
+  for (const param of resource.unknownListParams(query)) {
+    const key = `${family}.${param}`;
+    standIn.ignoredParams.set(key, (standIn.ignoredParams.get(key) ?? 0) + 1);
+  }
+  const idField = ID_FIELDS[family] ?? 'id';
+  const familyRecords = standIn.records.get(family) ?? new Map<string, JsonObject>();
+  const idList = [...resource.filterParams].find((param) => resource.filterClass(param) === 'IdListFilter');
+  const ids =
+    idList === undefined ? undefined : query[idList]?.split('|').map((value) => value.toLowerCase());
+  const results = [...familyRecords.values()].filter((record) => {
+    const raw = record[idField];
+    return (
+      ids === undefined ||
+      ((typeof raw === 'string' || typeof raw === 'number') && ids.includes(String(raw).toLowerCase()))
+    );
+  });
+  const keyset = resource.pagination.kind === 'keyset';
+  return {
+    status: 200,
+    body: {
+      count: results.length,
+      next: null,
+      previous: null,
+      ...(keyset ? { cursor: null, previous_cursor: null } : {}),
+      results: results.slice(0, 100).map((record) => project(record, shape)),
+    },
+  };
+}
+
+/** Tango's answer to one request: the API key, the family, the shape, then the detail or the list. */
+function answer(standIn: StandIn, request: IncomingMessage): Answer {
+  if (request.headers['x-api-key'] !== standIn.apiKey) {
+    return { status: 401, body: { detail: 'Invalid API key.' } };
+  }
+  const url = new URL(request.url ?? '/', 'http://stand-in');
+  const match = /^\/api\/([a-z_]+)\/(?:([^/]+)\/)?$/.exec(url.pathname);
+  const family = match?.[1];
+  if (family === undefined || ID_FIELDS[family] === undefined) {
+    return { status: 404, body: { detail: 'Not found.' } };
+  }
+  const resource = standIn.contract.resource(family);
+  const query = Object.fromEntries(url.searchParams.entries());
+  const checked = checkShape(standIn, family, resource, query.shape);
+  if ('refused' in checked) {
+    return checked.refused;
+  }
+  const id = match?.[2];
+  return id !== undefined
+    ? detailAnswer(standIn.records.get(family) ?? new Map<string, JsonObject>(), id, checked.shape)
+    : listAnswer(standIn, family, resource, query, checked.shape);
+}
+
 /**
  * A stand-in for Tango built from its own recorded answers: the recorded records at their real paths (list with
  * id-list filters, and detail), the recorded headers, `X-API-KEY` required, `shape` checked against Tango's
@@ -119,88 +248,16 @@ export interface CassetteTango {
  */
 export async function startCassetteTango(apiKey: string): Promise<CassetteTango> {
   const { records, headers } = loadRecordedRecords();
-  const contract = tangoContract();
-  const answered = new Map<string, number>();
-  const ignoredParams = new Map<string, number>();
-  const refusedShapes: string[] = [];
-
-  const handle = (request: IncomingMessage): { status: number; body: Json } => {
-    if (request.headers['x-api-key'] !== apiKey) {
-      return { status: 401, body: { detail: 'Invalid API key.' } };
-    }
-    const url = new URL(request.url ?? '/', 'http://stand-in');
-    const match = /^\/api\/([a-z_]+)\/(?:([^/]+)\/)?$/.exec(url.pathname);
-    const family = match?.[1];
-    if (family === undefined || ID_FIELDS[family] === undefined) {
-      return { status: 404, body: { detail: 'Not found.' } };
-    }
-    const resource = contract.resource(family);
-    const query = Object.fromEntries(url.searchParams.entries());
-    let shape: ShapeNode[] | undefined;
-    if (query.shape !== undefined) {
-      try {
-        shape = parseShape(query.shape);
-      } catch (error) {
-        if (error instanceof ShapeSyntaxError) {
-          return {
-            status: 400,
-            body: { error: 'Invalid shape', issues: [{ path: query.shape, reason: 'syntax_error' }] },
-          };
-        }
-        throw error;
-      }
-      const issues = resource.validateShape(shape);
-      if (issues.length > 0) {
-        refusedShapes.push(`${family}: ${query.shape}`);
-        return {
-          status: 400,
-          body: {
-            error: 'Invalid shape',
-            issues: issues.map((issue) => ({ path: issue.path, reason: issue.reason })),
-            available_fields: resource.availableFields(),
-          },
-        };
-      }
-    }
-    const idField = ID_FIELDS[family];
-    const familyRecords = records.get(family) ?? new Map<string, JsonObject>();
-    const render = (record: JsonObject): Json => project(record, shape);
-    const id = match?.[2];
-    if (id !== undefined) {
-      const wanted = decodeURIComponent(id).toLowerCase();
-      const found = [...familyRecords.entries()].find(([key]) => key.toLowerCase() === wanted)?.[1];
-      return found === undefined
-        ? { status: 404, body: { detail: 'No record matches the given query.' } }
-        : { status: 200, body: render(found) };
-    }
-    for (const param of resource.unknownListParams(query)) {
-      ignoredParams.set(`${family}.${param}`, (ignoredParams.get(`${family}.${param}`) ?? 0) + 1);
-    }
-    const idList = [...resource.filterParams].find((param) => resource.filterClass(param) === 'IdListFilter');
-    const ids =
-      idList === undefined ? undefined : query[idList]?.split('|').map((value) => value.toLowerCase());
-    const results = [...familyRecords.values()].filter((record) => {
-      const raw = record[idField];
-      return (
-        ids === undefined ||
-        ((typeof raw === 'string' || typeof raw === 'number') && ids.includes(String(raw).toLowerCase()))
-      );
-    });
-    const keyset = resource.pagination.kind === 'keyset';
-    return {
-      status: 200,
-      body: {
-        count: results.length,
-        next: null,
-        previous: null,
-        ...(keyset ? { cursor: null, previous_cursor: null } : {}),
-        results: results.slice(0, 100).map(render),
-      },
-    };
+  const standIn: StandIn = {
+    apiKey,
+    records,
+    contract: tangoContract(),
+    ignoredParams: new Map<string, number>(),
+    refusedShapes: [],
   };
-
+  const answered = new Map<string, number>();
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const { status, body } = handle(request);
+    const { status, body } = answer(standIn, request);
     const path = new URL(request.url ?? '/', 'http://stand-in').pathname;
     const key = `${request.method ?? 'GET'} ${path.replace(/\/api\/([a-z_]+)\/[^/]+\/$/, '/api/$1/:id/')} ${status}`;
     answered.set(key, (answered.get(key) ?? 0) + 1);
@@ -212,8 +269,8 @@ export async function startCassetteTango(apiKey: string): Promise<CassetteTango>
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     answered,
-    ignoredParams,
-    refusedShapes,
+    ignoredParams: standIn.ignoredParams,
+    refusedShapes: standIn.refusedShapes,
     close: () =>
       new Promise<void>((resolve, reject) =>
         server.close((error) => {

@@ -291,224 +291,298 @@ function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+/** One private cluster's paths and settings, and its running state. */
+interface PostgresCluster {
+  readonly bin: string;
+  readonly osUser: OsUser | undefined;
+  readonly root: string;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly logFile: string;
+  /** The postmaster this process launched (through runuser as root) last. */
+  postmaster: ChildProcess | undefined;
+  destroyed: boolean;
+}
+
+/** `command args` as the `postgres` OS user when this process is root (PostgreSQL refuses to run as root). */
+function asPostgres(cluster: PostgresCluster, command: string, args: readonly string[]): [string, string[]] {
+  return cluster.osUser === undefined
+    ? [join(cluster.bin, command), [...args]]
+    : ['runuser', ['-u', 'postgres', '--', join(cluster.bin, command), ...args]];
+}
+
+/** A fresh temporary directory for the cluster (its data, its socket and its log), owned by `postgres` as root. */
+function newCluster(): PostgresCluster {
   const bin = postgresBinDir();
   const osUser = postgresOsUser();
-  const asPostgres = (command: string, args: readonly string[]): [string, string[]] =>
-    osUser === undefined ? [command, [...args]] : ['runuser', ['-u', 'postgres', '--', command, ...args]];
-
   const root = mkdtempSync(join(tmpdir(), 'tango-sync-pg-'));
-  const dataDir = join(root, 'data');
   const socketDir = join(root, 'socket');
-  const logFile = join(root, 'server.log');
   mkdirSync(socketDir);
   if (osUser !== undefined) {
     chownSync(root, osUser.uid, osUser.gid);
     chownSync(socketDir, osUser.uid, osUser.gid);
   }
-  let destroyed = false;
-  const postmasterPid = (): number | undefined => {
-    try {
-      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
+  return {
+    bin,
+    osUser,
+    root,
+    dataDir: join(root, 'data'),
+    socketDir,
+    logFile: join(root, 'server.log'),
+    postmaster: undefined,
+    destroyed: false,
   };
-  /** SIGKILLs the postmaster and every backend; returns their pids (none when no server runs). */
-  const killAll = (): number[] => {
-    const pid = postmasterPid();
-    if (pid === undefined) {
-      return [];
-    }
-    const children = childPids(pid);
-    signal(pid, 'SIGKILL');
-    children.forEach((child) => {
-      signal(child, 'SIGKILL');
-    });
-    return [pid, ...children];
-  };
-  const removeExitHook = onProcessExit(() => {
-    const [command, args] = asPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-    if (postmasterPid() !== undefined) {
-      spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 });
-      killAll();
-    }
-    rmSync(root, { recursive: true, force: true });
-  });
+}
 
+/** The postmaster's pid from postmaster.pid while it is alive. */
+function postmasterPid(cluster: PostgresCluster): number | undefined {
   try {
-    const port = options.port ?? (await freePort());
-    const user = options.user ?? 'tango_sync';
-    const password = options.password ?? `pg-${randomBytes(12).toString('hex')}`;
-    const database = options.database ?? 'tango_sync';
-    const fsync = options.fsync ?? true;
-    const [initCommand, initArgs] = asPostgres(join(bin, 'initdb'), [
-      '-D',
-      dataDir,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--no-sync',
-    ]);
-    await run(initCommand, initArgs);
+    const pid = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-    const adminUrl = `postgres://postgres@${HOST}:${port}/postgres`;
-    // The postmaster runs as this process's child (through runuser as root), not daemonised by pg_ctl: a crashed
-    // postmaster is then reaped at once, where an orphan may stay a zombie that blocks the next start (PostgreSQL
-    // sees its pid in postmaster.pid and refuses to run).
-    let postmaster: ChildProcess | undefined;
-    const start = async (): Promise<void> => {
-      if (destroyed) {
-        throw new Error('this private PostgreSQL was destroyed');
-      }
-      if (postmasterPid() !== undefined) {
-        return;
-      }
-      const [command, args] = asPostgres(join(bin, 'postgres'), [
+/** SIGKILLs the postmaster and every backend; returns their pids (none when no server runs). */
+function killCluster(cluster: PostgresCluster): number[] {
+  const pid = postmasterPid(cluster);
+  if (pid === undefined) {
+    return [];
+  }
+  const children = childPids(pid);
+  signal(pid, 'SIGKILL');
+  children.forEach((child) => {
+    signal(child, 'SIGKILL');
+  });
+  return [pid, ...children];
+}
+
+/** At exit: stop the server (immediately), kill what is left, remove the directory. */
+function removeClusterAtExit(cluster: PostgresCluster): () => void {
+  return onProcessExit(() => {
+    if (postmasterPid(cluster) !== undefined) {
+      const [command, args] = asPostgres(cluster, 'pg_ctl', [
         '-D',
-        dataDir,
-        '-h',
-        HOST,
-        '-p',
-        String(port),
-        '-k',
-        socketDir,
-        '-c',
-        `fsync=${fsync ? 'on' : 'off'}`,
-        '-c',
-        'max_connections=200',
-        '-c',
-        'shared_buffers=64MB',
-      ]);
-      const out = openSync(logFile, 'a');
-      let child: ChildProcess;
-      try {
-        child = spawn(command, args, { stdio: ['ignore', out, out] });
-      } finally {
-        closeSync(out);
-      }
-      postmaster = child;
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          await client.query('SELECT 1');
-          return;
-        } catch {
-          // not listening yet, or still in crash recovery ("the database system is starting up")
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-        if (child.exitCode !== null || child.signalCode !== null) {
-          const tail = readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-          throw new Error(`the private PostgreSQL server exited during start-up:\n${tail}`);
-        }
-        if (Date.now() > deadline) {
-          throw new Error(`the private PostgreSQL server did not accept connections on ${HOST}:${port}`);
-        }
-        await sleep(100);
-      }
-    };
-    const pgCtlStop = async (mode: 'fast' | 'immediate'): Promise<void> => {
-      if (postmasterPid() === undefined) {
-        return;
-      }
-      const [command, args] = asPostgres(join(bin, 'pg_ctl'), [
-        '-D',
-        dataDir,
+        cluster.dataDir,
         '-m',
-        mode,
+        'immediate',
         '-w',
-        '-t',
-        '60',
         'stop',
       ]);
-      await run(command, args, 90_000);
-    };
-    const crash = async (crashOptions: { mode?: 'kill' | 'immediate' } = {}): Promise<void> => {
-      if ((crashOptions.mode ?? 'kill') === 'immediate') {
-        await pgCtlStop('immediate');
-        return;
-      }
-      const killed = killAll();
-      if (killed.length === 0) {
-        return;
-      }
-      // Gone for good: the backends exited and the postmaster was reaped (runuser, or this process, is its parent).
-      const deadline = Date.now() + 10_000;
-      const launcher = postmaster;
-      const launched = (): boolean => launcher?.exitCode === null && launcher.signalCode === null;
-      while ((launched() || killed.some((each) => alive(each))) && Date.now() < deadline) {
-        await sleep(20);
-      }
-    };
+      spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 });
+      killCluster(cluster);
+    }
+    rmSync(cluster.root, { recursive: true, force: true });
+  });
+}
 
-    await start();
-    const withAdmin = async (work: (client: Client) => Promise<void>): Promise<void> => {
-      const client = new Client({ connectionString: adminUrl });
+async function initCluster(cluster: PostgresCluster): Promise<void> {
+  const [command, args] = asPostgres(cluster, 'initdb', [
+    '-D',
+    cluster.dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
+  await run(command, args);
+}
+
+/** Polls until the server answers `SELECT 1` (through crash recovery), failing when it exits or after 2 minutes. */
+async function waitAcceptingConnections(
+  cluster: PostgresCluster,
+  child: ChildProcess,
+  adminUrl: string,
+  port: number,
+): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
+    try {
       await client.connect();
-      try {
-        await work(client);
-      } finally {
-        await client.end();
-      }
-    };
-    const urlFor = (name: string): string =>
-      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/${encodeURIComponent(name)}`;
-    const createDatabase = async (name: string): Promise<string> => {
-      await withAdmin(async (admin) => {
+      await client.query('SELECT 1');
+      return;
+    } catch {
+      // not listening yet, or still in crash recovery ("the database system is starting up")
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = readFileSync(cluster.logFile, 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the private PostgreSQL server exited during start-up:\n${tail}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the private PostgreSQL server did not accept connections on ${HOST}:${port}`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Starts the server unless it runs. The postmaster runs as this process's child (through runuser as root), not
+ * daemonised by pg_ctl: a crashed postmaster is then reaped at once, where an orphan may stay a zombie that blocks
+ * the next start (PostgreSQL sees its pid in postmaster.pid and refuses to run).
+ */
+async function startCluster(cluster: PostgresCluster, port: number, fsync: boolean): Promise<void> {
+  if (cluster.destroyed) {
+    throw new Error('this private PostgreSQL was destroyed');
+  }
+  if (postmasterPid(cluster) !== undefined) {
+    return;
+  }
+  const [command, args] = asPostgres(cluster, 'postgres', [
+    '-D',
+    cluster.dataDir,
+    '-h',
+    HOST,
+    '-p',
+    String(port),
+    '-k',
+    cluster.socketDir,
+    '-c',
+    `fsync=${fsync ? 'on' : 'off'}`,
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=64MB',
+  ]);
+  const out = openSync(cluster.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: ['ignore', out, out] });
+  } finally {
+    closeSync(out);
+  }
+  cluster.postmaster = child;
+  await waitAcceptingConnections(cluster, child, `postgres://postgres@${HOST}:${port}/postgres`, port);
+}
+
+async function pgCtlStop(cluster: PostgresCluster, mode: 'fast' | 'immediate'): Promise<void> {
+  if (postmasterPid(cluster) === undefined) {
+    return;
+  }
+  const [command, args] = asPostgres(cluster, 'pg_ctl', [
+    '-D',
+    cluster.dataDir,
+    '-m',
+    mode,
+    '-w',
+    '-t',
+    '60',
+    'stop',
+  ]);
+  await run(command, args, 90_000);
+}
+
+async function crashCluster(cluster: PostgresCluster, mode: 'kill' | 'immediate'): Promise<void> {
+  if (mode === 'immediate') {
+    await pgCtlStop(cluster, 'immediate');
+    return;
+  }
+  const killed = killCluster(cluster);
+  if (killed.length === 0) {
+    return;
+  }
+  // Gone for good: the backends exited and the postmaster was reaped (runuser, or this process, is its parent).
+  const deadline = Date.now() + 10_000;
+  const launcher = cluster.postmaster;
+  const launched = (): boolean => launcher?.exitCode === null && launcher.signalCode === null;
+  while ((launched() || killed.some((each) => alive(each))) && Date.now() < deadline) {
+    await sleep(20);
+  }
+}
+
+async function withAdminClient(adminUrl: string, work: (client: Client) => Promise<void>): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The handle of a started cluster with the worker's role and database in it. */
+function postgresHandle(
+  cluster: PostgresCluster,
+  settings: { port: number; user: string; password: string; database: string; fsync: boolean },
+  removeExitHook: () => void,
+): PrivatePostgres {
+  const { port, user, password, database, fsync } = settings;
+  const adminUrl = `postgres://postgres@${HOST}:${port}/postgres`;
+  const urlFor = (name: string): string =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/${encodeURIComponent(name)}`;
+  const start = (): Promise<void> => startCluster(cluster, port, fsync);
+  return {
+    port,
+    url: urlFor(database),
+    adminUrl,
+    user,
+    password,
+    database,
+    dataDir: cluster.dataDir,
+    logFile: cluster.logFile,
+    pid: () => postmasterPid(cluster),
+    isRunning: () => postmasterPid(cluster) !== undefined,
+    start,
+    stop: () => pgCtlStop(cluster, 'fast'),
+    async restart(restartOptions = {}) {
+      await pgCtlStop(cluster, restartOptions.immediate === true ? 'immediate' : 'fast');
+      await start();
+    },
+    crash: (crashOptions = {}) => crashCluster(cluster, crashOptions.mode ?? 'kill'),
+    async createDatabase(name) {
+      await withAdminClient(adminUrl, async (admin) => {
         await admin.query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(user)}`);
       });
       return urlFor(name);
-    };
-    await withAdmin(async (admin) => {
-      await admin.query(`CREATE ROLE ${quoteIdent(user)} LOGIN PASSWORD ${quoteLiteral(password)}`);
-    });
-    await createDatabase(database);
+    },
+    async destroy() {
+      if (cluster.destroyed) {
+        return;
+      }
+      cluster.destroyed = true;
+      try {
+        await pgCtlStop(cluster, 'immediate').catch(() => undefined);
+        killCluster(cluster);
+      } finally {
+        removeExitHook();
+        rmSync(cluster.root, { recursive: true, force: true });
+      }
+    },
+  };
+}
 
-    return {
-      port,
-      url: urlFor(database),
-      adminUrl,
-      user,
-      password,
-      database,
-      dataDir,
-      logFile,
-      pid: postmasterPid,
-      isRunning: () => postmasterPid() !== undefined,
-      start,
-      stop: () => pgCtlStop('fast'),
-      async restart(restartOptions = {}) {
-        await pgCtlStop(restartOptions.immediate === true ? 'immediate' : 'fast');
-        await start();
-      },
-      crash,
-      createDatabase,
-      async destroy() {
-        if (destroyed) {
-          return;
-        }
-        destroyed = true;
-        try {
-          await pgCtlStop('immediate').catch(() => undefined);
-          killAll();
-        } finally {
-          removeExitHook();
-          rmSync(root, { recursive: true, force: true });
-        }
-      },
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const cluster = newCluster();
+  const removeExitHook = removeClusterAtExit(cluster);
+  try {
+    const settings = {
+      port: options.port ?? (await freePort()),
+      user: options.user ?? 'tango_sync',
+      password: options.password ?? `pg-${randomBytes(12).toString('hex')}`,
+      database: options.database ?? 'tango_sync',
+      fsync: options.fsync ?? true,
     };
+    await initCluster(cluster);
+    await startCluster(cluster, settings.port, settings.fsync);
+    const handle = postgresHandle(cluster, settings, removeExitHook);
+    await withAdminClient(handle.adminUrl, async (admin) => {
+      await admin.query(
+        `CREATE ROLE ${quoteIdent(settings.user)} LOGIN PASSWORD ${quoteLiteral(settings.password)}`,
+      );
+    });
+    await handle.createDatabase(settings.database);
+    return handle;
   } catch (error) {
-    destroyed = true;
-    killAll();
+    cluster.destroyed = true;
+    killCluster(cluster);
     removeExitHook();
-    rmSync(root, { recursive: true, force: true });
+    rmSync(cluster.root, { recursive: true, force: true });
     throw error;
   }
 }
@@ -597,183 +671,237 @@ export async function kafkaAnswers(brokers: readonly string[], timeoutMs = 2_000
   }
 }
 
+/** One private broker's files, ports and running state. */
+interface KafkaNode {
+  readonly options: PrivateKafkaOptions;
+  readonly root: string;
+  readonly lib: string;
+  readonly home: string;
+  readonly dataDir: string;
+  readonly logDir: string;
+  readonly logFile: string;
+  readonly properties: string;
+  readonly log4j: string;
+  child: ChildProcess | undefined;
+  exited: Promise<void>;
+  frozen: boolean;
+  destroyed: boolean;
+}
+
+function newKafkaNode(root: string, lib: string, options: PrivateKafkaOptions): KafkaNode {
+  const home = mkdtempSync(join(tmpdir(), 'tango-sync-kafka-'));
+  const logDir = join(home, 'logs');
+  const node: KafkaNode = {
+    options,
+    root,
+    lib,
+    home,
+    dataDir: join(home, 'data'),
+    logDir,
+    logFile: join(logDir, 'kafka.out'),
+    properties: join(home, 'server.properties'),
+    log4j: `-Dlog4j.configuration=file:${join(root, 'test-infra', 'kafka', 'log4j.properties')}`,
+    child: undefined,
+    exited: Promise.resolve(),
+    frozen: false,
+    destroyed: false,
+  };
+  mkdirSync(node.dataDir);
+  mkdirSync(logDir);
+  return node;
+}
+
+function brokerAlive(node: KafkaNode): boolean {
+  return node.child?.exitCode === null && node.child.signalCode === null;
+}
+
+/** SIGCONT (a frozen JVM ignores SIGKILL until then) and SIGKILL. */
+function killBroker(node: KafkaNode): void {
+  signal(node.child?.pid, 'SIGCONT');
+  signal(node.child?.pid, 'SIGKILL');
+}
+
+/** The broker's server.properties on its ports, and its storage formatted with a random KRaft cluster id. */
+async function formatKafkaStorage(node: KafkaNode, port: number, controllerPort: number): Promise<void> {
+  writeFileSync(
+    node.properties,
+    readFileSync(join(node.root, 'test-infra', 'kafka', 'server.properties'), 'utf8')
+      .replaceAll('@DATA_DIR@', node.dataDir)
+      .replaceAll('@PORT@', String(port))
+      .replaceAll('@CONTROLLER_PORT@', String(controllerPort)),
+  );
+  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
+  const clusterId = randomBytes(16).toString('base64url');
+  await run('java', [
+    '-Xmx256m',
+    '-XX:TieredStopAtLevel=1',
+    '-cp',
+    `${node.lib}/*`,
+    node.log4j,
+    'kafka.tools.StorageTool',
+    'format',
+    // One argument with '=': a random id may start with '-', which the tool would otherwise take for an option.
+    `--cluster-id=${clusterId}`,
+    '-c',
+    node.properties,
+  ]);
+}
+
+/** Launches the broker JVM, its output appended to the log file. */
+function spawnBroker(node: KafkaNode): void {
+  const out = openSync(node.logFile, 'a');
+  try {
+    node.child = spawn(
+      'java',
+      [
+        '-Xms128m',
+        `-Xmx${node.options.maxHeap ?? '512m'}`,
+        '-server',
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:InitiatingHeapOccupancyPercent=35',
+        '-XX:+ExplicitGCInvokesConcurrent',
+        '-Djava.awt.headless=true',
+        node.log4j,
+        `-Dkafka.logs.dir=${node.logDir}`,
+        '-cp',
+        `${node.lib}/*`,
+        'kafka.Kafka',
+        node.properties,
+      ],
+      { stdio: ['ignore', out, out] },
+    );
+  } finally {
+    closeSync(out);
+  }
+  node.frozen = false;
+  const started = node.child;
+  node.exited = new Promise((resolve) => {
+    started.once('exit', () => {
+      resolve();
+    });
+  });
+}
+
+/** Starts the broker unless it runs, and waits until it answers a metadata request. */
+async function startBroker(node: KafkaNode, brokers: readonly string[]): Promise<void> {
+  if (node.destroyed) {
+    throw new Error('this private Kafka was destroyed');
+  }
+  if (!brokerAlive(node)) {
+    spawnBroker(node);
+  }
+  const deadline = Date.now() + (node.options.readyTimeoutMs ?? 90_000);
+  for (;;) {
+    if (await kafkaAnswers(brokers, 2_000)) {
+      return;
+    }
+    if (!brokerAlive(node)) {
+      const tail = readFileSync(node.logFile, 'utf8').split('\n').slice(-30).join('\n');
+      throw new Error(`the private Kafka broker exited during start-up:\n${tail}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the private Kafka broker did not answer a metadata request on ${brokers.join(',')}`);
+    }
+    await sleep(250);
+  }
+}
+
+/** SIGTERM (a controlled shutdown), SIGKILL after 30 s. */
+async function stopBroker(node: KafkaNode): Promise<void> {
+  if (!brokerAlive(node)) {
+    return;
+  }
+  const pid = node.child?.pid;
+  signal(pid, 'SIGCONT');
+  node.frozen = false;
+  signal(pid, 'SIGTERM');
+  const killer = setTimeout(() => {
+    signal(pid, 'SIGKILL');
+  }, 30_000);
+  try {
+    await node.exited;
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+function kafkaHandle(
+  node: KafkaNode,
+  ports: { port: number; controllerPort: number },
+  removeExitHook: () => void,
+): PrivateKafka {
+  const brokers = [`${HOST}:${ports.port}`];
+  const start = (): Promise<void> => startBroker(node, brokers);
+  const stop = (): Promise<void> => stopBroker(node);
+  return {
+    brokers,
+    port: ports.port,
+    controllerPort: ports.controllerPort,
+    dataDir: node.dataDir,
+    logFile: node.logFile,
+    get pid() {
+      return brokerAlive(node) ? node.child?.pid : undefined;
+    },
+    isRunning: () => brokerAlive(node),
+    isFrozen: () => node.frozen && brokerAlive(node),
+    freeze() {
+      if (brokerAlive(node)) {
+        signal(node.child?.pid, 'SIGSTOP');
+        node.frozen = true;
+      }
+    },
+    resume() {
+      signal(node.child?.pid, 'SIGCONT');
+      node.frozen = false;
+    },
+    stop,
+    start,
+    async restart() {
+      await stop();
+      await start();
+    },
+    async destroy() {
+      if (node.destroyed) {
+        return;
+      }
+      node.destroyed = true;
+      try {
+        if (brokerAlive(node)) {
+          killBroker(node);
+          await node.exited;
+        }
+      } finally {
+        removeExitHook();
+        rmSync(node.home, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Promise<PrivateKafka> {
   const root = repositoryRoot();
   const lib = await ensureKafkaJars(root);
-  const home = mkdtempSync(join(tmpdir(), 'tango-sync-kafka-'));
-  const dataDir = join(home, 'data');
-  const logDir = join(home, 'logs');
-  const logFile = join(logDir, 'kafka.out');
-  mkdirSync(dataDir);
-  mkdirSync(logDir);
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let frozen = false;
-  let destroyed = false;
+  const node = newKafkaNode(root, lib, options);
   const removeExitHook = onProcessExit(() => {
-    signal(child?.pid, 'SIGCONT');
-    signal(child?.pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
+    killBroker(node);
+    rmSync(node.home, { recursive: true, force: true });
   });
-  const childAlive = (): boolean => child?.exitCode === null && child.signalCode === null;
-
   try {
     const port = options.port ?? (await freePort());
     let controllerPort = options.controllerPort ?? (await freePort());
     while (controllerPort === port) {
       controllerPort = await freePort();
     }
-    const brokers = [`${HOST}:${port}`];
-    const properties = join(home, 'server.properties');
-    writeFileSync(
-      properties,
-      readFileSync(join(root, 'test-infra', 'kafka', 'server.properties'), 'utf8')
-        .replaceAll('@DATA_DIR@', dataDir)
-        .replaceAll('@PORT@', String(port))
-        .replaceAll('@CONTROLLER_PORT@', String(controllerPort)),
-    );
-    const classpath = `${lib}/*`;
-    const log4j = `-Dlog4j.configuration=file:${join(root, 'test-infra', 'kafka', 'log4j.properties')}`;
-    // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
-    const clusterId = randomBytes(16).toString('base64url');
-    await run('java', [
-      '-Xmx256m',
-      '-XX:TieredStopAtLevel=1',
-      '-cp',
-      classpath,
-      log4j,
-      'kafka.tools.StorageTool',
-      'format',
-      // One argument with '=': a random id may start with '-', which the tool would otherwise take for an option.
-      `--cluster-id=${clusterId}`,
-      '-c',
-      properties,
-    ]);
-
-    const start = async (): Promise<void> => {
-      if (destroyed) {
-        throw new Error('this private Kafka was destroyed');
-      }
-      if (!childAlive()) {
-        const out = openSync(logFile, 'a');
-        try {
-          child = spawn(
-            'java',
-            [
-              '-Xms128m',
-              `-Xmx${options.maxHeap ?? '512m'}`,
-              '-server',
-              '-XX:+UseG1GC',
-              '-XX:MaxGCPauseMillis=20',
-              '-XX:InitiatingHeapOccupancyPercent=35',
-              '-XX:+ExplicitGCInvokesConcurrent',
-              '-Djava.awt.headless=true',
-              log4j,
-              `-Dkafka.logs.dir=${logDir}`,
-              '-cp',
-              classpath,
-              'kafka.Kafka',
-              properties,
-            ],
-            { stdio: ['ignore', out, out] },
-          );
-        } finally {
-          closeSync(out);
-        }
-        frozen = false;
-        const started = child;
-        exited = new Promise((resolve) => {
-          started.once('exit', () => {
-            resolve();
-          });
-        });
-      }
-      const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
-      for (;;) {
-        if (await kafkaAnswers(brokers, 2_000)) {
-          return;
-        }
-        if (!childAlive()) {
-          const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
-          throw new Error(`the private Kafka broker exited during start-up:\n${tail}`);
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `the private Kafka broker did not answer a metadata request on ${brokers.join(',')}`,
-          );
-        }
-        await sleep(250);
-      }
-    };
-    const stop = async (): Promise<void> => {
-      if (!childAlive()) {
-        return;
-      }
-      const pid = child?.pid;
-      signal(pid, 'SIGCONT');
-      frozen = false;
-      signal(pid, 'SIGTERM');
-      const killer = setTimeout(() => {
-        signal(pid, 'SIGKILL');
-      }, 30_000);
-      try {
-        await exited;
-      } finally {
-        clearTimeout(killer);
-      }
-    };
-
-    await start();
-    return {
-      brokers,
-      port,
-      controllerPort,
-      dataDir,
-      logFile,
-      get pid() {
-        return childAlive() ? child?.pid : undefined;
-      },
-      isRunning: childAlive,
-      isFrozen: () => frozen && childAlive(),
-      freeze() {
-        if (childAlive()) {
-          signal(child?.pid, 'SIGSTOP');
-          frozen = true;
-        }
-      },
-      resume() {
-        signal(child?.pid, 'SIGCONT');
-        frozen = false;
-      },
-      stop,
-      start,
-      async restart() {
-        await stop();
-        await start();
-      },
-      async destroy() {
-        if (destroyed) {
-          return;
-        }
-        destroyed = true;
-        try {
-          if (childAlive()) {
-            signal(child?.pid, 'SIGCONT');
-            signal(child?.pid, 'SIGKILL');
-            await exited;
-          }
-        } finally {
-          removeExitHook();
-          rmSync(home, { recursive: true, force: true });
-        }
-      },
-    };
+    await formatKafkaStorage(node, port, controllerPort);
+    const handle = kafkaHandle(node, { port, controllerPort }, removeExitHook);
+    await handle.start();
+    return handle;
   } catch (error) {
-    destroyed = true;
-    signal(child?.pid, 'SIGCONT');
-    signal(child?.pid, 'SIGKILL');
+    node.destroyed = true;
+    killBroker(node);
     removeExitHook();
-    rmSync(home, { recursive: true, force: true });
+    rmSync(node.home, { recursive: true, force: true });
     throw error;
   }
 }

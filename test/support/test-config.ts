@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig, type AppConfig } from '../../src/config/app-config';
+import { NO_TANGO } from './no-public-tango';
 
 /** A short random suffix so that each test file has its own topics and consumer groups on the shared broker. */
 export function uniqueSuffix(): string {
@@ -31,6 +32,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     KAFKA_TOPIC_PREFIX: `test-${uniqueSuffix()}`,
     KAFKA_TOPIC_PARTITIONS: '3',
     WEBHOOK_SECRETS: 'test-secret',
+    // Never Tango's public URL (the configuration's default): a test that talks to Tango names its simulator.
+    TANGO_BASE_URL: NO_TANGO,
     HEALTH_CHECK_TIMEOUT_MS: '1500',
     // Tests drive gap detection and reconciliation themselves: no background jobs counting requests.
     HEALTH_ALERT_POLL_INTERVAL_MS: '0',

@@ -1,12 +1,10 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../../src/database/data-source-options';
+import { type DataSource } from 'typeorm';
 import { contentHash } from '../../../src/mirror/content-hash';
 import { type JsonRecord } from '../../../src/common/json';
 import { MirrorRepository, type Provenance, UPSERT_SLICE } from '../../../src/mirror/mirror.repository';
-import { requireEnv } from '../../support/test-config';
+import { openTestDataSource } from '../../support/test-data-source';
 
 const provenance: Provenance = {
   deliveryIds: ['d-1'],
@@ -36,16 +34,7 @@ describe('MirrorRepository against Postgres', () => {
   let mirror: MirrorRepository;
 
   beforeAll(async () => {
-    Logger.overrideLogger(false);
-    dataSource = new DataSource(
-      buildDataSourceOptions({
-        url: requireEnv('TEST_DATABASE_URL'),
-        poolSize: 3,
-        statementTimeoutMs: 30_000,
-        migrationsRun: false,
-      }),
-    );
-    await dataSource.initialize();
+    dataSource = await openTestDataSource(3);
     mirror = new MirrorRepository(dataSource);
   });
 

@@ -4,6 +4,7 @@ import { contentHash } from '../../../simulator/canonical-hash';
 import { FULL_SHAPES } from '../../../simulator/dataset/full-shapes';
 import { type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { FAMILIES, type Family } from '../../../simulator/options';
+import { simulatorForSuite, simulatorSizes } from '../../support/simulator-suite';
 import { type ListBody, Receiver, type Row, getJson, sendJson, text } from './sim-test-helpers';
 
 interface StateBody {
@@ -16,27 +17,18 @@ interface StateBody {
 
 describe('simulator: Tango’s contract', () => {
   let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    sim = await startSimulator({
-      sizes: {
-        contracts: 120,
-        idvs: 40,
-        otas: 20,
-        otidvs: 12,
-        opportunities: 30,
-        notices: 60,
-        entities: 40,
-        grants: 30,
-        forecasts: 30,
-      },
-      webhooks: { schedule: false },
-    });
-  });
-
-  afterAll(async () => {
-    await sim.close();
-  });
+  simulatorForSuite(
+    startSimulator,
+    {
+      sizes: simulatorSizes(
+        { contracts: 120, idvs: 40, otas: 20, otidvs: 12, notices: 60, entities: 40 },
+        30,
+      ),
+    },
+    (started) => {
+      sim = started;
+    },
+  );
 
   beforeEach(() => {
     sim.control.resetCounters();

@@ -1,6 +1,7 @@
 import { contentHash } from '../../../simulator/canonical-hash';
 import { type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { type Family } from '../../../simulator/options';
+import { simulatorForSuite } from '../../support/simulator-suite';
 import { API_KEY, type ListBody, type Row, getJson, num, text } from './sim-test-helpers';
 
 const RATE_HEADERS = [
@@ -31,9 +32,9 @@ async function walk(sim: RunningSimulator, first: string): Promise<Row[]> {
 
 describe('simulator REST API', () => {
   let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    sim = await startSimulator({
+  simulatorForSuite(
+    startSimulator,
+    {
       sizes: {
         contracts: 237,
         idvs: 20,
@@ -45,13 +46,11 @@ describe('simulator REST API', () => {
         grants: 33,
         forecasts: 52,
       },
-      webhooks: { schedule: false },
-    });
-  });
-
-  afterAll(async () => {
-    await sim.close();
-  });
+    },
+    (started) => {
+      sim = started;
+    },
+  );
 
   describe('auth', () => {
     it('should answer 401 with a DRF body and rate-limit headers without or with a wrong key', async () => {

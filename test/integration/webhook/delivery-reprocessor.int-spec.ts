@@ -1,27 +1,17 @@
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../../src/database/data-source-options';
+import { type DataSource } from 'typeorm';
 import { DeliveryReprocessor } from '../../../src/webhook/delivery-reprocessor';
 import { WebhookRepository } from '../../../src/webhook/webhook.repository';
-import { requireEnv, testConfig } from '../../support/test-config';
+import { testConfig } from '../../support/test-config';
+import { openTestDataSource } from '../../support/test-data-source';
 
 describe('DeliveryReprocessor against Postgres', () => {
   let dataSource: DataSource;
   let reprocessor: DeliveryReprocessor;
 
   beforeAll(async () => {
-    Logger.overrideLogger(false);
-    dataSource = new DataSource(
-      buildDataSourceOptions({
-        url: requireEnv('TEST_DATABASE_URL'),
-        poolSize: 2,
-        statementTimeoutMs: 30_000,
-        migrationsRun: false,
-      }),
-    );
-    await dataSource.initialize();
+    dataSource = await openTestDataSource(2);
     reprocessor = new DeliveryReprocessor(new WebhookRepository(dataSource), testConfig());
   });
 
