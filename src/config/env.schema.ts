@@ -66,7 +66,10 @@ const kafkaEnv = z.object({
 });
 
 const tangoEnv = z.object({
-  TANGO_BASE_URL: z.url().default('https://tango.makegov.com'),
+  TANGO_BASE_URL: z
+    .url()
+    .default('https://tango.makegov.com')
+    .transform((url) => url.replace(/\/+$/, '')),
   TANGO_API_KEY: z.string().min(1).optional(),
   TANGO_API_KEY_FILE: z.string().min(1).optional(),
   TANGO_TIMEOUT_MS: positiveInt.default(30_000),
@@ -113,14 +116,23 @@ const relayEnv = z.object({
 
 const healthEnv = z.object({
   HEALTH_CHECK_TIMEOUT_MS: positiveInt.default(3_000),
+  // Share of the daily quota reconciliation sweeps may use.
   HEALTH_RECONCILE_MAX_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  // Fetch backlog age that marks a family degraded.
   HEALTH_LAG_DEGRADED_SECONDS: nonNegativeInt.default(300),
+  // Poll `GET /api/webhooks/alerts/` this often (ms); 0 turns the scheduled poll off.
   HEALTH_ALERT_POLL_INTERVAL_MS: nonNegativeInt.default(60_000),
+  // Run gap detection and reconciliation sweeps this often (ms); 0 turns the schedule off.
   HEALTH_RECONCILE_INTERVAL_MS: nonNegativeInt.default(300_000),
+  // An alert check younger than this may still have its delivery in Tango's retry schedule: wait before judging.
   HEALTH_GAP_GRACE_SECONDS: nonNegativeInt.default(900),
+  // Sweeps re-read this much before a gap's start (clock skew, late commits on Tango's side).
   HEALTH_OVERLAP_SECONDS: nonNegativeInt.default(3_600),
+  // Most list pages one gap's sweep may read per run.
   HEALTH_SWEEP_MAX_PAGES: positiveInt.max(10_000).default(50),
+  // Mirrored records re-fetched per family per run to spot modifications and deletions no filter exposes.
   HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
+  // Probe families whose shape Tango refused for the full shape this often (ms); 0 turns the probe off.
   HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
 });
 
@@ -182,94 +194,63 @@ export const envKeys = Object.keys(envSchema.shape) as EnvKey[];
 // The configuration groups: each parses only its variables, so a command validates only the groups it uses
 // ---------------------------------------------------------------------------------------------------------------
 
-const dbGroup = databaseEnv.transform((env) => ({
-  url: env.DATABASE_URL,
-  poolSize: env.DATABASE_POOL_SIZE,
-  statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
-  migrationsRun: env.DATABASE_MIGRATIONS_RUN,
-}));
+/** `CLIENT_ID` → `clientId`: a variable's name within its group, as a property of that group. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
 
-const kafkaGroup = kafkaEnv.transform((env) => ({
-  brokers: env.KAFKA_BROKERS,
-  clientId: env.KAFKA_CLIENT_ID,
-  topicPrefix: env.KAFKA_TOPIC_PREFIX,
-  topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
-  replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-  connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
-  requestTimeoutMs: env.KAFKA_REQUEST_TIMEOUT_MS,
-}));
+/** A group's variables as its properties: `KAFKA_CLIENT_ID` → `clientId` (prefix dropped, camelCase). */
+type Prefixed<T, P extends string> = {
+  readonly [K in keyof T as K extends `${P}${infer Rest}` ? CamelCase<Rest> : never]: T[K];
+};
 
-const tangoGroup = tangoEnv.transform((env) => ({
-  baseUrl: env.TANGO_BASE_URL.replace(/\/+$/, ''),
-  apiKey: env.TANGO_API_KEY,
-  timeoutMs: env.TANGO_TIMEOUT_MS,
-  maxAttempts: env.TANGO_MAX_ATTEMPTS,
-  backoffBaseMs: env.TANGO_BACKOFF_BASE_MS,
-  backoffMaxMs: env.TANGO_BACKOFF_MAX_MS,
-  connections: env.TANGO_CONNECTIONS,
-  liveReserveShare: env.TANGO_LIVE_RESERVE_SHARE,
-  /** Share of each burst window that only live fetches may use. */
-  liveBurstReserveShare: env.TANGO_LIVE_BURST_RESERVE_SHARE,
-}));
+function camelCase(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** A group's parsed variables as its properties: `KAFKA_TOPIC_PREFIX` → `topicPrefix`. */
+function asGroup<T extends object, P extends string>(env: T, prefix: P): Prefixed<T, P> {
+  const entries = Object.entries(env as Record<string, unknown>).map(([key, value]): [string, unknown] => [
+    camelCase(key.slice(prefix.length)),
+    value,
+  ]);
+  return Object.fromEntries(entries) as Prefixed<T, P>;
+}
+
+/**
+ * The configuration group of a set of variables sharing a prefix: each variable becomes the property its name
+ * says, so a group's shape is never written twice.
+ */
+function prefixedGroup<S extends z.ZodObject, P extends string>(schema: S, prefix: P) {
+  return schema.transform((env) => asGroup(env, prefix));
+}
+
+const dbGroup = prefixedGroup(databaseEnv, 'DATABASE_');
+
+const kafkaGroup = prefixedGroup(kafkaEnv, 'KAFKA_');
+
+/** TANGO_API_KEY_FILE is read into apiKey before the groups parse (secret-files.ts). */
+const tangoGroup = tangoEnv.transform(({ TANGO_API_KEY_FILE: _readIntoApiKey, ...env }) =>
+  asGroup(env, 'TANGO_'),
+);
 
 /** The ingest write concurrency's default depends on the pool (see the webhook rule below). */
 const webhookGroup = webhookEnv
   .extend({ DATABASE_POOL_SIZE: databaseEnv.shape.DATABASE_POOL_SIZE })
-  .transform((env) => ({
-    path: env.WEBHOOK_PATH,
-    secrets: env.WEBHOOK_SECRETS,
-    /** WEBHOOK_SECRETS_FILE, re-read while running (see WebhookSecrets). */
-    secretsFile: env.WEBHOOK_SECRETS_FILE,
-    insecureNoSignature: env.WEBHOOK_INSECURE_NO_SIGNATURE,
-    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
-    /** Ingest statements in flight at once; deliveries arriving meanwhile share the next one (group commit). */
-    writeConcurrency:
-      env.WEBHOOK_WRITE_CONCURRENCY ?? Math.max(1, Math.min(2, Math.floor(env.DATABASE_POOL_SIZE / 2))),
-    writeBatchMax: env.WEBHOOK_WRITE_BATCH_MAX,
-    /** Fetch targets one event, and one delivery, may create; more become a gap to sweep. */
-    maxIdsPerEvent: env.WEBHOOK_MAX_IDS_PER_EVENT,
-    maxIdsPerDelivery: env.WEBHOOK_MAX_IDS_PER_DELIVERY,
-  }));
+  .transform(({ DATABASE_POOL_SIZE: poolSize, ...env }) => {
+    const { writeConcurrency, ...group } = asGroup(env, 'WEBHOOK_');
+    return {
+      ...group,
+      writeConcurrency: writeConcurrency ?? Math.max(1, Math.min(2, Math.floor(poolSize / 2))),
+    };
+  });
 
-const fetcherGroup = fetcherEnv.transform((env) => ({
-  enabled: env.FETCHER_ENABLED,
-  groupId: env.FETCHER_GROUP_ID,
-  batchSize: env.FETCHER_BATCH_SIZE,
-  concurrency: env.FETCHER_CONCURRENCY,
-  maxAttempts: env.FETCHER_MAX_ATTEMPTS,
-  retryBaseMs: env.FETCHER_RETRY_BASE_MS,
-  retryMaxMs: env.FETCHER_RETRY_MAX_MS,
-}));
+const fetcherGroup = prefixedGroup(fetcherEnv, 'FETCHER_');
 
-const relayGroup = relayEnv.transform((env) => ({
-  enabled: env.RELAY_ENABLED,
-  pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
-  batchSize: env.RELAY_BATCH_SIZE,
-  leaseMs: env.RELAY_LEASE_MS,
-}));
+const relayGroup = prefixedGroup(relayEnv, 'RELAY_');
 
-/** Health and reconciliation (see docs/health.md). */
-const healthGroup = healthEnv.transform((env) => ({
-  checkTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
-  /** Share of the daily quota reconciliation sweeps may use. */
-  reconcileMaxQuotaShare: env.HEALTH_RECONCILE_MAX_QUOTA_SHARE,
-  /** Fetch backlog age that marks a family degraded. */
-  lagDegradedSeconds: env.HEALTH_LAG_DEGRADED_SECONDS,
-  /** Poll `GET /api/webhooks/alerts/` this often (ms); 0 turns the scheduled poll off. */
-  alertPollIntervalMs: env.HEALTH_ALERT_POLL_INTERVAL_MS,
-  /** Run gap detection and reconciliation sweeps this often (ms); 0 turns the schedule off. */
-  reconcileIntervalMs: env.HEALTH_RECONCILE_INTERVAL_MS,
-  /** An alert check younger than this may still have its delivery in Tango's retry schedule: wait before judging. */
-  gapGraceSeconds: env.HEALTH_GAP_GRACE_SECONDS,
-  /** Sweeps re-read this much before a gap's start (clock skew, late commits on Tango's side). */
-  overlapSeconds: env.HEALTH_OVERLAP_SECONDS,
-  /** Most list pages one gap's sweep may read per run. */
-  sweepMaxPages: env.HEALTH_SWEEP_MAX_PAGES,
-  /** Mirrored records re-fetched per family per run to spot modifications and deletions no filter exposes. */
-  driftSampleSize: env.HEALTH_DRIFT_SAMPLE_SIZE,
-  /** Probe families whose shape Tango refused for the full shape this often (ms); 0 turns the probe off. */
-  shapeProbeIntervalMs: env.HEALTH_SHAPE_PROBE_INTERVAL_MS,
-}));
+/** Health and reconciliation (see docs/health.md and the comments on the HEALTH_* variables above). */
+const healthGroup = prefixedGroup(healthEnv, 'HEALTH_');
 
 const retentionGroup = retentionEnv.transform((env) => ({
   /** Run the retention job this often (ms); 0 turns it off. */
@@ -289,12 +270,7 @@ const retentionGroup = retentionEnv.transform((env) => ({
   },
 }));
 
-const backfillGroup = backfillEnv.transform((env) => ({
-  /** Segments this process reads at once (0: none). */
-  concurrency: env.BACKFILL_CONCURRENCY,
-  leaseMs: env.BACKFILL_LEASE_MS,
-  pollIntervalMs: env.BACKFILL_POLL_INTERVAL_MS,
-}));
+const backfillGroup = prefixedGroup(backfillEnv, 'BACKFILL_');
 
 /**
  * The configuration, group by group: the key is the property of `AppConfig`, the schema reads the group's

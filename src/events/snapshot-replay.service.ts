@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
-import { DEFAULT_REPLAY_BATCH_SIZE, replayBatchSizeProblem, replayInBatches } from '../outbox/replay-batches';
+import {
+  DEFAULT_REPLAY_BATCH_SIZE,
+  InvalidReplayError,
+  replayBatchSizeProblem,
+  replayInBatches,
+  type ReplayTotals,
+} from '../outbox/replay-batches';
 import { ChangeEventRepository } from './change-event.repository';
 
 export interface SnapshotReplayOptions {
@@ -13,27 +19,16 @@ export interface SnapshotReplayOptions {
   readonly replayId?: string;
 }
 
-export interface SnapshotReplaySummary {
+export interface SnapshotReplaySummary extends ReplayTotals {
   readonly family: ResourceFamily;
   readonly replayId: string;
   readonly since: string | null;
-  /** Snapshot events written to the outbox (the relay publishes them). */
-  readonly emitted: number;
-  /** Live records read (equals `emitted` unless a resumed run had written some already). */
-  readonly examined: number;
   /** Tombstoned records skipped: a replay emits nothing for deleted records. */
   readonly skippedDeleted: number;
-  readonly batches: number;
 }
 
-/** Raised for a replay request that cannot run (unknown family, invalid time or batch size). */
-export class SnapshotReplayError extends Error {
+export class SnapshotReplayError extends InvalidReplayError {
   readonly code = 'EVENTS.REPLAY_INVALID';
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'SnapshotReplayError';
-  }
 }
 
 /**

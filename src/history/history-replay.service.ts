@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
-import { DEFAULT_REPLAY_BATCH_SIZE, replayBatchSizeProblem, replayInBatches } from '../outbox/replay-batches';
+import {
+  DEFAULT_REPLAY_BATCH_SIZE,
+  InvalidReplayError,
+  replayBatchSizeProblem,
+  replayInBatches,
+  type ReplayTotals,
+} from '../outbox/replay-batches';
 import { type HistoryCursor, HistoryRepository } from './history.repository';
 
 export interface HistoryReplayOptions {
@@ -13,26 +19,15 @@ export interface HistoryReplayOptions {
   readonly replayId?: string;
 }
 
-export interface HistoryReplaySummary {
+export interface HistoryReplaySummary extends ReplayTotals {
   readonly family: ResourceFamily;
   readonly replayId: string;
   readonly from: string;
   readonly to: string;
-  /** Change events written to the outbox (the relay publishes them). */
-  readonly emitted: number;
-  /** History rows read in the window. */
-  readonly examined: number;
-  readonly batches: number;
 }
 
-/** Raised for a history replay that cannot run (unknown family, bad window or batch size). */
-export class HistoryReplayError extends Error {
+export class HistoryReplayError extends InvalidReplayError {
   readonly code = 'HISTORY.REPLAY_INVALID';
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'HistoryReplayError';
-  }
 }
 
 /**

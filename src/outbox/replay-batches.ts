@@ -8,8 +8,19 @@ export interface ReplayBatch<C> {
 export interface ReplayTotals {
   /** Events written to the outbox (fewer than examined when a resumed run had written some already). */
   readonly emitted: number;
+  /** Rows read: live mirror rows for a snapshot, history rows of the window for a history replay. */
   readonly examined: number;
   readonly batches: number;
+}
+
+/** Raised for a replay request that cannot run (unknown family, invalid window, time or batch size). */
+export abstract class InvalidReplayError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** Rows per replay transaction unless the caller says otherwise. */

@@ -1,5 +1,4 @@
 import { type BackfillJobView } from '../../../src/backfill/backfill.repository';
-import { FAMILIES } from '../../../src/common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { type SyncStateRow } from '../../../src/health/health.repository';
 import { buildHealthReport } from '../../../src/health/health-report.builder';
@@ -12,6 +11,7 @@ import { type JobRun } from '../../../src/jobs/job-runs.repository';
 import { type AlertObservation, type SyncGap } from '../../../src/sync-state/gap.repository';
 import { type FamilyShapeState, fullShapeState } from '../../../src/tango/family-shapes';
 import { type BudgetState } from '../../../src/tango/request-budget';
+import { quietFamilyReport } from './support/quiet-family-report';
 
 const NOW = new Date('2029-06-01T12:00:00.000Z');
 const SETTINGS: HealthReportSettings = { reconcileMaxQuotaShare: 0.2, lagDegradedSeconds: 300 };
@@ -161,33 +161,7 @@ describe('health report builder: a clean snapshot', () => {
     expect(report.status).toBe('ok');
     expect(report.generatedAt).toBe(NOW.toISOString());
     expect(Object.keys(report.families)).toEqual([...RESOURCE_FAMILIES]);
-    expect(report.families.contracts).toEqual({
-      status: 'ok',
-      reasons: [],
-      lastDeliveryReceivedAt: null,
-      lastTangoTimestamp: null,
-      lastFetchSucceededAt: null,
-      lastChangeEmittedAt: null,
-      reconciledThrough: null,
-      lastError: null,
-      lastErrorAt: null,
-      openGaps: [],
-      backlog: { pending: 0, oldestAgeSeconds: null },
-      deadLetters: 0,
-      rejectedFetches: { count: 0, lastStatus: null, lastError: null, lastFailedAt: null },
-      shape: {
-        status: 'full',
-        dropped: [],
-        unshapedReason: null,
-        degradedSince: null,
-        driftEvents: 0,
-        lastProbeAt: null,
-        lastProbeOutcome: null,
-        restoredAt: null,
-      },
-      unresolvedIds: 0,
-      coverage: FAMILIES.contracts.coverage,
-    });
+    expect(report.families.contracts).toEqual(quietFamilyReport('contracts'));
   });
 
   it('has no alerts, gaps, jobs, backfills or problems, and no sweep limit without a known quota', () => {

@@ -1,4 +1,3 @@
-import { FAMILIES } from '../../../src/common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { HealthGauges } from '../../../src/health/health-gauges';
 import { HealthReportService } from '../../../src/health/health-report.service';
@@ -9,6 +8,7 @@ import { type GlobalGaugeLease } from '../../../src/jobs/global-gauge-lease';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { type AppConfig } from '../../../src/config/app-config';
 import { sampleValue } from './monitoring-files';
+import { quietFamilyReport } from '../health/support/quiet-family-report';
 
 function gap(openedAt: Date): GapView {
   return {
@@ -29,33 +29,7 @@ function gap(openedAt: Date): GapView {
 }
 
 function family(name: ResourceFamily, status: HealthStatus, openGaps: readonly GapView[] = []): FamilyReport {
-  return {
-    status,
-    reasons: [],
-    lastDeliveryReceivedAt: null,
-    lastTangoTimestamp: null,
-    lastFetchSucceededAt: '2026-01-01T00:00:00.000Z',
-    lastChangeEmittedAt: null,
-    reconciledThrough: null,
-    lastError: null,
-    lastErrorAt: null,
-    openGaps,
-    backlog: { pending: 0, oldestAgeSeconds: null },
-    deadLetters: 0,
-    rejectedFetches: { count: 0, lastStatus: null, lastError: null, lastFailedAt: null },
-    shape: {
-      status: 'full',
-      dropped: [],
-      unshapedReason: null,
-      degradedSince: null,
-      driftEvents: 0,
-      lastProbeAt: null,
-      lastProbeOutcome: null,
-      restoredAt: null,
-    },
-    unresolvedIds: 0,
-    coverage: FAMILIES[name].coverage,
-  };
+  return quietFamilyReport(name, { status, openGaps, lastFetchSucceededAt: '2026-01-01T00:00:00.000Z' });
 }
 
 function report(quota: { dailyLimit: number | null; dailyRemaining: number | null }): HealthReport {
