@@ -299,6 +299,11 @@ async function writeBatches(): Promise<{ count: number; sum: number }> {
 
 async function benchBarePg(databaseUrl: string): Promise<RunResult> {
   const pool = new Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+  // pool.end() resolves before its clients' connections have closed; the scratch database's drop may terminate one
+  // of them then (57P01), which an idle client reports as an 'error' event: with no listener it would end the run.
+  pool.on('error', (error) => {
+    console.error(`bench/ingest: idle pool connection closed: ${error.message}`);
+  });
   // The statement's parameters are computed before the clock starts, like the worker's signed bodies.
   const parameters = (sequence: number): unknown[] => {
     const body = deliveryBody(sequence);
