@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Ticker } from '../common/ticker';
 import { BackfillEngine } from './backfill-engine';
 
 /**
@@ -16,8 +17,7 @@ import { BackfillEngine } from './backfill-engine';
 @Injectable()
 export class BackfillWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackfillWorker.name);
-  private timer: NodeJS.Timeout | undefined;
-  private pumping = false;
+  private readonly ticker = new Ticker(() => this.claimWhileRoom());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,31 +29,28 @@ export class BackfillWorker implements OnApplicationBootstrap, BeforeApplication
       this.logger.log('backfill reading disabled (BACKFILL_CONCURRENCY=0)');
       return;
     }
-    this.timer = setInterval(() => void this.tick(), this.config.backfill.pollIntervalMs);
-    this.timer.unref();
+    this.ticker.start(this.config.backfill.pollIntervalMs);
     this.engine.onSlotFreed = () => void this.tick();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    await this.ticker.stop();
     this.engine.stop();
     await this.engine.drain();
   }
 
-  /** Claims segments until none are left or this process is full. */
-  async tick(): Promise<void> {
-    if (this.pumping) {
-      return;
-    }
-    this.pumping = true;
+  /** Claims segments until none are left or this process is full (joins a claim loop already running). */
+  tick(): Promise<void> {
+    return this.ticker.runNow();
+  }
+
+  private async claimWhileRoom(): Promise<void> {
     try {
       while ((await this.engine.pump()) > 0) {
         // Claimed something: there may be more, and room for it.
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'claiming backfill segments failed; trying again at the next tick');
-    } finally {
-      this.pumping = false;
     }
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Ticker } from '../common/ticker';
 import { MetricsService } from '../metrics/metrics.service';
 import { type ActivitySample, ConsoleRepository } from './console.repository';
 
@@ -37,7 +38,7 @@ const SOURCES: Readonly<
 export class ConsoleSampler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConsoleSampler.name);
   private readonly replica = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly ticker = new Ticker(() => this.sample());
   private last: ActivitySample | undefined;
 
   constructor(
@@ -52,13 +53,12 @@ export class ConsoleSampler implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     this.last = await this.totals();
-    this.timer = setInterval(() => void this.sample(), every);
-    this.timer.unref();
+    this.ticker.start(every);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    if (this.timer !== undefined) {
+    if (this.ticker.started) {
+      await this.ticker.stop();
       await this.sample();
     }
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Counter } from 'prom-client';
+import { Ticker } from '../common/ticker';
 import { MetricsService } from '../metrics/metrics.service';
 import { type RejectionRecord, WebhookRepository } from './webhook.repository';
 
@@ -17,8 +18,7 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly buffer: RejectionRecord[] = [];
   private readonly rejected: Counter<'code'>;
   private readonly lostRecords: Counter;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly flusher = new Ticker(() => this.writeBuffered());
   /** Records taken out of the buffer by the flush in progress (not written yet). */
   private inFlight = 0;
 
@@ -38,14 +38,11 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => {
-      void this.flush();
-    }, FLUSH_INTERVAL_MS);
-    this.timer.unref();
+    this.flusher.start(FLUSH_INTERVAL_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    await this.flusher.stop();
     await this.flush();
   }
 
@@ -73,27 +70,25 @@ export class RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Writes what is buffered; on failure keeps it for the next attempt. */
-  async flush(): Promise<void> {
-    if (this.flushing) {
-      return this.flushing;
-    }
+  /** Writes what is buffered (or joins the write in progress); on failure keeps it for the next attempt. */
+  flush(): Promise<void> {
+    return this.flusher.runNow();
+  }
+
+  private async writeBuffered(): Promise<void> {
     if (this.buffer.length === 0) {
       return;
     }
     const batch = this.buffer.splice(0, this.buffer.length);
     this.inFlight = batch.length;
-    this.flushing = this.repository
-      .recordRejections(batch)
-      .catch((error: unknown) => {
-        this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
-        this.logger.debug({ err: error, pending: this.buffer.length }, 'rejection records not written yet');
-      })
-      .finally(() => {
-        this.inFlight = 0;
-        this.flushing = undefined;
-      });
-    return this.flushing;
+    try {
+      await this.repository.recordRejections(batch);
+    } catch (error) {
+      this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
+      this.logger.debug({ err: error, pending: this.buffer.length }, 'rejection records not written yet');
+    } finally {
+      this.inFlight = 0;
+    }
   }
 
   /** Records not written yet, including those of a flush in progress. */
