@@ -7,7 +7,7 @@
 const LAYERS = [
   ['tango-contract', 'config'],
   ['common'],
-  ['metrics'],
+  ['metrics', 'analyst-views'],
   ['database', 'kafka'],
   ['tango'],
   ['outbox', 'jobs'],
