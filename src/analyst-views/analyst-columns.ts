@@ -162,7 +162,12 @@ function scalarColumn(context: Context, entry: ContractPath): Draft {
     };
   }
   const type = entry.kind === 'jsonb' ? 'jsonb' : sqlTypeOfScalar(entry.path, entry.observed);
-  const how = type === 'jsonb' ? 'as jsonb' : `cast to ${type}, NULL when the value does not cast`;
+  const how =
+    type === 'jsonb'
+      ? 'as jsonb'
+      : type === 'text'
+        ? 'as text'
+        : `cast to ${type}, NULL when the value does not cast`;
   return {
     name,
     first,

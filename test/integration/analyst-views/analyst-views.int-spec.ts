@@ -162,7 +162,7 @@ describe('analyst views over the mirror tables', () => {
     );
     expect(comment?.text).toBe(
       "text; Tango entities physical_address.city, from Tango's contract at API 4.22.0; " +
-        'observed str; cast to text, NULL when the value does not cast',
+        'observed str; as text',
     );
   });
 
