@@ -41,7 +41,8 @@ describe('mirror tables and the family descriptors', () => {
 
   async function columnsOf(table: string): Promise<Map<string, string>> {
     const rows = await dataSource.query<{ column_name: string; data_type: string }[]>(
-      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1`,
+      `SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = $1`,
       [table],
     );
     return new Map(rows.map((row) => [row.column_name, row.data_type]));
