@@ -15,6 +15,8 @@ export interface AnalystColumn {
   readonly type: AnalystSqlType;
   /** The dotted record path it shows, or null for the mirror's own bookkeeping columns. */
   readonly path: string | null;
+  /** The value at the path, or the code or description of the code object at the path's parent. */
+  readonly part: 'value' | 'code' | 'description';
   /** What Tango was seen to return there and how the view reads it. */
   readonly description: string;
   /** SQL over the mirror table aliased `m`. */
@@ -155,6 +157,7 @@ function scalarColumn(context: Context, entry: ContractPath): Draft {
     return {
       name,
       first,
+      part: 'value',
       type: typed.type,
       path: entry.path,
       expression: `m.${quoteIdent(typed.name)}`,
@@ -171,6 +174,7 @@ function scalarColumn(context: Context, entry: ContractPath): Draft {
   return {
     name,
     first,
+    part: 'value',
     type,
     path: entry.path,
     expression: castFromRecord(entry.path, type),
@@ -184,6 +188,7 @@ function codeColumns(context: Context, entry: ContractPath): Draft[] {
   const code: Draft = {
     name: `${base}_code`,
     first: typed !== undefined,
+    part: 'code',
     type: typed?.type ?? 'text',
     path: `${entry.path}.code`,
     expression:
@@ -195,6 +200,7 @@ function codeColumns(context: Context, entry: ContractPath): Draft[] {
   const description: Draft = {
     name: `${base}_description`,
     first: false,
+    part: 'description',
     type: 'text',
     path: `${entry.path}.description`,
     expression: `${ANALYST_SCHEMA}.description_of(${jsonAt(entry.path)})`,
@@ -208,6 +214,7 @@ function idColumn(context: Context): Draft {
   return {
     name: idField,
     first: true,
+    part: 'value',
     type: idType,
     path: idField,
     expression: `m.${quoteIdent(idField)}`,
@@ -234,6 +241,7 @@ function named(drafts: readonly Draft[]): AnalystColumn[] {
   }
   return drafts.map((draft, index) => ({
     name: names[index] ?? draft.name,
+    part: draft.part,
     type: draft.type,
     path: draft.path,
     expression: draft.expression,
@@ -257,6 +265,7 @@ export function analystView(contract: TangoContract, descriptor: FamilyDescripto
   }
   const mirrorColumns = MIRROR_COLUMNS.map((mirror) => ({
     name: mirror.name,
+    part: 'value' as const,
     type: mirror.type,
     path: null,
     expression: `m.${quoteIdent(mirror.name)}`,

@@ -1,7 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnalystView, analystView, sqlTypeOfScalar } from '../../../src/analyst-views/analyst-columns';
+import {
+  type AnalystColumn,
+  type AnalystView,
+  analystView,
+  sqlTypeOfScalar,
+} from '../../../src/analyst-views/analyst-columns';
 import { MAX_IDENTIFIER_BYTES } from '../../../src/analyst-views/column-names';
 import { allFamilies, column, FAMILIES } from '../../../src/common/tango/families';
 import {
@@ -68,7 +73,7 @@ function syntheticView(): AnalystView {
   return analystView(loadTangoContract({ contract, observed: observedFile }), descriptor);
 }
 
-const byPath = (view: AnalystView): Map<string | null, { name: string; type: string; expression: string }> =>
+const byPath = (view: AnalystView): Map<string | null, AnalystColumn> =>
   new Map(view.columns.map((entry) => [entry.path, entry]));
 
 describe('analyst view columns', () => {
@@ -95,8 +100,12 @@ describe('analyst view columns', () => {
     });
     expect(columns.get('mystery')).toMatchObject({ type: 'text' });
     expect(columns.get('tags')).toMatchObject({ type: 'jsonb', expression: `m.record #> '{"tags"}'` });
-    expect(columns.get('status.code')).toMatchObject({ name: 'status_code', type: 'text' });
-    expect(columns.get('status.description')).toMatchObject({ name: 'status_description', type: 'text' });
+    expect(columns.get('status.code')).toMatchObject({ name: 'status_code', type: 'text', part: 'code' });
+    expect(columns.get('status.description')).toMatchObject({
+      name: 'status_description',
+      type: 'text',
+      part: 'description',
+    });
     expect(columns.get('office.code')).toMatchObject({ name: 'office_code', expression: 'm."office_code"' });
     expect(columns.get('office.name')).toMatchObject({ type: 'text' });
     expect(columns.get('office.parent.code')).toMatchObject({
