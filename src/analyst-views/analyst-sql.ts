@@ -4,8 +4,9 @@ const S = ANALYST_SCHEMA;
 
 /**
  * The safe casts every view column goes through: a JSON value of the wrong type (or one that does not parse)
- * gives NULL, never an error. The SQL ones are inlined by the planner; date and timestamp parsing needs an
- * exception handler (Postgres 15 has no `pg_input_is_valid`), entered only for values that look like one.
+ * gives NULL, never an error. All are plain SQL (inlined by the planner, parallel safe): a date is cast only
+ * after its form and its day of the month were checked (Postgres 15 has no `pg_input_is_valid`, and an exception
+ * handler would forbid parallel plans: "cannot start subtransactions during a parallel operation").
  */
 const HELPERS: readonly string[] = [
   `CREATE SCHEMA IF NOT EXISTS ${S}`,
@@ -21,29 +22,18 @@ const HELPERS: readonly string[] = [
                     THEN (v #>> '{}')::numeric END $$`,
   `CREATE OR REPLACE FUNCTION ${S}.as_boolean(v jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'boolean' THEN (v #>> '{}')::boolean END $$`,
-  `CREATE OR REPLACE FUNCTION ${S}.as_date(v jsonb) RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-  AS $$
-  BEGIN
-    IF jsonb_typeof(v) IS DISTINCT FROM 'string' OR (v #>> '{}') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-      RETURN NULL;
-    END IF;
-    RETURN (v #>> '{}')::date;
-  EXCEPTION WHEN others THEN
-    RETURN NULL;
-  END
-  $$`,
-  `CREATE OR REPLACE FUNCTION ${S}.as_timestamptz(v jsonb) RETURNS timestamptz LANGUAGE plpgsql STABLE PARALLEL SAFE
-  AS $$
-  BEGIN
-    IF jsonb_typeof(v) IS DISTINCT FROM 'string'
-       OR (v #>> '{}') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' THEN
-      RETURN NULL;
-    END IF;
-    RETURN (v #>> '{}')::timestamptz;
-  EXCEPTION WHEN others THEN
-    RETURN NULL;
-  END
-  $$`,
+  `CREATE OR REPLACE FUNCTION ${S}.valid_ymd(s text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN s ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' AND left(s, 4) <> '0000'
+                    THEN substr(s, 9, 2)::int <= extract(day FROM make_date(left(s, 4)::int, substr(s, 6, 2)::int, 1)
+                                                             + interval '1 month - 1 day')::int
+                    ELSE false END $$`,
+  `CREATE OR REPLACE FUNCTION ${S}.as_date(v jsonb) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                    THEN CASE WHEN ${S}.valid_ymd(v #>> '{}') THEN (v #>> '{}')::date END END $$`,
+  `CREATE OR REPLACE FUNCTION ${S}.as_timestamptz(v jsonb) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string'
+                     AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$'
+                    THEN CASE WHEN ${S}.valid_ymd(v #>> '{}') THEN (v #>> '{}')::timestamptz END END $$`,
   `CREATE OR REPLACE FUNCTION ${S}.code_of(v jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT CASE jsonb_typeof(v) WHEN 'object' THEN v ->> 'code' WHEN 'string' THEN v #>> '{}'
                                     WHEN 'number' THEN v #>> '{}' END $$`,
@@ -51,15 +41,17 @@ const HELPERS: readonly string[] = [
   AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'object' THEN v ->> 'description' END $$`,
 ];
 
-const HELPER_NAMES = [
-  'as_text',
-  'as_bigint',
-  'as_numeric',
-  'as_boolean',
-  'as_date',
-  'as_timestamptz',
-  'code_of',
-  'description_of',
+/** Every helper with its argument types, dependents first. */
+const HELPER_SIGNATURES = [
+  'as_text(jsonb)',
+  'as_bigint(jsonb)',
+  'as_numeric(jsonb)',
+  'as_boolean(jsonb)',
+  'as_date(jsonb)',
+  'as_timestamptz(jsonb)',
+  'valid_ymd(text)',
+  'code_of(jsonb)',
+  'description_of(jsonb)',
 ];
 
 /** A SQL string literal. */
@@ -113,7 +105,7 @@ export function analystViewsSql(views: readonly AnalystView[]): string[] {
 export function dropAnalystViewsSql(views: readonly AnalystView[]): string[] {
   return [
     ...views.map((view) => `DROP VIEW IF EXISTS ${viewName(view)}`),
-    ...HELPER_NAMES.map((name) => `DROP FUNCTION IF EXISTS ${S}.${name}(jsonb)`),
+    ...HELPER_SIGNATURES.map((signature) => `DROP FUNCTION IF EXISTS ${S}.${signature}`),
     `DROP SCHEMA IF EXISTS ${S}`,
   ];
 }

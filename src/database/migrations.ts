@@ -16,7 +16,7 @@ import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000
 import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
 import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfill-jobs';
 import { ConsoleSamples1795338900000 } from '../../migrations/1795338900000-console-samples';
-import { AnalystViews1796664619717 } from '../../migrations/1796664619717-analyst-views';
+import { AnalystViews1796664860924 } from '../../migrations/1796664860924-analyst-views';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -39,5 +39,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   RecordHistoryAndRetention1795338700000,
   BackfillJobs1795338800000,
   ConsoleSamples1795338900000,
-  AnalystViews1796664619717,
+  AnalystViews1796664860924,
 ];

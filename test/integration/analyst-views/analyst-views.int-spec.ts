@@ -131,6 +131,45 @@ describe('analyst views over the mirror tables', () => {
     ]);
   });
 
+  it.each([
+    ['2024-02-29', '2024-02-29'],
+    ['2026-02-29', null],
+    ['2026-04-31', null],
+    ['0000-01-01', null],
+    ['2026-13-01', null],
+    ['2026-01-01T00:00:00Z', null],
+    [20260101, null],
+  ])('reads the date %j as %j', async (value, shown) => {
+    const key = `CONT_AWD_${randomUUID()}`;
+    const record = contract(key, { period_of_performance: { start_date: value } });
+    await mirror.upsert('contracts', [{ record, fetchedAt: FETCHED_AT, provenance }]);
+    const rows = await dataSource.query<{ day: string | null }[]>(
+      'SELECT period_of_performance_start_date::text AS day FROM analyst.contracts WHERE key = $1',
+      [key],
+    );
+    expect(rows).toEqual([{ day: shown }]);
+  });
+
+  it('reads every column of every view in a parallel plan', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query('SET parallel_setup_cost = 0');
+      await runner.query('SET parallel_tuple_cost = 0');
+      await runner.query('SET min_parallel_table_scan_size = 0');
+      await runner.query('SET max_parallel_workers_per_gather = 2');
+      const plan = (await runner.query('EXPLAIN SELECT * FROM analyst.contracts')) as {
+        'QUERY PLAN': string;
+      }[];
+      expect(plan.map((line) => line['QUERY PLAN']).join('\n')).toContain('Parallel Seq Scan');
+      for (const family of RESOURCE_FAMILIES) {
+        await runner.query(`SELECT * FROM analyst.${family}`);
+      }
+    } finally {
+      await runner.query('RESET ALL');
+      await runner.release();
+    }
+  });
+
   it('keeps deleted records visible with deleted_at', async () => {
     const key = `CONT_AWD_${randomUUID()}`;
     await mirror.upsert('contracts', [{ record: contract(key), fetchedAt: FETCHED_AT, provenance }]);

@@ -21,29 +21,18 @@ export const ANALYST_VIEWS_SQL: readonly string[] = [
                     THEN (v #>> '{}')::numeric END $$`,
   `CREATE OR REPLACE FUNCTION analyst.as_boolean(v jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'boolean' THEN (v #>> '{}')::boolean END $$`,
-  `CREATE OR REPLACE FUNCTION analyst.as_date(v jsonb) RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-  AS $$
-  BEGIN
-    IF jsonb_typeof(v) IS DISTINCT FROM 'string' OR (v #>> '{}') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-      RETURN NULL;
-    END IF;
-    RETURN (v #>> '{}')::date;
-  EXCEPTION WHEN others THEN
-    RETURN NULL;
-  END
-  $$`,
-  `CREATE OR REPLACE FUNCTION analyst.as_timestamptz(v jsonb) RETURNS timestamptz LANGUAGE plpgsql STABLE PARALLEL SAFE
-  AS $$
-  BEGIN
-    IF jsonb_typeof(v) IS DISTINCT FROM 'string'
-       OR (v #>> '{}') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' THEN
-      RETURN NULL;
-    END IF;
-    RETURN (v #>> '{}')::timestamptz;
-  EXCEPTION WHEN others THEN
-    RETURN NULL;
-  END
-  $$`,
+  `CREATE OR REPLACE FUNCTION analyst.valid_ymd(s text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN s ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' AND left(s, 4) <> '0000'
+                    THEN substr(s, 9, 2)::int <= extract(day FROM make_date(left(s, 4)::int, substr(s, 6, 2)::int, 1)
+                                                             + interval '1 month - 1 day')::int
+                    ELSE false END $$`,
+  `CREATE OR REPLACE FUNCTION analyst.as_date(v jsonb) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                    THEN CASE WHEN analyst.valid_ymd(v #>> '{}') THEN (v #>> '{}')::date END END $$`,
+  `CREATE OR REPLACE FUNCTION analyst.as_timestamptz(v jsonb) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string'
+                     AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$'
+                    THEN CASE WHEN analyst.valid_ymd(v #>> '{}') THEN (v #>> '{}')::timestamptz END END $$`,
   `CREATE OR REPLACE FUNCTION analyst.code_of(v jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT CASE jsonb_typeof(v) WHEN 'object' THEN v ->> 'code' WHEN 'string' THEN v #>> '{}'
                                     WHEN 'number' THEN v #>> '{}' END $$`,
@@ -1651,6 +1640,7 @@ const DROP_SQL: readonly string[] = [
   `DROP FUNCTION IF EXISTS analyst.as_boolean(jsonb)`,
   `DROP FUNCTION IF EXISTS analyst.as_date(jsonb)`,
   `DROP FUNCTION IF EXISTS analyst.as_timestamptz(jsonb)`,
+  `DROP FUNCTION IF EXISTS analyst.valid_ymd(text)`,
   `DROP FUNCTION IF EXISTS analyst.code_of(jsonb)`,
   `DROP FUNCTION IF EXISTS analyst.description_of(jsonb)`,
   `DROP SCHEMA IF EXISTS analyst`,
@@ -1658,8 +1648,8 @@ const DROP_SQL: readonly string[] = [
 
 const PREVIOUS_SQL: readonly string[] = [];
 
-export class AnalystViews1796664619717 implements MigrationInterface {
-  name = 'AnalystViews1796664619717';
+export class AnalystViews1796664860924 implements MigrationInterface {
+  name = 'AnalystViews1796664860924';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const statement of ANALYST_VIEWS_SQL) {
