@@ -53,6 +53,7 @@ async function resetAndMigrate(url: string): Promise<void> {
   );
   await dataSource.initialize();
   try {
+    await dataSource.query('DROP SCHEMA IF EXISTS analyst CASCADE');
     await dataSource.query('DROP SCHEMA IF EXISTS public CASCADE');
     await dataSource.query('CREATE SCHEMA public');
     await dataSource.runMigrations({ transaction: 'each' });

@@ -67,6 +67,15 @@ describe('record history against Postgres', () => {
     return row.now;
   }
 
+  /**
+   * The database time after a change, at least a millisecond later: a Date keeps milliseconds, Postgres keeps
+   * microseconds, so a mark read in the same millisecond as the change would fall before it.
+   */
+  async function markAfter(): Promise<Date> {
+    await pause(2);
+    return now();
+  }
+
   /** Mirrors three versions of one contract and a deletion, noting the database time between each. */
   async function threeVersionsAndADeletion(key: string): Promise<Marks> {
     const marks: Date[] = [await now()];
@@ -77,14 +86,14 @@ describe('record history against Postgres', () => {
       await mirror.upsert('contracts', [
         { record: contract(key, obligated), fetchedAt: new Date(fetchedAt), provenance },
       ]);
-      marks.push(await now());
+      marks.push(await markAfter());
     }
     await pause(5);
     await mirror.markDeleted('contracts', [key], new Date(fetchedAt + 60_000), {
       ...provenance,
       reasons: ['not_found'],
     });
-    marks.push(await now());
+    marks.push(await markAfter());
     return marks as Marks;
   }
 
