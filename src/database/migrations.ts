@@ -16,6 +16,7 @@ import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000
 import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
 import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfill-jobs';
 import { ConsoleSamples1795338900000 } from '../../migrations/1795338900000-console-samples';
+import { TangoApiVersion1795339070000 } from '../../migrations/1795339070000-tango-api-version';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   RecordHistoryAndRetention1795338700000,
   BackfillJobs1795338800000,
   ConsoleSamples1795338900000,
+  TangoApiVersion1795339070000,
 ];
