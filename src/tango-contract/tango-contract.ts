@@ -13,7 +13,7 @@ import { type ShapeNode } from './shape-grammar';
 
 const VENDOR_DIR = join(__dirname, 'vendor');
 /** The contract the worker, its tests and the simulator run on (one of the vendored versions). */
-export const WORKER_CONTRACT_VERSION = '4.22.0';
+export const WORKER_CONTRACT_VERSION = '4.25.1';
 /** A vendored contract file: `filter_shape_contract-<api version>.json`. */
 const VENDORED_FILE = /^filter_shape_contract-(\d+\.\d+\.\d+)\.json$/;
 /** The vendored contract file of one API version (whether or not it exists). */

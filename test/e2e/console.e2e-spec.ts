@@ -114,7 +114,7 @@ describe('operator console (headless Chromium)', () => {
     );
     expect(await page.locator('[data-testid="charts"] .uplot').count()).toBe(4);
     expect(await page.locator('#summary').textContent()).toMatch(
-      /Tango APIlive (4\.22\.0|unknown) · contract 4\.22\.0/,
+      /Tango APIlive (4\.25\.1|unknown) · contract 4\.25\.1/,
     );
     expect(await page.locator('[data-testid="token-state"]').textContent()).toBe(
       'read-only: enter the operator token to act',

@@ -11,8 +11,8 @@ import {
 describe('the vendored Tango contract', () => {
   const contract = tangoContract();
 
-  it('is the contract of API 4.22.0 with every family the mirror covers', () => {
-    expect(contract.apiVersion).toBe('4.22.0');
+  it('is the contract of API 4.25.1 with every family the mirror covers', () => {
+    expect(contract.apiVersion).toBe('4.25.1');
     for (const name of [
       'contracts',
       'idvs',
