@@ -1,12 +1,14 @@
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { sleep } from '../clock';
 import { type Counters } from '../counters';
+import { tangoContract } from '../../src/tango-contract/tango-contract';
 import { type FaultInjector } from '../faults';
 import { type RateLimiter, rateLimitBody } from '../rate-limit';
 import { HttpFailure } from './http-failure';
 import { type QueryParams } from './list-query';
 
-export const API_VERSION = '4.22.0';
+/** The `x-tango-api-version` every answer carries: the version of the contract the simulator obeys. */
+export const API_VERSION = tangoContract().apiVersion;
 
 export interface ApiRequest {
   readonly method: string;

@@ -68,6 +68,7 @@ export type ResponseSchemaName =
   | 'HealthReport'
   | 'JobHealth'
   | 'ReadinessReport'
+  | 'TangoVersion'
   | 'WebhookAccepted'
   | 'WebhookDuplicate';
 
@@ -236,6 +237,20 @@ const alertReport = objectSchema<AlertReport>({
   reconciledThrough: nullableDateTime,
 });
 
+const tangoVersion = objectSchema<HealthReport['tango']>(
+  {
+    liveVersion: stringSchema('The newest x-tango-api-version an answer carried, or `unknown`'),
+    liveSeenAt: nullableDateTime,
+    contractVersion: stringSchema('The vendored contract the worker runs on'),
+    vendoredVersions: arraySchema(stringSchema()),
+    warning: nullableString,
+  },
+  {
+    description:
+      "The live Tango API version beside the worker's vendored contract; `warning` when the live minor version is newer (never a status change)",
+  },
+);
+
 const healthReport = objectSchema<HealthReport>(
   {
     status: healthStatus,
@@ -290,6 +305,7 @@ const healthReport = objectSchema<HealthReport>(
     }),
     backfills: arraySchema(schema('BackfillJob')),
     problems: arraySchema(stringSchema()),
+    tango: schema('TangoVersion'),
   },
   { description: 'Whether the mirror can be trusted, per family' },
 );
@@ -370,6 +386,7 @@ const consoleOverview = objectSchema<ConsoleOverview>(
     backfills: arraySchema(schema('BackfillJob')),
     unknownEventTypes: arraySchema(stringSchema()),
     problems: arraySchema(stringSchema()),
+    tango: schema('TangoVersion'),
     actionsEnabled: booleanSchema('Whether an operator token is configured (each action still needs it)'),
   },
   { description: "What the console's page shows" },
@@ -484,6 +501,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<ResponseSchemaName, JsonSchema>> 
   HealthReport: healthReport,
   JobHealth: jobReport,
   ReadinessReport: readinessReport,
+  TangoVersion: tangoVersion,
   WebhookAccepted: webhookAccepted,
   WebhookDuplicate: webhookDuplicate,
 };

@@ -3,6 +3,7 @@ import { ConfigValidationError } from '../config/app-config';
 import { cliContext, type CliIo, type GlobalOptions } from './cli-context';
 import { CliUsageError } from './cli-errors';
 import { registerBackfillCommands } from './commands/backfill';
+import { registerContractCommands } from './commands/contract-diff';
 import { registerHistoryCommand } from './commands/history';
 import { registerMigrateCommands } from './commands/migrate';
 import { registerRedriveCommand } from './commands/redrive';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo): Command {
   registerHistoryCommand(program, context);
   registerRetentionCommand(program, context);
   registerTangoCommands(program, context);
+  registerContractCommands(program, context);
   registerSigningCommands(program, io, globals);
   return program;
 }

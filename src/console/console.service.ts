@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthReportService } from '../health/health-report.service';
-import { type BackfillReport, type GapView } from '../health/health-report.types';
+import { type BackfillReport, type GapView, type HealthReport } from '../health/health-report.types';
 import { type HealthStatus } from '../health/health-status';
 import { FAMILIES } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
@@ -43,6 +43,8 @@ export interface ConsoleOverview {
   readonly backfills: readonly BackfillReport[];
   readonly unknownEventTypes: readonly string[];
   readonly problems: readonly string[];
+  /** The live Tango API version beside the worker's contract, and the warning when Tango is newer. */
+  readonly tango: HealthReport['tango'];
   /** Whether actions are possible at all (an operator token is configured); each still needs the token. */
   readonly actionsEnabled: boolean;
 }
@@ -115,6 +117,7 @@ export class ConsoleService {
       backfills: report.backfills,
       unknownEventTypes: report.eventTypes.unknown,
       problems: report.problems,
+      tango: report.tango,
       actionsEnabled: this.config.consoleToken !== undefined,
     };
   }

@@ -16,7 +16,8 @@ import { WebhookFanOutLimits1795338500000 } from '../../migrations/1795338500000
 import { RecordHistoryAndRetention1795338700000 } from '../../migrations/1795338700000-record-history-and-retention';
 import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfill-jobs';
 import { ConsoleSamples1795338900000 } from '../../migrations/1795338900000-console-samples';
-import { AnalystViews1796664860924 } from '../../migrations/1796664860924-analyst-views';
+import { TangoApiVersion1795339070000 } from '../../migrations/1795339070000-tango-api-version';
+import { AnalystViews1796665018939 } from '../../migrations/1796665018939-analyst-views';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -39,5 +40,6 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   RecordHistoryAndRetention1795338700000,
   BackfillJobs1795338800000,
   ConsoleSamples1795338900000,
-  AnalystViews1796664860924,
+  TangoApiVersion1795339070000,
+  AnalystViews1796665018939,
 ];

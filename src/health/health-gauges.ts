@@ -123,6 +123,7 @@ export class HealthGauges {
   ) {
     this.registerExporterGauge(metrics);
     this.registerStatusGauge(metrics);
+    this.registerTangoVersionGauge(metrics);
     for (const spec of FAMILY_GAUGES) {
       this.registerFamilyGauge(metrics, spec);
     }
@@ -171,6 +172,22 @@ export class HealthGauges {
           for (const status of Object.keys(STATUS_SERIES)) {
             this.set({ family, status }, status === now ? 1 : 0);
           }
+        }
+      },
+    );
+  }
+
+  private registerTangoVersionGauge(metrics: MetricsService): void {
+    const current = (): Promise<HealthReport | null> => this.exportedReport();
+    metrics.gauge(
+      'tango_sync_tango_api_version_info',
+      "Always 1: the live Tango API version (newest x-tango-api-version seen, or unknown) and the worker's vendored contract version",
+      ['live', 'vendored'],
+      async function collect() {
+        const report = await current();
+        this.reset();
+        if (report !== null) {
+          this.set({ live: report.tango.liveVersion, vendored: report.tango.contractVersion }, 1);
         }
       },
     );

@@ -18,6 +18,7 @@ import {
   type JobReport,
 } from './health-report.types';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type FamilySignals, worst } from './health-status';
+import { tangoVersionReport } from './tango-version-report';
 
 /** A non-paused alert not checked for this many times its frequency is degraded. */
 export const ALERT_STALE_FACTOR = 3;
@@ -360,5 +361,6 @@ export function buildHealthReport(
     eventTypes: { listed: snapshot.listedEventTypes, unknown },
     backfills: backfillReports(snapshot.backfillJobs, now),
     problems,
+    tango: tangoVersionReport(snapshot),
   };
 }

@@ -7,6 +7,7 @@ import { type AlertObservation, type SyncGap } from '../sync-state/gap.repositor
 import { type AppConfig } from '../config/app-config';
 import { type FamilyShapeState } from '../tango/family-shapes';
 import { type BudgetState } from '../tango/request-budget';
+import { type SeenApiVersion } from '../tango/tango-api-version';
 import {
   type BacklogRow,
   type RejectedFetches,
@@ -133,6 +134,19 @@ export interface HealthReport {
   readonly backfills: readonly BackfillReport[];
   /** Problems that are not one family's (unknown event types). */
   readonly problems: readonly string[];
+  /** Which Tango the worker talks to: the live API version beside the contract it runs on. */
+  readonly tango: {
+    /** The newest `x-tango-api-version` an answer carried, or `unknown` while none carried a readable one. */
+    readonly liveVersion: string;
+    /** When that version was first seen. */
+    readonly liveSeenAt: string | null;
+    /** The vendored contract the worker runs on. */
+    readonly contractVersion: string;
+    /** Every vendored contract version, oldest first. */
+    readonly vendoredVersions: readonly string[];
+    /** Set when the live minor version is newer than the contract's; never changes the status or readiness. */
+    readonly warning: string | null;
+  };
 }
 
 export type BackfillReport = BackfillJobView & { readonly rate: JobRate };
@@ -160,6 +174,10 @@ export interface HealthSnapshot {
   readonly tableSizes: readonly TableSize[];
   /** The latest backfill jobs, newest first. */
   readonly backfillJobs: readonly BackfillJobView[];
+  /** The newest API version Tango's answers carried, or null while none carried a readable one. */
+  readonly tangoApiVersion: SeenApiVersion | null;
+  /** The contract version the worker runs on, and every vendored one. */
+  readonly contracts: { readonly worker: string; readonly vendored: readonly string[] };
 }
 
 /** The settings the report's verdicts depend on. */

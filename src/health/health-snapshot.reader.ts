@@ -3,7 +3,9 @@ import { BackfillRepository } from '../backfill/backfill.repository';
 import { JobRunRepository } from '../jobs/job-runs.repository';
 import { GapRepository } from '../sync-state/gap.repository';
 import { FamilyShapes } from '../tango/family-shapes';
+import { vendoredContractVersions, WORKER_CONTRACT_VERSION } from '../tango-contract/tango-contract';
 import { TangoRequestBudget } from '../tango/request-budget';
+import { TangoApiVersionTracker } from '../tango/tango-api-version';
 import { HealthRepository } from './health.repository';
 import { type HealthSnapshot } from './health-report.types';
 
@@ -11,6 +13,9 @@ import { type HealthSnapshot } from './health-report.types';
 const RECENTLY_CLOSED_GAPS = 20;
 /** Backfill jobs read for the report (newest first): enough for the running ones and the latest finished. */
 const BACKFILL_JOBS = 10;
+
+/** The vendored contract versions (files shipped with the build: read once). */
+const VENDORED_VERSIONS = vendoredContractVersions();
 
 /** Reads everything `/health` needs from the repositories and services, into one plain snapshot. */
 @Injectable()
@@ -22,6 +27,7 @@ export class HealthSnapshotReader {
     private readonly shapes: FamilyShapes,
     private readonly jobRuns: JobRunRepository,
     private readonly backfills: BackfillRepository,
+    private readonly apiVersion: TangoApiVersionTracker,
   ) {}
 
   async read(): Promise<HealthSnapshot> {
@@ -37,16 +43,25 @@ export class HealthSnapshotReader {
         this.repository.changeEventLag(),
       ],
     );
-    const [rejected, unresolved, shapeStates, jobRuns, listedEventTypes, tableSizes, backfillJobs] =
-      await Promise.all([
-        this.repository.rejectedFetches(),
-        this.repository.unresolvedIds(),
-        this.shapes.allStates(),
-        this.jobRuns.all(),
-        this.repository.listedEventTypes(),
-        this.repository.tableSizes(),
-        this.backfills.jobs({ limit: BACKFILL_JOBS }),
-      ]);
+    const [
+      rejected,
+      unresolved,
+      shapeStates,
+      jobRuns,
+      listedEventTypes,
+      tableSizes,
+      backfillJobs,
+      tangoApiVersion,
+    ] = await Promise.all([
+      this.repository.rejectedFetches(),
+      this.repository.unresolvedIds(),
+      this.shapes.allStates(),
+      this.jobRuns.all(),
+      this.repository.listedEventTypes(),
+      this.repository.tableSizes(),
+      this.backfills.jobs({ limit: BACKFILL_JOBS }),
+      this.apiVersion.newest(),
+    ]);
     return {
       states,
       backlog,
@@ -63,6 +78,8 @@ export class HealthSnapshotReader {
       listedEventTypes,
       tableSizes,
       backfillJobs,
+      tangoApiVersion,
+      contracts: { worker: WORKER_CONTRACT_VERSION, vendored: VENDORED_VERSIONS },
     };
   }
 }

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { compareApiVersions, parseApiVersion } from './api-version';
 import { type ShapeNode } from './shape-grammar';
 
 /**
@@ -11,7 +12,15 @@ import { type ShapeNode } from './shape-grammar';
  */
 
 const VENDOR_DIR = join(__dirname, 'vendor');
-export const CONTRACT_FILE = join(VENDOR_DIR, 'filter_shape_contract.json');
+/** The contract the worker, its tests and the simulator run on (one of the vendored versions). */
+export const WORKER_CONTRACT_VERSION = '4.25.1';
+/** A vendored contract file: `filter_shape_contract-<api version>.json`. */
+const VENDORED_FILE = /^filter_shape_contract-(\d+\.\d+\.\d+)\.json$/;
+/** The vendored contract file of one API version (whether or not it exists). */
+export const contractFileOf = (version: string): string =>
+  join(VENDOR_DIR, `filter_shape_contract-${version}.json`);
+export const CONTRACT_FILE = contractFileOf(WORKER_CONTRACT_VERSION);
+/** Observed live-API types (tango-node v1.3.0, API 4.22.0); they cover every resource later versions share. */
 export const OBSERVED_TYPES_FILE = join(VENDOR_DIR, 'observed_shape_types.json');
 
 interface RawExpand {
@@ -41,16 +50,24 @@ const resourceSchema = z.looseObject({
     ordering_aliases: z.array(z.string()).default([]),
     ordering_fields: z.array(z.string()).default([]),
     pagination: z.looseObject({ class: z.string(), max_page_size: z.number().int().positive() }),
-    shape: z.looseObject({ fields: z.array(z.string()), expands: z.record(z.string(), expandSchema) }),
+    // null on resources that take no `shape` (`events`, `news`).
+    shape: z
+      .looseObject({ fields: z.array(z.string()), expands: z.record(z.string(), expandSchema) })
+      .nullable()
+      .transform((shape) => shape ?? { fields: [], expands: {} }),
     shape_flat_paths: z.array(z.string()).default([]),
     shape_supported: z.boolean(),
     shape_tier_required: z.string().nullable(),
+    // New in API 4.25: per plan level, the shape paths that level may not ask for.
+    shape_gated_by_level: z.record(z.string(), z.array(z.string())).default({}),
   }),
 });
 
+type RawResource = z.infer<typeof resourceSchema>;
+
 const contractSchema = z.looseObject({
   meta: z.looseObject({ api_version: z.string(), schema_version: z.number() }),
-  resources: z.record(z.string(), z.unknown()),
+  resources: z.record(z.string(), resourceSchema),
 });
 
 const observedPathSchema = z.looseObject({
@@ -109,6 +126,8 @@ export class ResourceContract {
   readonly shapeTierRequired: string | null;
   /** Every path a shape can reach (`recipient`, `recipient.uei`, …). */
   readonly flatPaths: ReadonlySet<string>;
+  /** Per plan level (`free`, `pro`, …), the shape paths that level may not ask for (empty before API 4.25). */
+  readonly shapeGatedByLevel: ReadonlyMap<string, readonly string[]>;
   private readonly filterDetails: ReadonlyMap<
     string,
     { readonly type: string | null; readonly filterClass: string | null }
@@ -117,7 +136,7 @@ export class ResourceContract {
   constructor(
     readonly name: string,
     readonly apiVersion: string,
-    raw: z.infer<typeof resourceSchema>,
+    raw: RawResource,
     private readonly observed: ReadonlyMap<string, ObservedType>,
   ) {
     const runtime = raw.runtime;
@@ -141,6 +160,7 @@ export class ResourceContract {
     this.shapeSupported = runtime.shape_supported;
     this.shapeTierRequired = runtime.shape_tier_required;
     this.flatPaths = new Set(runtime.shape_flat_paths);
+    this.shapeGatedByLevel = new Map(Object.entries(runtime.shape_gated_by_level));
   }
 
   /** The pagination parameters of this resource's list (`limit` and `cursor`, or `limit` and `page`). */
@@ -285,7 +305,7 @@ export class TangoContract {
 
   constructor(
     readonly apiVersion: string,
-    private readonly rawResources: Readonly<Record<string, unknown>>,
+    private readonly rawResources: Readonly<Record<string, RawResource>>,
     private readonly observed: z.infer<typeof observedSchema>,
   ) {}
 
@@ -296,10 +316,6 @@ export class TangoContract {
       const raw = this.rawResources[name];
       if (raw === undefined) {
         throw new Error(`Tango's contract (API ${this.apiVersion}) has no resource "${name}"`);
-      }
-      const parsed = resourceSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new Error(`Tango's contract entry for "${name}" is not readable: ${parsed.error.message}`);
       }
       const paths = this.observed[name]?.paths ?? {};
       const observed = new Map(
@@ -313,7 +329,7 @@ export class TangoContract {
           } satisfies ObservedType,
         ]),
       );
-      resource = new ResourceContract(name, this.apiVersion, parsed.data, observed);
+      resource = new ResourceContract(name, this.apiVersion, raw, observed);
       this.resources.set(name, resource);
     }
     return resource;
@@ -324,7 +340,10 @@ export class TangoContract {
   }
 }
 
-/** Reads and checks the vendored files; `files` points elsewhere for the refresh script and tests. */
+/** A contract version that is not vendored (the message lists the ones that are). */
+export class UnknownContractVersionError extends Error {}
+
+/** Reads and checks one contract file (zod, every resource); `files` points elsewhere for the refresh script. */
 export function loadTangoContract(
   files: { contract: string; observed: string } = { contract: CONTRACT_FILE, observed: OBSERVED_TYPES_FILE },
 ): TangoContract {
@@ -339,10 +358,39 @@ export function loadTangoContract(
   return new TangoContract(contract.data.meta.api_version, contract.data.resources, observed.data);
 }
 
-let vendored: TangoContract | undefined;
+/** The API versions of the vendored contracts, oldest first. */
+export function vendoredContractVersions(): string[] {
+  return readdirSync(VENDOR_DIR)
+    .flatMap((file) => parseApiVersion(VENDORED_FILE.exec(file)?.[1]) ?? [])
+    .sort(compareApiVersions)
+    .map((version) => version.text);
+}
 
-/** The vendored contract, read once per process. */
+const vendored = new Map<string, TangoContract>();
+
+/**
+ * One vendored contract by its API version (read and checked once per process); throws
+ * UnknownContractVersionError when that version is not vendored, and an Error when the file does not describe it.
+ */
+export function vendoredContract(version: string): TangoContract {
+  let contract = vendored.get(version);
+  if (contract === undefined) {
+    const versions = vendoredContractVersions();
+    if (!versions.includes(version)) {
+      throw new UnknownContractVersionError(
+        `no vendored Tango contract for API ${version} (vendored: ${versions.join(', ')})`,
+      );
+    }
+    contract = loadTangoContract({ contract: contractFileOf(version), observed: OBSERVED_TYPES_FILE });
+    if (contract.apiVersion !== version) {
+      throw new Error(`${contractFileOf(version)} describes API ${contract.apiVersion}, not ${version}`);
+    }
+    vendored.set(version, contract);
+  }
+  return contract;
+}
+
+/** The contract the worker runs on (WORKER_CONTRACT_VERSION), read once per process. */
 export function tangoContract(): TangoContract {
-  vendored ??= loadTangoContract();
-  return vendored;
+  return vendoredContract(WORKER_CONTRACT_VERSION);
 }

@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { backoffDelayMs, parseRateLimitHeaders, parseRetryAfter } from './rate-limit-headers';
 import { RequestPacer, type RequestPriority } from './request-pacer';
+import { API_VERSION_HEADER, TangoApiVersionTracker } from './tango-api-version';
 import { TangoQuotaExhaustedError, TangoRequestError, tangoMessage } from './tango-errors';
 
 export interface TangoGet {
@@ -83,6 +84,7 @@ export class TangoClient implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly budget: RequestPacer,
     metrics: MetricsService,
+    private readonly apiVersion: TangoApiVersionTracker,
   ) {
     const base = new URL(config.tango.baseUrl);
     this.origin = base.origin;
@@ -202,6 +204,7 @@ export class TangoClient implements OnApplicationShutdown {
         stopTimer();
       }
       await this.budget.observe(parseRateLimitHeaders(headers), this.inFlight);
+      await this.apiVersion.observe(headers[API_VERSION_HEADER]);
       if (
         request.method === 'GET' &&
         (status === 301 || status === 302 || status === 307 || status === 308)

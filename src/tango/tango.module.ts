@@ -3,6 +3,12 @@ import { FamilyShapes } from './family-shapes';
 import { RecordFetcher } from './record-fetcher';
 import { TangoRequestBudget } from './request-budget';
 import { LocalRequestPacer, RequestPacer } from './request-pacer';
+import {
+  PostgresApiVersionStore,
+  TangoApiVersionStore,
+  TangoApiVersionTracker,
+  UnstoredApiVersions,
+} from './tango-api-version';
 import { TangoClient } from './tango-client';
 import { TangoWebhooksApi } from './tango-webhooks-api';
 
@@ -15,12 +21,21 @@ import { TangoWebhooksApi } from './tango-webhooks-api';
   providers: [
     TangoRequestBudget,
     { provide: RequestPacer, useExisting: TangoRequestBudget },
+    { provide: TangoApiVersionStore, useClass: PostgresApiVersionStore },
+    TangoApiVersionTracker,
     TangoClient,
     FamilyShapes,
     RecordFetcher,
     TangoWebhooksApi,
   ],
-  exports: [TangoClient, TangoRequestBudget, FamilyShapes, RecordFetcher, TangoWebhooksApi],
+  exports: [
+    TangoClient,
+    TangoRequestBudget,
+    TangoApiVersionTracker,
+    FamilyShapes,
+    RecordFetcher,
+    TangoWebhooksApi,
+  ],
 })
 export class TangoModule {}
 
@@ -29,7 +44,13 @@ export class TangoModule {}
  * process alone (it honours Tango's rate-limit headers and 429s, and shares no budget with workers).
  */
 @Module({
-  providers: [{ provide: RequestPacer, useClass: LocalRequestPacer }, TangoClient, TangoWebhooksApi],
+  providers: [
+    { provide: RequestPacer, useClass: LocalRequestPacer },
+    { provide: TangoApiVersionStore, useClass: UnstoredApiVersions },
+    TangoApiVersionTracker,
+    TangoClient,
+    TangoWebhooksApi,
+  ],
   exports: [TangoClient, TangoWebhooksApi],
 })
 export class TangoStandaloneModule {}

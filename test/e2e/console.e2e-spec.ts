@@ -113,6 +113,9 @@ describe('operator console (headless Chromium)', () => {
       /^(ok|degraded|failing)$/,
     );
     expect(await page.locator('[data-testid="charts"] .uplot').count()).toBe(4);
+    expect(await page.locator('#summary').textContent()).toMatch(
+      /Tango APIlive (4\.25\.1|unknown) · contract 4\.25\.1/,
+    );
     expect(await page.locator('[data-testid="token-state"]').textContent()).toBe(
       'read-only: enter the operator token to act',
     );

@@ -304,4 +304,30 @@ describe("the worker when Tango's contract moves or refuses (simulator)", () => 
     expect(report.problems.join(' ')).toMatch(/protests\.filed/);
     expect(report.jobs).toContainEqual(expect.objectContaining({ job: 'alert-poll', status: 'ok' }));
   }, 60_000);
+
+  it('shows the API version Tango answers with beside the contract, and a newer one as a warning only', async () => {
+    await pipeline.app.app.get(ReconcileScheduler).pollTick({ force: true });
+    const current = await health();
+    expect(current.tango).toMatchObject({ liveVersion: '4.25.1', contractVersion: '4.25.1', warning: null });
+    expect(current.tango.liveSeenAt).not.toBeNull();
+    const metrics = await (await fetch(`${pipeline.app.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^tango_sync_tango_api_version_info\{[^}]*live="4\.25\.1",vendored="4\.25\.1"[^}]*\} 1$/m,
+    );
+
+    // Tango moved on (the simulator answers its contract's version only: the row is what a newer answer writes).
+    await pipeline.db.query(`UPDATE tango_api_version SET version = '4.26.0', version_parts = '{4,26,0}'`);
+    const deadline = Date.now() + 10_000;
+    let report = await health();
+    while (report.tango.liveVersion !== '4.26.0' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      report = await health();
+    }
+    expect(report.tango.liveVersion).toBe('4.26.0');
+    expect(report.tango.warning).toMatch(/4\.26\.0.*scripts\/refresh-tango-contract\.sh/);
+    // A later 4.25.1 answer does not move it back, and a newer Tango never fails readiness.
+    await pipeline.app.app.get(ReconcileScheduler).pollTick({ force: true });
+    expect((await health()).tango.liveVersion).toBe('4.26.0');
+    expect((await fetch(`${pipeline.app.baseUrl}/health/ready`)).status).toBe(200);
+  }, 60_000);
 });

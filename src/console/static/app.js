@@ -180,6 +180,11 @@
       ],
       ['Sweeps', quota.sweepsPausedReason ? 'paused: ' + quota.sweepsPausedReason : 'running'],
       ['Open gaps', number(overview.gaps.length)],
+      [
+        'Tango API',
+        'live ' + overview.tango.liveVersion + ' · contract ' + overview.tango.contractVersion,
+        overview.tango.warning,
+      ],
     ];
   }
 
@@ -187,10 +192,12 @@
     var node = $('#summary');
     node.textContent = '';
     summaryCards(overview).forEach(function (card) {
+      // A third entry is a warning: the card is marked and the warning is its tooltip (and in Contract drift).
+      var attributes = card[2] ? { class: 'card warning', title: card[2] } : { class: 'card' };
       node.appendChild(
-        el('div', { class: 'card' }, [
+        el('div', attributes, [
           el('div', { class: 'label', text: card[0] }),
-          el('div', { class: 'value', text: card[1] }),
+          el('div', { class: 'value', text: card[1] + (card[2] ? ' ⚠' : '') }),
         ]),
       );
     });
@@ -350,6 +357,9 @@
     overview.unknownEventTypes.forEach(function (type) {
       items.push('unknown event type from Tango: ' + type);
     });
+    if (overview.tango.warning) {
+      items.push(overview.tango.warning);
+    }
     return items;
   }
 

@@ -218,7 +218,7 @@ describe('simulator: Tango’s contract', () => {
       expect(removed.status).toBe(200);
       expect(removed.body).toEqual({ removed: { idvs: ['idv_type'] } });
       expect((await getJson(sim.baseUrl, '/_sim/contract', {})).body).toEqual({
-        api_version: '4.22.0',
+        api_version: '4.25.1',
         removed: { idvs: ['idv_type'] },
       });
       const shaped = await getJson(

@@ -71,7 +71,7 @@ describe('simulator REST API', () => {
       for (const header of RATE_HEADERS) {
         expect(ok.headers[header]).toMatch(/^\d+$/);
       }
-      expect(ok.headers['x-tango-api-version']).toBe('4.22.0');
+      expect(ok.headers['x-tango-api-version']).toBe('4.25.1');
     });
   });
 

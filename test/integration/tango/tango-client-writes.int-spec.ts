@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { parseOperatorConfig } from '../../../src/config/app-config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { LocalRequestPacer } from '../../../src/tango/request-pacer';
+import { TangoApiVersionTracker, UnstoredApiVersions } from '../../../src/tango/tango-api-version';
 import { TangoClient } from '../../../src/tango/tango-client';
 import { TangoRequestError } from '../../../src/tango/tango-errors';
 import { TangoWebhooksApi } from '../../../src/tango/tango-webhooks-api';
@@ -50,7 +51,9 @@ describe("writes to Tango's management API", () => {
       TANGO_BACKOFF_BASE_MS: '1',
       TANGO_BACKOFF_MAX_MS: '5',
     });
-    client = new TangoClient(config, new LocalRequestPacer(), new MetricsService());
+    const metrics = new MetricsService();
+    const versions = new TangoApiVersionTracker(config, new UnstoredApiVersions(), metrics);
+    client = new TangoClient(config, new LocalRequestPacer(), metrics, versions);
   });
 
   afterEach(async () => {

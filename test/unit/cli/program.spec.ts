@@ -45,6 +45,8 @@ const COMMANDS = [
   ['tango', 'test-delivery'],
   ['tango', 'plan'],
   ['tango', 'apply'],
+  ['contract'],
+  ['contract', 'diff'],
   ['sign'],
   ['simulate'],
   ['verify'],

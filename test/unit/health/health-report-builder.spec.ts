@@ -46,6 +46,8 @@ const EMPTY: HealthSnapshot = {
   listedEventTypes: [],
   tableSizes: [],
   backfillJobs: [],
+  tangoApiVersion: null,
+  contracts: { worker: '4.22.0', vendored: ['4.22.0', '4.25.1'] },
 };
 
 function build(snapshot: Partial<HealthSnapshot>): HealthReport {
@@ -578,5 +580,20 @@ describe('health report builder: event types and backfills', () => {
     expect(report.backfills.map((job) => job.id)).toEqual(['d1', 'd2', 'd3', 'r1', 'p1']);
     expect(report.backfills[3]?.rate).toEqual({ recordsPerSecond: 10, etaSeconds: 100 });
     expect(report.backfills[0]?.rate).toEqual({ recordsPerSecond: 11.1, etaSeconds: null });
+  });
+});
+
+describe('health report builder: the Tango it talks to', () => {
+  it('reports a newer live Tango as a warning that changes no status', () => {
+    const report = build({ tangoApiVersion: { version: '4.26.0', seenAt: ago(60) } });
+    expect(report.tango).toMatchObject({
+      liveVersion: '4.26.0',
+      liveSeenAt: ago(60).toISOString(),
+      contractVersion: '4.22.0',
+    });
+    expect(report.tango.warning).toMatch(/scripts\/refresh-tango-contract\.sh/);
+    expect(report.status).toBe('ok');
+    expect(report.problems).toEqual([]);
+    expect(build({}).tango).toMatchObject({ liveVersion: 'unknown', warning: null });
   });
 });

@@ -65,6 +65,13 @@ function report(quota: { dailyLimit: number | null; dailyRemaining: number | nul
     eventTypes: { listed: [], unknown: [] },
     backfills: [],
     problems: [],
+    tango: {
+      liveVersion: 'unknown',
+      liveSeenAt: null,
+      contractVersion: '4.22.0',
+      vendoredVersions: ['4.22.0'],
+      warning: null,
+    },
   };
 }
 
@@ -120,6 +127,18 @@ describe('health gauges', () => {
     expect(sampleValue(text, 'tango_sync_fetch_backlog_oldest_seconds', { resource: 'grants' })).toBe(0);
   });
 
+  it('name the live Tango API version beside the vendored contract version in one info series', async () => {
+    const stubbed = { ...report({ dailyLimit: null, dailyRemaining: null }) };
+    const text = await gauges(true, {
+      ...stubbed,
+      tango: { ...stubbed.tango, liveVersion: '4.25.1' },
+    }).registry.metrics();
+    expect(
+      sampleValue(text, 'tango_sync_tango_api_version_info', { live: '4.25.1', vendored: '4.22.0' }),
+    ).toBe(1);
+    expect(text.match(/^tango_sync_tango_api_version_info\{/gm)).toHaveLength(1);
+  });
+
   it('are left out entirely on a replica that does not hold the global-gauge lease', async () => {
     const text = await gauges(false, report({ dailyLimit: 1000, dailyRemaining: 50 })).registry.metrics();
     expect(sampleValue(text, 'tango_sync_global_gauges_exporter')).toBe(0);
@@ -129,6 +148,7 @@ describe('health gauges', () => {
       'tango_sync_change_events_pending',
       'tango_sync_quota_daily_remaining',
       'tango_sync_sweeps_paused',
+      'tango_sync_tango_api_version_info',
     ]) {
       expect(sampleValue(text, name)).toBeUndefined();
     }

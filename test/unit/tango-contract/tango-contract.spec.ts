@@ -1,12 +1,18 @@
 import { fitsObservedType } from '../../../src/tango-contract/observed-values';
 import { formatShape, parseShape } from '../../../src/tango-contract/shape-grammar';
-import { tangoContract } from '../../../src/tango-contract/tango-contract';
+import {
+  tangoContract,
+  UnknownContractVersionError,
+  vendoredContract,
+  vendoredContractVersions,
+  WORKER_CONTRACT_VERSION,
+} from '../../../src/tango-contract/tango-contract';
 
 describe('the vendored Tango contract', () => {
   const contract = tangoContract();
 
-  it('is the contract of API 4.22.0 with every family the mirror covers', () => {
-    expect(contract.apiVersion).toBe('4.22.0');
+  it('is the contract of API 4.25.1 with every family the mirror covers', () => {
+    expect(contract.apiVersion).toBe('4.25.1');
     for (const name of [
       'contracts',
       'idvs',
@@ -79,6 +85,36 @@ describe('the vendored Tango contract', () => {
     expect(fitsObservedType('A', status!)).toBe(false);
     expect(fitsObservedType('2026-01-02', entities.observedType('last_update_date')!)).toBe(true);
     expect(fitsObservedType('yesterday', entities.observedType('last_update_date')!)).toBe(false);
+  });
+});
+
+describe('the vendored contracts by version', () => {
+  it('lists every vendored version, oldest first, the worker running on one of them', () => {
+    expect(vendoredContractVersions()).toEqual(['4.22.0', '4.25.1']);
+    expect(vendoredContractVersions()).toContain(WORKER_CONTRACT_VERSION);
+    expect(tangoContract()).toBe(vendoredContract(WORKER_CONTRACT_VERSION));
+  });
+
+  it('loads API 4.25.1 with its new resources and the plan-gated shape items', () => {
+    const contract = vendoredContract('4.25.1');
+    expect(contract.apiVersion).toBe('4.25.1');
+    expect(contract.resourceNames()).toHaveLength(48);
+    expect(contract.resource('sled/opportunities').shapeTierRequired).toBe('pro');
+    expect(contract.resource('entities').shapeGatedByLevel).toEqual(
+      new Map([['free', ['past_performance', 'relationships']]]),
+    );
+    expect(contract.resource('entities').expands.has('workforce')).toBe(true);
+    expect(vendoredContract('4.22.0').resource('entities').expands.has('workforce')).toBe(false);
+    expect(vendoredContract('4.22.0').resource('entities').shapeGatedByLevel.size).toBe(0);
+  });
+
+  it('reads resources that take no shape as having no fields', () => {
+    expect(vendoredContract('4.25.1').resource('news').fields.size).toBe(0);
+  });
+
+  it('refuses a version that is not vendored, naming the ones that are', () => {
+    expect(() => vendoredContract('4.26.0')).toThrow(UnknownContractVersionError);
+    expect(() => vendoredContract('4.26.0')).toThrow('(vendored: 4.22.0, 4.25.1)');
   });
 });
 
