@@ -5,6 +5,7 @@ import { type JsonRecord } from '../../../src/common/json';
 import { RESOURCE_FAMILIES } from '../../../src/common/tango/resource-family';
 import { MIGRATIONS } from '../../../src/database/migrations';
 import { MirrorRepository, type Provenance } from '../../../src/mirror/mirror.repository';
+import { WORKER_CONTRACT_VERSION } from '../../../src/tango-contract/tango-contract';
 import { openTestDataSource } from '../../support/test-data-source';
 
 const provenance: Provenance = {
@@ -200,7 +201,7 @@ describe('analyst views over the mirror tables', () => {
         WHERE a.attrelid = 'analyst.entities'::regclass AND a.attname = 'physical_address_city'`,
     );
     expect(comment?.text).toBe(
-      "text; Tango entities physical_address.city, from Tango's contract at API 4.22.0; " +
+      `text; Tango entities physical_address.city, from Tango's contract at API ${WORKER_CONTRACT_VERSION}; ` +
         'observed str; as text',
     );
   });
