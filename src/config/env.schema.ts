@@ -14,6 +14,46 @@ const commaList = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/**
+ * Shape paths per family: `contracts:transactions,subawards_summary;entities:past_performance` (families separated
+ * by `;`, paths by `,`; a family named twice is an error). Family names and paths are checked against the families
+ * and Tango's contract where the shapes are built (src/tango/shape-narrowing.ts).
+ */
+const familyPathLists = z.string().transform((value, ctx) => {
+  const lists: Record<string, string[]> = {};
+  for (const part of value
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)) {
+    const match = /^([a-z_]+)\s*:\s*(.+)$/.exec(part);
+    const family = match?.[1];
+    const paths = (match?.[2] ?? '')
+      .split(',')
+      .map((path) => path.trim())
+      .filter((path) => path.length > 0);
+    if (
+      family === undefined ||
+      paths.length === 0 ||
+      paths.some((path) => !/^[a-z0-9_]+(\.[a-z0-9_]+)*$/.test(path))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${part}" is not <family>:<path>[,<path>…] (paths like recipient.uei)`,
+      });
+      return z.NEVER;
+    }
+    if (family in lists) {
+      ctx.addIssue({ code: 'custom', message: `family ${family} is named twice` });
+      return z.NEVER;
+    }
+    lists[family] = paths;
+  }
+  return lists;
+});
+
+/** Tango's plan levels that `shape_gated_by_level` names (4.25.1: free, pro, business). */
+export const TANGO_PLAN_LEVELS = ['free', 'pro', 'business', 'enterprise'] as const;
+
 /** Days to keep rows (fractions allowed); 0 keeps them forever. */
 const retentionDays = z.coerce.number().nonnegative();
 
@@ -80,6 +120,11 @@ const tangoEnv = z.object({
   TANGO_LIVE_RESERVE_SHARE: z.coerce.number().min(0).max(1).default(0.1),
   // Share of the burst window kept for live fetches while backfills and sweeps run.
   TANGO_LIVE_BURST_RESERVE_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+  // Narrowing of the whole records (by default every field and expand of Tango's contract is mirrored).
+  TANGO_SHAPE_FIELDS: familyPathLists.default({}),
+  TANGO_SHAPE_EXCLUDE: familyPathLists.default({}),
+  // The account's plan: shape items its level may not ask for (`shape_gated_by_level`) are left out up front.
+  TANGO_PLAN: z.enum(TANGO_PLAN_LEVELS).optional(),
 });
 
 const webhookEnv = z.object({

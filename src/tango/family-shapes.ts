@@ -1,10 +1,20 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { FAMILIES, type ShapeItem } from '../common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { MetricsService } from '../metrics/metrics.service';
+import { shapePaths, withoutPaths } from '../tango-contract/whole-shape';
+import { ConfigValidationError, type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import {
+  configuredShape,
+  type ConfiguredShape,
+  narrowingProblems,
+  type NotMirroredPath,
+  type ShapeNarrowing,
+} from './shape-narrowing';
 import { familyContract, type RequestShape } from './tango-requests';
 import { type TangoRequestError } from './tango-errors';
 
@@ -69,54 +79,40 @@ export function classifyShapeRefusal(family: ResourceFamily, error: TangoRequest
   return null;
 }
 
-/** The family's full shape without the dropped paths (a top-level path drops its item, a nested one a child). */
+/** A shape without the dropped paths (a path drops its node and what lies under it; see `withoutPaths`). */
 export function reducedShape(items: readonly ShapeItem[], droppedPaths: readonly string[]): ShapeItem[] {
-  const dropped = new Set(droppedPaths);
-  const out: ShapeItem[] = [];
-  for (const item of items) {
-    if (dropped.has(item.field)) {
-      continue;
-    }
-    if (Array.isArray(item.expand)) {
-      const children = (item.expand as readonly string[]).filter(
-        (child) => !dropped.has(`${item.field}.${child}`),
-      );
-      if (children.length === 0) {
-        continue;
-      }
-      out.push({ field: item.field, expand: children });
-      continue;
-    }
-    out.push(item);
-  }
-  return out;
+  return withoutPaths(items, new Set(droppedPaths));
 }
 
 /**
- * What dropping can heal in a refusal: each issue naming an item of the full shape (or a child of an item with an
- * explicit child list) becomes the path to drop; issues naming anything else, or the record's id, cannot be healed.
+ * What dropping can heal in a refusal: each issue naming a path of the family's whole shape becomes the path to
+ * drop; issues naming anything else, or the record's id, cannot be healed.
  */
 export function droppableIssues(
   family: ResourceFamily,
   issues: readonly { readonly path: string; readonly reason: string }[],
 ): { droppable: { path: string; reason: string }[]; unhealable: string[] } {
   const descriptor = FAMILIES[family];
+  const known = new Set(shapePaths(descriptor.shape));
   const droppable = new Map<string, string>();
   const unhealable: string[] = [];
   for (const { path, reason } of issues) {
-    const [top = '', child] = path.split('.');
-    const item = descriptor.shape.find((candidate) => candidate.field === top);
-    if (item === undefined || top === descriptor.idField) {
+    if (!known.has(path) || path === descriptor.idField) {
       unhealable.push(path);
-    } else if (child === undefined || !Array.isArray(item.expand)) {
-      droppable.set(top, reason);
-    } else if ((item.expand as readonly string[]).includes(child)) {
-      droppable.set(`${top}.${child}`, reason);
     } else {
-      unhealable.push(path);
+      droppable.set(path, reason);
     }
   }
   return { droppable: [...droppable].map(([path, reason]) => ({ path, reason })), unhealable };
+}
+
+/** Every family's configured shape; throws ConfigValidationError naming every bad setting at once. */
+export function configuredShapes(narrowing: ShapeNarrowing): ReadonlyMap<ResourceFamily, ConfiguredShape> {
+  const problems = narrowingProblems(narrowing);
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+  return new Map(RESOURCE_FAMILIES.map((family) => [family, configuredShape(family, narrowing)]));
 }
 
 const rowSchema = z.object({
@@ -183,11 +179,18 @@ export class FamilyShapes {
   private loading: Promise<void> | undefined;
   private readonly driftEvents: Counter<'resource' | 'kind'>;
   private readonly restores: Counter<'resource'>;
+  private readonly configured: ReadonlyMap<ResourceFamily, ConfiguredShape>;
 
   constructor(
     private readonly dataSource: DataSource,
     metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.configured = configuredShapes({
+      fields: config.tango.shapeFields,
+      exclude: config.tango.shapeExclude,
+      ...(config.tango.plan === undefined ? {} : { plan: config.tango.plan }),
+    });
     this.driftEvents = metrics.counter(
       'tango_sync_shape_drift_events_total',
       'Times Tango refused a family shape (items dropped, or shapes refused for the tier)',
@@ -200,18 +203,38 @@ export class FamilyShapes {
     );
   }
 
-  /** The shape to send for the family now: the full one, a reduced one, or null (send none). */
+  /**
+   * The shape to send for the family now: the configured one (the whole record less the operator's narrowing and
+   * the plan's gates), less what Tango refused, or null (send none).
+   */
   async requestShape(family: ResourceFamily): Promise<RequestShape> {
     const state = await this.state(family);
     if (state.status === 'unshaped') {
       return null;
     }
+    const configured = this.configuredShape(family).shape;
     return state.status === 'full'
-      ? FAMILIES[family].shape
+      ? configured
       : reducedShape(
-          FAMILIES[family].shape,
+          configured,
           state.dropped.map((item) => item.path),
         );
+  }
+
+  /** The family's shape before anything Tango refused at run time. */
+  configuredShape(family: ResourceFamily): ConfiguredShape {
+    return this.configured.get(family) ?? configuredShape(family, { fields: {}, exclude: {} });
+  }
+
+  /** Every path of the whole record the family does not mirror, and why (narrowed, gated by plan, refused). */
+  async notMirrored(family: ResourceFamily): Promise<NotMirroredPath[]> {
+    const state = await this.state(family);
+    const refused = state.dropped.map((item): NotMirroredPath => ({
+      path: item.path,
+      reason: 'refused',
+      detail: `Tango refused it: ${item.reason}`,
+    }));
+    return [...this.configuredShape(family).notMirrored, ...refused];
   }
 
   async state(family: ResourceFamily): Promise<FamilyShapeState> {

@@ -16,6 +16,7 @@ import { type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { FORECAST_SUBJECT_LOOKBACK_DAYS } from '../../../src/fetcher/indirect-resolver';
 import { reducedShape } from '../../../src/tango/family-shapes';
 import { parseShape } from '../../../src/tango-contract/shape-grammar';
+import { shapePaths } from '../../../src/tango-contract/whole-shape';
 import { type ObservedType, type ResourceContract } from '../../../src/tango-contract/tango-contract';
 import {
   detailRequest,
@@ -130,25 +131,17 @@ describe.each(allFamilies().map((descriptor) => [descriptor.family, descriptor] 
   (_family: ResourceFamily, descriptor: FamilyDescriptor) => {
     const contract: ResourceContract = familyContract(descriptor.family);
 
-    it('asks only for shape items the contract has, fields as fields and expands as expands', () => {
+    it('asks for the whole record: every field and expand of the contract, nested expands likewise', () => {
       expect(contract.validateShape(parseShape(shapeText(descriptor.shape)))).toEqual([]);
-      for (const item of descriptor.shape) {
-        if (item.expand === undefined) {
-          expect({ field: item.field, isField: contract.fields.has(item.field) }).toEqual({
-            field: item.field,
-            isField: true,
-          });
-        } else {
-          expect({ expand: item.field, isExpand: contract.expands.has(item.field) }).toEqual({
-            expand: item.field,
-            isExpand: true,
-          });
-        }
+      const asked = new Set(shapePaths(descriptor.shape));
+      const leftOut = [...contract.flatPaths].filter((path) => !asked.has(path) && !path.endsWith('.*'));
+      expect(leftOut).toEqual([]);
+      for (const name of [...contract.fields, ...contract.expands.keys()].filter((field) => field !== '*')) {
+        expect({ name, asked: asked.has(name) }).toEqual({ name, asked: true });
       }
       expect(descriptor.shape.filter((item) => item.field === descriptor.idField)).toEqual([
-        { field: descriptor.idField },
+        { field: descriptor.idField, alias: descriptor.idField },
       ]);
-      expect(new Set(descriptor.shape.map((item) => item.field)).size).toBe(descriptor.shape.length);
     });
 
     it('uses only list filters the contract lists, of the right kind', () => {
@@ -205,13 +198,7 @@ describe.each(allFamilies().map((descriptor) => [descriptor.family, descriptor] 
           : [['source_modified_at', descriptor.sourceModifiedPath, null] as const]),
       ];
       for (const [name, path, column] of paths) {
-        const [top = '', child] = path.split('.');
-        const item = descriptor.shape.find((candidate) => candidate.field === top);
-        const asked =
-          item !== undefined &&
-          (child === undefined ||
-            item.expand === '*' ||
-            (Array.isArray(item.expand) && (item.expand as readonly string[]).includes(child)));
+        const asked = shapePaths(descriptor.shape).includes(path);
         if (!asked) {
           problems.push(`${name}: ${path} is not asked for by the shape`);
           continue;

@@ -1,3 +1,4 @@
+import { formatShape, parseShape } from '../../../src/tango-contract/shape-grammar';
 import { FAMILIES } from '../../../src/common/tango/families';
 import { classifyShapeRefusal, droppableIssues, reducedShape } from '../../../src/tango/family-shapes';
 import { conformToFullShape } from '../../../src/tango/record-fetcher';
@@ -45,7 +46,7 @@ describe('reading a shape refusal', () => {
 });
 
 describe('dropping refused items', () => {
-  it('drops items of the full shape, never the id, and reports what it cannot heal', () => {
+  it('drops paths of the whole shape at any depth, never the id, and reports what it cannot heal', () => {
     expect(
       droppableIssues('grants', [
         { path: 'synopsis', reason: 'unknown_field' },
@@ -56,16 +57,17 @@ describe('dropping refused items', () => {
     ).toEqual({
       droppable: [
         { path: 'synopsis', reason: 'unknown_field' },
-        { path: 'status', reason: 'unknown_field' },
+        { path: 'status.code', reason: 'unknown_field' },
       ],
       unhealable: ['grant_id', 'not_asked'],
     });
   });
 
-  it('removes whole items, or single children of items with a child list', () => {
-    const shape = [{ field: 'a' }, { field: 'b', expand: '*' as const }, { field: 'c', expand: ['x', 'y'] }];
-    expect(reducedShape(shape, ['b', 'c.x'])).toEqual([{ field: 'a' }, { field: 'c', expand: ['y'] }]);
-    expect(reducedShape(shape, ['c.x', 'c.y'])).toEqual([{ field: 'a' }, { field: 'b', expand: '*' }]);
+  it('removes whole items, or single children at any depth, and expands left without children', () => {
+    const shape = parseShape('a,b(*),c(x,y(p,q))');
+    expect(formatShape(reducedShape(shape, ['b', 'c.x']))).toBe('a,c(y(p,q))');
+    expect(formatShape(reducedShape(shape, ['c.y.p']))).toBe('a,b(*),c(x,y(q))');
+    expect(formatShape(reducedShape(shape, ['c.x', 'c.y.p', 'c.y.q']))).toBe('a,b(*)');
   });
 });
 

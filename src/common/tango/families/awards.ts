@@ -1,33 +1,12 @@
 import { type ResourceFamily } from '../resource-family';
 import {
   column,
-  expanded,
   type FamilyCoverage,
   type FamilyDescriptor,
   type LegacyNaming,
-  plain,
-  type ShapeItem,
   type TypedColumn,
+  wholeShape,
 } from './family-descriptor';
-
-/** What every award family's shape starts with (all four have these in Tango's contract). */
-const AWARD_CORE = plain(
-  'key',
-  'piid',
-  'award_date',
-  'fiscal_year',
-  'description',
-  'obligated',
-  'total_contract_value',
-);
-
-const AWARD_OBJECTS = expanded(
-  'recipient',
-  'awarding_office',
-  'funding_office',
-  'place_of_performance',
-  'period_of_performance',
-);
 
 /** Columns every award family has, in this order. */
 const CORE_COLUMNS: readonly TypedColumn[] = [
@@ -79,7 +58,6 @@ function award(
     queryType: string;
     modelName: string;
     keyPrefix: string;
-    shape: readonly ShapeItem[];
     columns: readonly TypedColumn[];
     partitionSlot: number;
   },
@@ -97,7 +75,7 @@ function award(
     idListFilter: 'key',
     piidFilter: 'piid',
     summaryIdFields: ['key', 'award_key'],
-    shape: parts.shape,
+    shape: wholeShape(family),
     columns: parts.columns,
     table: family,
     window: { after: 'award_date_gte', before: 'award_date_lte', label: 'award_date window' },
@@ -111,13 +89,6 @@ export const CONTRACTS = award('contracts', {
   queryType: 'contract',
   modelName: 'Contract',
   keyPrefix: 'CONT_AWD_',
-  shape: [
-    ...AWARD_CORE,
-    ...plain('base_and_exercised_options_value', 'naics_code', 'psc_code', 'solicitation_identifier'),
-    ...expanded('award_type', 'set_aside'),
-    ...AWARD_OBJECTS,
-    ...expanded('parent_award', 'competition', 'transactions', 'subawards_summary'),
-  ],
   columns: [...CORE_COLUMNS, OPTIONS_VALUE, ...NAICS_PSC, ...RECIPIENT_AND_OFFICE_COLUMNS, PARENT_KEY],
   partitionSlot: 0,
 });
@@ -126,13 +97,6 @@ export const IDVS = award('idvs', {
   queryType: 'idv',
   modelName: 'IDV',
   keyPrefix: 'CONT_IDV_',
-  shape: [
-    ...AWARD_CORE,
-    ...plain('total_estimated_order_value', 'naics_code', 'psc_code', 'solicitation_identifier'),
-    ...expanded('idv_type', 'multiple_or_single_award_idv', 'type_of_idc', 'set_aside'),
-    ...AWARD_OBJECTS,
-    ...expanded('parent_award', 'competition', 'transactions', 'subawards_summary'),
-  ],
   columns: [
     ...CORE_COLUMNS,
     ...NAICS_PSC,
@@ -144,29 +108,10 @@ export const IDVS = award('idvs', {
   partitionSlot: 1,
 });
 
-/** Fields of other transaction agreements (OTAs and OTIDVs) in Tango's contract. */
-const OT_FIELDS = plain(
-  'base_and_exercised_options_value',
-  'psc_code',
-  'consortia',
-  'consortia_uei',
-  'dod_acquisition_program',
-  'non_governmental_dollars',
-  'non_traditional_government_contractor_participation',
-);
-
 export const OTAS = award('otas', {
   queryType: 'ota',
   modelName: 'OTA',
   keyPrefix: 'OT_AWD_',
-  shape: [
-    ...AWARD_CORE,
-    ...OT_FIELDS,
-    ...plain('parent_award_modification_number'),
-    ...expanded('award_type', 'extent_competed', 'type_of_ot_agreement'),
-    ...AWARD_OBJECTS,
-    ...expanded('parent_award', 'transactions'),
-  ],
   columns: [...CORE_COLUMNS, OPTIONS_VALUE, PSC, ...RECIPIENT_AND_OFFICE_COLUMNS, PARENT_KEY],
   partitionSlot: 5,
 });
@@ -175,14 +120,6 @@ export const OTIDVS = award('otidvs', {
   queryType: 'otidv',
   modelName: 'OTIDV',
   keyPrefix: 'OT_IDV_',
-  shape: [
-    ...AWARD_CORE,
-    ...OT_FIELDS,
-    ...plain('idv_type'),
-    ...expanded('extent_competed', 'type_of_ot_agreement'),
-    ...AWARD_OBJECTS,
-    ...expanded('transactions'),
-  ],
   columns: [
     ...CORE_COLUMNS,
     OPTIONS_VALUE,

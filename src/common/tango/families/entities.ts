@@ -1,4 +1,4 @@
-import { column, expanded, type FamilyDescriptor, plain } from './family-descriptor';
+import { column, type FamilyDescriptor, wholeShape } from './family-descriptor';
 
 export const ENTITIES: FamilyDescriptor = {
   family: 'entities',
@@ -12,44 +12,7 @@ export const ENTITIES: FamilyDescriptor = {
   // `uei` is a single-value filter in Tango's contract: entities are fetched one by one.
   idListFilter: null,
   summaryIdFields: ['uei'],
-  shape: [
-    ...plain(
-      'uei',
-      'legal_business_name',
-      'dba_name',
-      'display_name',
-      'uuid',
-      'cage_code',
-      'entity_url',
-      'email_address',
-      'primary_naics',
-      'psc_codes',
-      'congressional_district',
-      'registered',
-      'registration_status',
-      'uei_status',
-      'sam_registration_date',
-      'sam_activation_date',
-      'sam_expiration_date',
-      'uei_creation_date',
-      'last_update_date',
-      'exclusion_status_flag',
-    ),
-    ...expanded(
-      'business_types',
-      'sba_business_types',
-      'naics_codes',
-      'physical_address',
-      'mailing_address',
-      'purpose_of_registration',
-      'entity_structure',
-      'entity_type',
-      'highest_owner',
-      'immediate_owner',
-      'relationships',
-      'federal_obligations',
-    ),
-  ],
+  shape: wholeShape('entities'),
   columns: [
     column('legal_business_name', 'text', 'legal_business_name', { indexed: true }),
     column('dba_name', 'text', 'dba_name'),

@@ -1,3 +1,6 @@
+import { type ShapeNode } from '../../../tango-contract/shape-grammar';
+import { tangoContract } from '../../../tango-contract/tango-contract';
+import { wholeShapeNodes } from '../../../tango-contract/whole-shape';
 import { type ResourceFamily } from '../resource-family';
 
 /** How a webhook or fetch target names a record: the family's own key, or something to resolve first. */
@@ -5,11 +8,8 @@ export const ID_KINDS = ['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subj
 
 export type IdKind = (typeof ID_KINDS)[number];
 
-/** One item of a `shape`: a plain field, or an expand with `*` or the listed children. */
-export interface ShapeItem {
-  readonly field: string;
-  readonly expand?: '*' | readonly string[];
-}
+/** One item of a `shape`: a plain field, or an expand with its children (Tango's shape grammar). */
+export type ShapeItem = ShapeNode;
 
 export type ColumnType = 'text' | 'date' | 'timestamptz' | 'numeric' | 'integer' | 'bigint' | 'boolean';
 
@@ -152,7 +152,11 @@ export interface FamilyDescriptor {
   readonly piidFilter?: string;
   /** Fields of an alert match summary (`matches.new[]`) that hold the record's id, in order of preference. */
   readonly summaryIdFields: readonly string[];
-  /** The full record: the explicit shape every fetch path asks for (list, detail, sweep, backfill, drift). */
+  /**
+   * The whole record: every field and expand (nested expands likewise) of the resource in Tango's contract, derived
+   * from it, never hand-written. Every fetch path asks for it (list, detail, sweep, backfill, re-verification), less
+   * what the operator narrowed, the plan gates and Tango refused (`src/tango/shape-narrowing.ts`).
+   */
   readonly shape: readonly ShapeItem[];
   readonly columns: readonly TypedColumn[];
   /** The mirror table. */
@@ -172,11 +176,9 @@ export interface FamilyDescriptor {
   readonly subjectIds?: SubjectIds;
 }
 
-/** Plain shape items. */
-export const plain = (...fields: string[]): ShapeItem[] => fields.map((field) => ({ field }));
-
-/** Expanded shape items with every child (`field(*)`). */
-export const expanded = (...fields: string[]): ShapeItem[] => fields.map((field) => ({ field, expand: '*' }));
+/** The whole record of a resource in the worker's contract, as a shape (see `wholeShapeNodes`). */
+export const wholeShape = (collection: string): readonly ShapeItem[] =>
+  wholeShapeNodes(tangoContract().resource(collection));
 
 export const column = (
   name: string,

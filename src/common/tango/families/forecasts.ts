@@ -1,4 +1,4 @@
-import { column, expanded, type FamilyDescriptor, plain } from './family-descriptor';
+import { column, type FamilyDescriptor, wholeShape } from './family-descriptor';
 
 export const FORECASTS: FamilyDescriptor = {
   family: 'forecasts',
@@ -11,31 +11,7 @@ export const FORECASTS: FamilyDescriptor = {
   alternateIdKinds: ['forecast_subject'],
   idListFilter: 'id',
   summaryIdFields: ['id', 'forecast_id'],
-  shape: [
-    ...plain(
-      'id',
-      'source_system',
-      'external_id',
-      'agency',
-      'title',
-      'description',
-      'anticipated_award_date',
-      'fiscal_year',
-      'naics_code',
-      'is_active',
-      'status',
-      // A plain field in Tango's contract, not an expand.
-      'primary_contact',
-      'place_of_performance',
-      'estimated_period',
-      'set_aside',
-      'contract_vehicle',
-      'organization_id',
-      'created',
-      'modified',
-    ),
-    ...expanded('raw_data', 'display'),
-  ],
+  shape: wholeShape('forecasts'),
   columns: [
     column('source_system', 'text', 'source_system', { indexed: true }),
     column('external_id', 'text', 'external_id', { indexed: true }),

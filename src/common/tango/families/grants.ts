@@ -1,4 +1,4 @@
-import { column, expanded, type FamilyDescriptor, plain } from './family-descriptor';
+import { column, type FamilyDescriptor, wholeShape } from './family-descriptor';
 
 export const GRANTS: FamilyDescriptor = {
   family: 'grants',
@@ -11,35 +11,7 @@ export const GRANTS: FamilyDescriptor = {
   alternateIdKinds: [],
   idListFilter: 'grant_id',
   summaryIdFields: ['grant_id'],
-  shape: [
-    ...plain(
-      'grant_id',
-      'opportunity_number',
-      'agency_code',
-      'organization_id',
-      'title',
-      'description',
-      'applicant_eligibility_description',
-      'funding_activity_category_description',
-      'last_updated',
-      // Grants.gov's own blobs: plain fields in Tango's contract, not expands.
-      'synopsis',
-      'forecast',
-      'opportunity_history',
-    ),
-    ...expanded(
-      'grantor_contact',
-      'status',
-      'category',
-      'cfda_numbers',
-      'applicant_types',
-      'funding_categories',
-      'funding_instruments',
-      'funding_details',
-      'important_dates',
-      'additional_info',
-    ),
-  ],
+  shape: wholeShape('grants'),
   columns: [
     column('opportunity_number', 'text', 'opportunity_number', { indexed: true }),
     column('agency_code', 'text', 'agency_code', { indexed: true }),

@@ -1,4 +1,4 @@
-import { column, expanded, type FamilyDescriptor, plain, type TypedColumn } from './family-descriptor';
+import { column, type FamilyDescriptor, type TypedColumn, wholeShape } from './family-descriptor';
 
 /** Classification columns opportunities and their notices share (the same fields in Tango's contract). */
 const CLASSIFICATION: readonly TypedColumn[] = [
@@ -19,26 +19,7 @@ export const OPPORTUNITIES: FamilyDescriptor = {
   alternateIdKinds: [],
   idListFilter: 'opportunity_id',
   summaryIdFields: ['opportunity_id'],
-  shape: [
-    ...plain(
-      'opportunity_id',
-      'title',
-      'description',
-      'solicitation_number',
-      'active',
-      'award_number',
-      'first_notice_date',
-      'last_notice_date',
-      'latest_notice_id',
-      'response_deadline',
-      'archive_date',
-      'naics_code',
-      'psc_code',
-    ),
-    ...expanded('set_aside'),
-    ...plain('sam_url'),
-    ...expanded('office', 'place_of_performance', 'notice_history', 'meta'),
-  ],
+  shape: wholeShape('opportunities'),
   columns: [
     column('title', 'text', 'title'),
     column('solicitation_number', 'text', 'solicitation_number', { indexed: true }),
@@ -95,34 +76,7 @@ export const NOTICES: FamilyDescriptor = {
   // Tango's contract has no notice id filter: notices are fetched one by one.
   idListFilter: null,
   summaryIdFields: ['notice_id'],
-  shape: [
-    ...plain(
-      'notice_id',
-      'opportunity_id',
-      'title',
-      'description',
-      'solicitation_number',
-      'active',
-      'award_number',
-      'posted_date',
-      'last_updated',
-      'response_deadline',
-      'naics_code',
-      'psc_code',
-    ),
-    ...expanded('set_aside'),
-    ...plain('sam_url', 'attachment_count'),
-    ...expanded(
-      'address',
-      'office',
-      'place_of_performance',
-      'meta',
-      'opportunity',
-      'archive',
-      'primary_contact',
-      'secondary_contact',
-    ),
-  ],
+  shape: wholeShape('notices'),
   columns: [
     column('opportunity_id', 'text', 'opportunity_id', { indexed: true }),
     column('title', 'text', 'title'),

@@ -1,3 +1,4 @@
+import { formatShape } from '../../../tango-contract/shape-grammar';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../resource-family';
 import { CONTRACTS, IDVS, OTAS, OTIDVS } from './awards';
 import { ENTITIES } from './entities';
@@ -51,17 +52,9 @@ export function isAwardFamily(family: ResourceFamily): boolean {
   return FAMILIES[family].keyPrefix !== undefined;
 }
 
-/** A shape item as Tango's `shape` grammar writes it. */
-export function shapeItemText(item: ShapeItem): string {
-  if (item.expand === undefined) {
-    return item.field;
-  }
-  return `${item.field}(${item.expand === '*' ? '*' : item.expand.join(',')})`;
-}
-
-/** The `shape` parameter for a list of items. */
+/** The `shape` parameter for a list of items (Tango's grammar). */
 export function shapeText(items: readonly ShapeItem[]): string {
-  return items.map(shapeItemText).join(',');
+  return formatShape(items);
 }
 
 /** The list path (`/api/contracts/`) or the detail path of one record, with the id URL-encoded. */
