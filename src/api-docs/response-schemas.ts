@@ -203,6 +203,14 @@ const familyReport = objectSchema<FamilyReport>(
       lastProbeAt: nullableDateTime,
       lastProbeOutcome: nullableString,
       restoredAt: nullableDateTime,
+      notMirrored: arraySchema(
+        objectSchema<FamilyReport['shape']['notMirrored'][number]>({
+          path: stringSchema(),
+          reason: stringSchema(),
+          detail: stringSchema(),
+        }),
+      ),
+      paths: objectSchema<FamilyReport['shape']['paths']>({ whole: integerSchema(), asked: integerSchema() }),
     }),
     unresolvedIds: integerSchema(),
     coverage,

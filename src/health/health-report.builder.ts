@@ -225,6 +225,8 @@ function shapeView(shape: FamilyShapeState): FamilyReport['shape'] {
     lastProbeAt: iso(shape.lastProbeAt),
     lastProbeOutcome: shape.lastProbeOutcome,
     restoredAt: iso(shape.restoredAt),
+    notMirrored: shape.notMirrored,
+    paths: shape.paths,
   };
 }
 

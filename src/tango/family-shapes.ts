@@ -38,6 +38,10 @@ export interface FamilyShapeState {
   readonly lastProbeAt: Date | null;
   readonly lastProbeOutcome: string | null;
   readonly restoredAt: Date | null;
+  /** Every path of the whole record the family does not mirror, and why (narrowed, gated by plan, refused). */
+  readonly notMirrored: readonly NotMirroredPath[];
+  /** Paths of the whole record (Tango's contract) and how many of them the family asks for. */
+  readonly paths: { readonly whole: number; readonly asked: number };
 }
 
 /** How Tango refused a request's shape, read from its answer. */
@@ -146,8 +150,12 @@ export function fullShapeState(family: ResourceFamily): FamilyShapeState {
     lastProbeAt: null,
     lastProbeOutcome: null,
     restoredAt: null,
+    notMirrored: [],
+    paths: { whole: wholePathCount(family), asked: wholePathCount(family) },
   };
 }
+
+const wholePathCount = (family: ResourceFamily): number => shapePaths(FAMILIES[family].shape).length;
 
 function stateOf(row: z.infer<typeof rowSchema>): FamilyShapeState {
   return {
@@ -161,6 +169,8 @@ function stateOf(row: z.infer<typeof rowSchema>): FamilyShapeState {
     lastProbeAt: row.last_probe_at,
     lastProbeOutcome: row.last_probe_outcome,
     restoredAt: row.restored_at,
+    notMirrored: [],
+    paths: { whole: wholePathCount(row.resource), asked: wholePathCount(row.resource) },
   };
 }
 
@@ -226,25 +236,40 @@ export class FamilyShapes {
     return this.configured.get(family) ?? configuredShape(family, { fields: {}, exclude: {} });
   }
 
-  /** Every path of the whole record the family does not mirror, and why (narrowed, gated by plan, refused). */
-  async notMirrored(family: ResourceFamily): Promise<NotMirroredPath[]> {
-    const state = await this.state(family);
+  async state(family: ResourceFamily): Promise<FamilyShapeState> {
+    await this.refresh();
+    return this.withConfiguration(this.states.get(family) ?? fullShapeState(family));
+  }
+
+  async allStates(): Promise<FamilyShapeState[]> {
+    await this.refresh(true);
+    return RESOURCE_FAMILIES.map((family) =>
+      this.withConfiguration(this.states.get(family) ?? fullShapeState(family)),
+    );
+  }
+
+  /** The state with what the configuration leaves out besides what Tango refused. */
+  private withConfiguration(state: FamilyShapeState): FamilyShapeState {
+    const configured = this.configuredShape(state.family);
     const refused = state.dropped.map((item): NotMirroredPath => ({
       path: item.path,
       reason: 'refused',
       detail: `Tango refused it: ${item.reason}`,
     }));
-    return [...this.configuredShape(family).notMirrored, ...refused];
-  }
-
-  async state(family: ResourceFamily): Promise<FamilyShapeState> {
-    await this.refresh();
-    return this.states.get(family) ?? fullShapeState(family);
-  }
-
-  async allStates(): Promise<FamilyShapeState[]> {
-    await this.refresh(true);
-    return RESOURCE_FAMILIES.map((family) => this.states.get(family) ?? fullShapeState(family));
+    const asked =
+      state.status === 'unshaped'
+        ? 0
+        : shapePaths(
+            reducedShape(
+              configured.shape,
+              state.dropped.map((item) => item.path),
+            ),
+          ).length;
+    return {
+      ...state,
+      notMirrored: [...configured.notMirrored, ...refused],
+      paths: { whole: state.paths.whole, asked },
+    };
   }
 
   /**

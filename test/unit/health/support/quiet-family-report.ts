@@ -30,6 +30,8 @@ export function quietFamilyReport(
       lastProbeAt: null,
       lastProbeOutcome: null,
       restoredAt: null,
+      notMirrored: [],
+      paths: { whole: 100, asked: 100 },
     },
     unresolvedIds: 0,
     coverage: FAMILIES[family].coverage,
