@@ -1,3 +1,4 @@
+import { fullShapeState } from '../../../../src/tango/family-shapes';
 import { FAMILIES } from '../../../../src/common/tango/families';
 import { type ResourceFamily } from '../../../../src/common/tango/resource-family';
 import { type FamilyReport } from '../../../../src/health/health-report.types';
@@ -31,7 +32,7 @@ export function quietFamilyReport(
       lastProbeOutcome: null,
       restoredAt: null,
       notMirrored: [],
-      paths: { whole: 100, asked: 100 },
+      paths: fullShapeState(family).paths,
     },
     unresolvedIds: 0,
     coverage: FAMILIES[family].coverage,
