@@ -24,7 +24,7 @@ export function formatTimeline(family: string, recordId: string, versions: reado
       `v${version.version} ${version.changeType.padEnd(7)} ${version.validFrom.toISOString()} .. ${until}` +
         (reasons.length > 0 ? `  (${reasons})` : ''),
     );
-    if (version.changeType === 'updated') {
+    if (version.changeType === 'updated' || version.changeType === 'enriched') {
       for (const field of version.changedFields) {
         lines.push(`    ${field}: ${short(previous?.[field])} -> ${short(version.record?.[field])}`);
       }

@@ -13,7 +13,7 @@ export const CHANGE_EVENT_CONTENT_TYPE = 'application/json';
 /** Prefix of the CloudEvents `type`: `com.makegov.tango.<family>.<change>`. */
 export const CHANGE_EVENT_TYPE_PREFIX = 'com.makegov.tango';
 
-export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'snapshot'] as const;
+export const CHANGE_TYPES = ['created', 'updated', 'enriched', 'deleted', 'snapshot'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 /** Topic suffix of a family's change events; the topic is `<KAFKA_TOPIC_PREFIX>.<family>.changes.v1`. */
@@ -95,6 +95,7 @@ export function changeEventSchema<F extends ResourceFamily>(family: F) {
     .discriminatedUnion('change', [
       envelopeSchema(family, 'created'),
       envelopeSchema(family, 'updated'),
+      envelopeSchema(family, 'enriched'),
       envelopeSchema(family, 'deleted'),
       envelopeSchema(family, 'snapshot'),
     ])

@@ -8,7 +8,7 @@ import { insertChangeEventsSql } from '../outbox/change-event-outbox';
 /** One version of one record, as `record_timeline` gives it. */
 export interface RecordVersion {
   readonly version: number;
-  readonly changeType: 'created' | 'updated' | 'deleted';
+  readonly changeType: 'created' | 'updated' | 'enriched' | 'deleted';
   readonly validFrom: Date;
   /** When the next version replaced it; null for the current version. */
   readonly validTo: Date | null;

@@ -82,7 +82,7 @@ export function reconcileUnshaped(previous: JsonValue | undefined, current: Json
 
 export interface MirrorChange {
   readonly recordId: string;
-  readonly changeType: 'created' | 'updated' | 'deleted';
+  readonly changeType: 'created' | 'updated' | 'enriched' | 'deleted';
   readonly version: number;
 }
 
@@ -246,13 +246,13 @@ export class MirrorRepository {
       ...spec.columns.map((_, index) => columnValues.map((values) => values[index] ?? null)),
     ];
     const result = await (manager ?? this.dataSource.manager).query<
-      { id: string; change_type: 'created' | 'updated' | 'unchanged' | 'stale'; version: number }[]
+      { id: string; change_type: 'created' | 'updated' | 'enriched' | 'unchanged' | 'stale'; version: number }[]
     >(upsertSql(spec), params);
     const changes: MirrorChange[] = [];
     let unchanged = 0;
     let stale = 0;
     for (const row of result) {
-      if (row.change_type === 'created' || row.change_type === 'updated') {
+      if (row.change_type === 'created' || row.change_type === 'updated' || row.change_type === 'enriched') {
         changes.push({ recordId: row.id, changeType: row.change_type, version: row.version });
       } else if (row.change_type === 'unchanged') {
         unchanged += 1;
@@ -409,14 +409,20 @@ function upsertedCte(spec: FamilyDescriptor): string {
       RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at`;
 }
 
-/** What happened to each input record: stale (an older fetch), created, updated or unchanged. */
+/**
+ * What happened to each input record: stale (an older fetch), created, updated, enriched (only what the previous
+ * version lacked was added: a widened shape) or unchanged.
+ */
 const CLASSIFIED_CTE = `
       SELECT i.id, i.record, i.provenance, u.version, u.content_hash AS hash, o.content_hash AS previous_hash,
              o.record AS previous_record, u.changed_at, u.source_modified_at, o.deleted_at AS previous_deleted_at,
              CASE
                WHEN u.id IS NULL THEN 'stale'
                WHEN o.id IS NULL THEN 'created'
-               WHEN o.content_hash IS DISTINCT FROM u.content_hash OR o.deleted_at IS NOT NULL THEN 'updated'
+               WHEN o.deleted_at IS NOT NULL THEN 'updated'
+               WHEN o.content_hash IS NOT DISTINCT FROM u.content_hash THEN 'unchanged'
+               WHEN tango_sync_only_added(o.record, i.record::jsonb) THEN 'enriched'
+               WHEN o.content_hash IS DISTINCT FROM u.content_hash THEN 'updated'
                ELSE 'unchanged'
              END AS change_type
         FROM input i
@@ -440,7 +446,7 @@ function changedCte(spec: FamilyDescriptor): string {
                ORDER BY k
              ) AS changed_fields
         FROM classified c
-       WHERE c.change_type IN ('created', 'updated')`;
+       WHERE c.change_type IN ('created', 'updated', 'enriched')`;
 }
 
 /** Each change's event, through the outbox's one writer. */

@@ -134,6 +134,47 @@ describe('MirrorRepository against Postgres', () => {
     expect(await row(key)).toMatchObject({ version: 2, obligated: '9999' });
   });
 
+  it('calls a version that only adds what the previous one lacked enriched, and any other change updated', async () => {
+    const key = `CONT_AWD_${randomUUID()}`;
+    const narrow = contract(key, { award_type: 'D', transactions: [{ modification_number: '0' }] });
+    const upsertAt = (record: JsonRecord, minute: number) =>
+      mirror.upsert('contracts', [
+        { record, fetchedAt: new Date(`2026-11-01T00:${String(minute).padStart(2, '0')}:00Z`), provenance },
+      ]);
+    await upsertAt(narrow, 0);
+    // The shape widened: new fields, a new child in an expand, a code now expanded.
+    const whole = {
+      ...narrow,
+      naics: { code: '333316', description: 'Optical instruments' },
+      recipient: { uei: 'ABCDEFGH1234', display_name: 'KYOCERA', cage_code: '1ABC2' },
+      award_type: { code: 'D', description: 'Definitive contract' },
+      transactions: [{ modification_number: '0', obligated: 10 }],
+    };
+    expect((await upsertAt(whole, 1)).changes).toEqual([
+      { recordId: key, changeType: 'enriched', version: 2 },
+    ]);
+    // A list that grew, a value that changed: updates, even alongside new fields.
+    const grown = {
+      ...whole,
+      transactions: [...whole.transactions, { modification_number: '1', obligated: 5 }],
+    };
+    expect((await upsertAt(grown, 2)).changes).toEqual([
+      { recordId: key, changeType: 'updated', version: 3 },
+    ]);
+    const changed = { ...grown, obligated: 1, psc: { code: 'R425' } };
+    expect((await upsertAt(changed, 3)).changes).toEqual([
+      { recordId: key, changeType: 'updated', version: 4 },
+    ]);
+    const recorded = await events(key);
+    expect(recorded.map((event) => event.change_type)).toEqual(['created', 'enriched', 'updated', 'updated']);
+    expect(recorded[1]?.changed_fields).toEqual(['award_type', 'naics', 'recipient', 'transactions']);
+    const history = await dataSource.query<{ change_type: string }[]>(
+      `SELECT change_type FROM record_history WHERE resource = 'contracts' AND record_id = $1 ORDER BY version`,
+      [key],
+    );
+    expect(history.map((entry) => entry.change_type)).toEqual(['created', 'enriched', 'updated', 'updated']);
+  });
+
   it('never lets an older fetch overwrite a newer one, whichever commits last', async () => {
     const key = `CONT_AWD_${randomUUID()}`;
     const newer = contract(key, { obligated: 2 });
