@@ -9,6 +9,7 @@ import {
   TangoApiVersionTracker,
   UnstoredApiVersions,
 } from './tango-api-version';
+import { ShapeCostProbe } from './shape-cost';
 import { TangoClient } from './tango-client';
 import { TangoWebhooksApi } from './tango-webhooks-api';
 
@@ -26,6 +27,7 @@ import { TangoWebhooksApi } from './tango-webhooks-api';
     TangoClient,
     FamilyShapes,
     RecordFetcher,
+    ShapeCostProbe,
     TangoWebhooksApi,
   ],
   exports: [
@@ -34,6 +36,7 @@ import { TangoWebhooksApi } from './tango-webhooks-api';
     TangoApiVersionTracker,
     FamilyShapes,
     RecordFetcher,
+    ShapeCostProbe,
     TangoWebhooksApi,
   ],
 })

@@ -1,24 +1,57 @@
 import { type Command, Option } from 'commander';
-import { type ResourceFamily } from '../../common/tango/resource-family';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../../common/tango/resource-family';
 import { FamilyShapes } from '../../tango/family-shapes';
+import { ShapeCostProbe } from '../../tango/shape-cost';
+import { CliUsageError } from '../cli-errors';
 import { type CliContext, family, withTools } from '../cli-context';
 
-/** `shapes`: each family's shape state, and putting one back on its full shape. */
+const positiveSample = (value: string): number => {
+  const sample = Number(value);
+  if (!Number.isInteger(sample) || sample < 1 || sample > 100) {
+    throw new CliUsageError(`--sample must be a whole number from 1 to 100, got "${value}"`);
+  }
+  return sample;
+};
+
+/**
+ * `shapes`: each family's shape state (what it asks Tango for, what it does not mirror and why), putting one back on
+ * its full shape, and `--cost`: what the configured narrowing saves per record against the whole record, measured
+ * on a sample page from Tango.
+ */
 export function registerShapesCommand(program: Command, { globals, print }: CliContext): void {
   program
     .command('shapes')
-    .description("show each family's shape state (full, reduced after Tango refused items, or unshaped)")
+    .description(
+      "show each family's shape state (whole, narrowed, reduced after Tango refused items, or unshaped) and what it does not mirror",
+    )
     .addOption(new Option('--restore <family>', 'put a family back on its full shape').argParser(family))
-    .action(async (options: { restore?: ResourceFamily }) => {
-      const states = await withTools(globals().verbose, async (app) => {
+    .addOption(
+      new Option(
+        '--cost',
+        'measure bytes per record and request time, whole record against the configured shape',
+      ),
+    )
+    .addOption(
+      new Option('--sample <records>', 'records per sampled page (with --cost)').argParser(positiveSample),
+    )
+    .action(async (options: { restore?: ResourceFamily; cost?: boolean; sample?: number }) => {
+      const rows = await withTools(globals().verbose, async (app) => {
         const shapes = app.get(FamilyShapes);
         if (options.restore !== undefined) {
           await shapes.restore(options.restore, 'restored by an operator (tango-sync shapes --restore)');
         }
-        return shapes.allStates();
+        if (options.cost === true) {
+          const probe = app.get(ShapeCostProbe);
+          const costs = [];
+          for (const name of RESOURCE_FAMILIES) {
+            costs.push({ command: 'shapes', ...(await probe.measure(name, options.sample ?? 25)) });
+          }
+          return costs;
+        }
+        return (await shapes.allStates()).map((state) => ({ command: 'shapes', ...state }));
       });
-      for (const state of states) {
-        print({ command: 'shapes', ...state });
+      for (const row of rows) {
+        print(row);
       }
     });
 }
