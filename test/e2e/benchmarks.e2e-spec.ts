@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { buildWorkerWithSwc, type WorkerBuild } from '../../bench/chaos/worker-build';
 import { freePort } from '../support/private-services';
 import { requireEnv } from '../support/test-config';
@@ -185,4 +186,29 @@ describe('benchmarks in their small configuration', () => {
     expect(figure(run, /overview API p95 {2}warm ([\d.]+) ms/)).toBeGreaterThan(0);
     expect(figure(run, /page interactive {2}p50 (\d+) ms/)).toBeGreaterThan(0);
   }, 120_000);
+
+  it('bench:whole-records: every family, both shapes, storage per record', async () => {
+    const run = await runBench('whole-records', ['--small']);
+    expect(run.code).toBe(0);
+    const figures = z
+      .object({
+        families: z.array(
+          z.object({
+            family: z.string(),
+            paths: z.object({ handPicked: z.number(), whole: z.number() }),
+            bytesPerRecord: z.object({ handPicked: z.number(), whole: z.number() }),
+            storedBytesPerRecord: z.object({ recordBytes: z.number(), rowBytes: z.number() }),
+            records: z.number(),
+          }),
+        ),
+      })
+      .parse(lastJson(run));
+    expect(figures.families).toHaveLength(9);
+    for (const family of figures.families) {
+      expect(family.paths.whole).toBeGreaterThan(family.paths.handPicked);
+      expect(family.bytesPerRecord.whole).toBeGreaterThanOrEqual(family.bytesPerRecord.handPicked);
+      expect(family.records).toBeGreaterThan(0);
+      expect(family.storedBytesPerRecord.recordBytes).toBeGreaterThan(0);
+    }
+  }, 300_000);
 });
