@@ -1,8 +1,8 @@
 import { type ResourceContract } from '../../src/tango-contract/tango-contract';
 import { type ShapeNode } from '../../src/tango-contract/shape-grammar';
 import { wholeShapeNodes } from '../../src/tango-contract/whole-shape';
-import { createRng } from '../prng';
-import { type FillContext, type LeafType, derivedValue, leafType, leafValue } from './fill-values';
+import { createRngFromState, hash32, mix32 } from '../prng';
+import { type Deriver, type FillContext, type LeafFiller, deriverOf, leafFiller } from './fill-values';
 import { type JsonObject, type JsonValue, isJsonObject } from './json';
 
 /**
@@ -17,8 +17,12 @@ interface PlanNode {
   readonly name: string;
   /** The dotted contract path (`recipient.uei`), list positions left out. */
   readonly path: string;
+  /** `hash32(path)`: with the record's hash and the list positions on the way, it seeds the path's values. */
+  readonly pathHash: number;
   /** A plain field: how it is filled. */
-  readonly leaf?: LeafType;
+  readonly leaf?: LeafFiller;
+  /** How the value follows from the record's own fields, when it does. */
+  readonly derive?: Deriver;
   /** A closed expand: its children, in the contract's order. */
   readonly children?: PlanLevel;
   /** An expand with an open field list (`raw_data(*)`): its value is kept as generated. */
@@ -29,6 +33,8 @@ interface PlanNode {
 
 /** The names of one object of the whole record (top level, or one expand), in the contract's order. */
 interface PlanLevel {
+  /** The expand's path (`''` at the top level). */
+  readonly path: string;
   readonly nodes: readonly PlanNode[];
   readonly names: ReadonlySet<string>;
 }
@@ -44,24 +50,28 @@ function planOf(resource: ResourceContract, shape: readonly ShapeNode[], prefix:
     .map((node): PlanNode => {
       const path = `${prefix}${node.field}`;
       const observed = resource.observedType(path);
+      const derive = deriverOf(path);
+      const common = { name: node.field, path, pathHash: hash32(path), ...(derive === undefined ? {} : { derive }) };
       if (node.children === undefined) {
-        return { name: node.field, path, leaf: leafType(node.field, observed), open: false, isList: false };
+        return { ...common, leaf: leafFiller(node.field, observed), open: false, isList: false };
       }
       const open = node.children.some((child) => child.field === '*');
       return {
-        name: node.field,
-        path,
+        ...common,
         open,
         isList: observed?.isList ?? false,
         ...(open ? {} : { children: planOf(resource, node.children, `${path}.`) }),
       };
     });
-  return { nodes, names: new Set(nodes.map((node) => node.name)) };
+  return { path: prefix.replace(/\.$/, ''), nodes, names: new Set(nodes.map((node) => node.name)) };
 }
 
-/** Where a filled value draws its randomness from: the record's identity plus the path (list positions included). */
+/**
+ * Where a filled value draws its randomness from: the hash of the record's identity (seed, family, index), mixed
+ * with the path's hash and the list positions on the way to it (the `salt` passed down).
+ */
 interface Fill extends FillContext {
-  readonly keyBase: string;
+  readonly recordHash: number;
 }
 
 /** Completes the records of one resource (its fill plan is walked from the contract once, at construction). */
@@ -81,22 +91,22 @@ export class WholeRecords {
     const fill: Fill = {
       record,
       anchorDay: identity.anchorDay,
-      keyBase: `${identity.seed}:${identity.family}:${identity.index}:whole:`,
+      recordHash: hash32(`${identity.seed}:${identity.family}:${identity.index}:whole`),
     };
-    return this.completeObject(this.plan, record, '', fill);
+    return this.completeObject(this.plan, record, 0, fill);
   }
 
   private completeObject(
     plan: PlanLevel,
     source: JsonObject | undefined,
-    key: string,
+    salt: number,
     fill: Fill,
   ): JsonObject {
     if (source !== undefined) {
       for (const name of Object.keys(source)) {
         if (!plan.names.has(name)) {
           throw new NotInContractError(
-            `${this.resource.name} record: "${key}${name}" is not in Tango's contract (API ${this.resource.apiVersion})`,
+            `${this.resource.name} record: "${name}" (under ${plan.path || 'the top level'}) is not in Tango's contract (API ${this.resource.apiVersion})`,
           );
         }
       }
@@ -104,34 +114,36 @@ export class WholeRecords {
     const out: JsonObject = {};
     for (const node of plan.nodes) {
       const value = source?.[node.name];
-      const nodeKey = `${key}${node.name}`;
-      out[node.name] =
-        value === undefined ? this.fillNode(node, nodeKey, fill) : this.completeValue(node, value, nodeKey, fill);
+      if (value === undefined) {
+        out[node.name] = this.fillNode(node, salt, fill);
+      } else {
+        out[node.name] = node.children === undefined ? value : this.completeValue(node, value, salt, fill);
+      }
     }
     return out;
   }
 
-  private completeValue(node: PlanNode, value: JsonValue, key: string, fill: Fill): JsonValue {
+  private completeValue(node: PlanNode, value: JsonValue, salt: number, fill: Fill): JsonValue {
     const children = node.children;
     if (children === undefined) {
       return value;
     }
     if (Array.isArray(value)) {
       return value.map((item, position) =>
-        isJsonObject(item) ? this.completeObject(children, item, `${key}[${position}].`, fill) : item,
+        isJsonObject(item) ? this.completeObject(children, item, mix32(salt, position + 1), fill) : item,
       );
     }
-    return isJsonObject(value) ? this.completeObject(children, value, `${key}.`, fill) : value;
+    return isJsonObject(value) ? this.completeObject(children, value, salt, fill) : value;
   }
 
-  private fillNode(node: PlanNode, key: string, fill: Fill): JsonValue {
-    const derived = derivedValue(node.path, fill);
+  private fillNode(node: PlanNode, salt: number, fill: Fill): JsonValue {
+    const derived = node.derive?.(fill);
     if (derived !== undefined) {
-      return this.completeValue(node, derived, key, fill);
+      return this.completeValue(node, derived, salt, fill);
     }
-    const rng = createRng(`${fill.keyBase}${key}`);
+    const rng = createRngFromState(mix32(mix32(fill.recordHash, node.pathHash), salt));
     if (node.leaf !== undefined) {
-      return leafValue(node.name, node.leaf, rng, fill);
+      return node.leaf(rng, fill);
     }
     const children = node.children;
     if (children === undefined) {
@@ -139,9 +151,9 @@ export class WholeRecords {
     }
     if (node.isList) {
       return Array.from({ length: rng.int(1, 2) }, (_item, position) =>
-        this.completeObject(children, undefined, `${key}[${position}].`, fill),
+        this.completeObject(children, undefined, mix32(salt, position + 1), fill),
       );
     }
-    return this.completeObject(children, undefined, `${key}.`, fill);
+    return this.completeObject(children, undefined, salt, fill);
   }
 }
