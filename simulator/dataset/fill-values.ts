@@ -69,9 +69,9 @@ const TEXT_KINDS: readonly [RegExp, TextKind][] = [
   [/email/, 'email'],
   [/(url|link|website)/, 'link'],
   [/(phone|fax)/, 'phone'],
-  [/(uuid|_id$|^id$|uei$|number$)/, 'identifier'],
+  [/(uuid|_id$|^id$|uei$|number$|^key$|piid$|identifier$)/, 'identifier'],
   [/(description|text|summary|snippet|about|capabilities|keywords|justification|title)/, 'prose'],
-  [/name$/, 'name'],
+  [/(name|county|city)$/, 'name'],
   [/(code|type|source|procedure|status)$/, 'code'],
 ];
 
