@@ -20,7 +20,7 @@ export interface FillContext {
 }
 
 /** How a leaf path is filled: its observed live type, or (new paths) the type its name suggests. */
-export interface LeafType {
+interface LeafType {
   readonly kind: ObservedType['kind'];
   readonly type: string;
   readonly isList: boolean;
@@ -36,7 +36,7 @@ const NAME_TYPES: readonly [RegExp, string][] = [
 ];
 
 /** The leaf type of a path: the observed one, or one guessed from the field name (paths new since 4.22). */
-export function leafType(name: string, observed: ObservedType | undefined): LeafType {
+function leafType(name: string, observed: ObservedType | undefined): LeafType {
   if (observed !== undefined) {
     return {
       kind: observed.kind,
@@ -59,8 +59,7 @@ function words(rng: Rng, count: number, from: readonly string[] = WORDS): string
   return out;
 }
 
-const day = (rng: Rng, context: FillContext): string =>
-  fromEpochDay(context.anchorDay - rng.int(0, 3650));
+const day = (rng: Rng, context: FillContext): string => fromEpochDay(context.anchorDay - rng.int(0, 3650));
 
 type TextKind = 'date' | 'email' | 'link' | 'phone' | 'identifier' | 'prose' | 'name' | 'code' | 'flag';
 
@@ -137,7 +136,7 @@ function scalar(type: string, rng: Rng, context: FillContext): JsonValue {
 }
 
 /** A `{code, description}` object. */
-export function codeObject(rng: Rng): JsonObject {
+function codeObject(rng: Rng): JsonObject {
   return { code: rng.pick(['A', 'B', 'C', 'D', 'X', 'Y', 'N']), description: words(rng, 3).toUpperCase() };
 }
 

@@ -51,7 +51,12 @@ function planOf(resource: ResourceContract, shape: readonly ShapeNode[], prefix:
       const path = `${prefix}${node.field}`;
       const observed = resource.observedType(path);
       const derive = deriverOf(path);
-      const common = { name: node.field, path, pathHash: hash32(path), ...(derive === undefined ? {} : { derive }) };
+      const common = {
+        name: node.field,
+        path,
+        pathHash: hash32(path),
+        ...(derive === undefined ? {} : { derive }),
+      };
       if (node.children === undefined) {
         return { ...common, leaf: leafFiller(node.field, observed), open: false, isList: false };
       }
@@ -87,7 +92,10 @@ export class WholeRecords {
    * filled. Builds new objects (the input is never modified, nor shared with the output except for scalar values
    * and open expands). Throws NotInContractError for a name the contract does not have.
    */
-  complete(record: JsonObject, identity: { seed: number; family: string; index: number; anchorDay: number }): JsonObject {
+  complete(
+    record: JsonObject,
+    identity: { seed: number; family: string; index: number; anchorDay: number },
+  ): JsonObject {
     const fill: Fill = {
       record,
       anchorDay: identity.anchorDay,

@@ -100,7 +100,9 @@ describe('whole records', () => {
       const first = dataset();
       const second = dataset();
       const forward = allLive(first, family).map((record) => JSON.stringify(record));
-      const backward = [...second.orderedIndices(family)].reverse().map((index) => second.get(family, index)!);
+      const backward = [...second.orderedIndices(family)]
+        .reverse()
+        .map((index) => second.get(family, index)!);
       expect(backward.reverse().map((record) => JSON.stringify(record))).toEqual(forward);
       mutate(first, family);
       // The second dataset reads other families first: call order must not matter.
@@ -157,8 +159,6 @@ describe('whole records', () => {
     );
     const modified = data.modify('idvs', key, { naics: { code: '541512' } })!;
     expect(Object.keys(modified.naics as JsonObject)).toEqual(['code', 'description']);
-    expect(() => data.modify('idvs', key, { naics: { code: '1', label: 'x' } })).toThrow(
-      'not in Tango',
-    );
+    expect(() => data.modify('idvs', key, { naics: { code: '1', label: 'x' } })).toThrow('not in Tango');
   });
 });
