@@ -23,9 +23,23 @@ export interface Rng {
   chance(p: number): boolean;
 }
 
+/** Mixes two 32-bit values into one (seeds derived without building key strings). */
+export function mix32(a: number, b: number): number {
+  let h = Math.imul((a ^ Math.imul(b, 0x9e3779b1)) >>> 0, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** mulberry32 seeded by the FNV-1a hash of `key`. */
 export function createRng(key: string): Rng {
-  let state = hash32(key);
+  return createRngFromState(hash32(key));
+}
+
+/** mulberry32 seeded by a 32-bit state. */
+export function createRngFromState(seedState: number): Rng {
+  let state = seedState >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

@@ -120,7 +120,7 @@ function officeJson(value: Office, organizationId: string): JsonObject {
   return { ...value, organization_id: organizationId };
 }
 
-/** Award record `index` of `family` in its full detail shape (exactly the fields of `FULL_SHAPES[family]`). */
+/** Award record `index` of `family` as its generator writes it by hand (`whole-record.ts` completes it to the whole record). */
 export function generateAward(
   ctx: GenContext,
   family: AwardFamily,

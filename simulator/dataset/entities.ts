@@ -20,7 +20,7 @@ export function entityName(seed: number, index: number): string {
   return `${rng.pick(COMPANY_WORDS)} ${rng.pick(COMPANY_WORDS)} ${rng.pick(COMPANY_SUFFIXES)}`;
 }
 
-/** Entity `index` in its full detail shape (exactly the fields of `FULL_SHAPES.entities`). */
+/** Entity `index` as its generator writes it by hand (`whole-record.ts` completes it to the whole record). */
 export function generateEntity(ctx: GenContext, index: number, creation?: Creation): JsonObject {
   const rng = recordRng(ctx.seed, 'entities', index);
   const name = entityName(ctx.seed, index);

@@ -16,7 +16,7 @@ export interface FamilySpec {
   readonly pagination: 'keyset' | 'page';
   /** Webhook alert `query_type` (notices have none). */
   readonly queryType?: string;
-  /** The shape of list rows without `shape` (details answer the full record, `FULL_SHAPES`). */
+  /** The shape of list rows without `shape` (details answer the whole record, `FULL_SHAPES`). */
   readonly listShape: string;
   /**
    * Tango's `ordering` values for the family (without `-`; the contract lists them) mapped to the dotted record

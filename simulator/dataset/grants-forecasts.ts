@@ -12,7 +12,7 @@ function baseInstant(ctx: GenContext, index: number, salt: number): number {
   return (ctx.anchorDay - (index % 400)) * 86_400_000 + ((index * 7919 + salt) % 86_400) * 1000;
 }
 
-/** Grant `index` in its full detail shape (exactly the fields of `FULL_SHAPES.grants`). */
+/** Grant `index` as its generator writes it by hand (`whole-record.ts` completes it to the whole record). */
 export function generateGrant(ctx: GenContext, index: number, creation?: Creation): JsonObject {
   const rng = recordRng(ctx.seed, 'grants', index);
   const updatedAt = creation?.atMs ?? baseInstant(ctx, index, 11);
@@ -66,7 +66,7 @@ export function generateGrant(ctx: GenContext, index: number, creation?: Creatio
   };
 }
 
-/** Forecast `index` in its full detail shape (exactly the fields of `FULL_SHAPES.forecasts`). */
+/** Forecast `index` as its generator writes it by hand (`whole-record.ts` completes it to the whole record). */
 export function generateForecast(ctx: GenContext, index: number, creation?: Creation): JsonObject {
   const rng = recordRng(ctx.seed, 'forecasts', index);
   const createdAt = creation?.atMs ?? baseInstant(ctx, index, 29) - 30 * 86_400_000;

@@ -31,3 +31,18 @@ export function scalarText(value: JsonValue | undefined): string {
     ? String(value)
     : '';
 }
+
+/**
+ * Freezes a JSON value deeply and returns it: records the dataset hands out are shared (cached base records,
+ * stored overlay records), so a caller that wants to change one must `cloneJson` it first; modifying a frozen
+ * record throws (modules run in strict mode) instead of silently changing what every later reader sees.
+ */
+export function freezeJson<T extends JsonValue>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const member of Object.values(value)) {
+      freezeJson(member);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}

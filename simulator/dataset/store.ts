@@ -5,9 +5,11 @@ import { fromEpochDay, isoWithOffset } from './dates';
 import { SimContract } from '../contract/sim-contract';
 import { FAMILY_SPECS, type FamilySpec, recordId } from './families';
 import { fullRecordFields } from './full-shapes';
-import { type JsonObject, cloneJson, isJsonObject } from './json';
+import { type JsonObject, cloneJson, freezeJson, isJsonObject } from './json';
+import { LruCache } from './lru';
 import { applyDefaultChange } from './modifications';
 import { generateNotice } from './opportunities';
+import { NotInContractError, WholeRecords } from './whole-record';
 
 export type LegacyChange =
   | 'new_award'
@@ -58,8 +60,15 @@ const IMMUTABLE_FIELDS = new Set([
   'id',
 ]);
 
+/** Whole base records kept per family (completing one costs tens of microseconds; pages re-read the same ones). */
+const BASE_CACHE_RECORDS = 5_000;
+
 interface FamilyState {
   readonly spec: FamilySpec;
+  /** Completes generated records to the whole record of the family's contract. */
+  readonly whole: WholeRecords;
+  /** Whole base records by index (frozen; a base record is a pure function of seed and index). */
+  readonly baseCache: LruCache<number, JsonObject>;
   readonly base: number;
   created: number;
   readonly overlay: Map<number, JsonObject>;
@@ -91,6 +100,8 @@ export class Dataset {
       family,
       {
         spec: FAMILY_SPECS[family],
+        whole: new WholeRecords(contract.resource(family)),
+        baseCache: new LruCache<number, JsonObject>(BASE_CACHE_RECORDS),
         base: sizes[family],
         created: 0,
         overlay: new Map(),
@@ -134,13 +145,43 @@ export class Dataset {
     return this.states[family].deleted.has(index);
   }
 
-  /** Record `index` in its full detail shape, or undefined if it was deleted or never existed. */
+  /**
+   * Record `index` as the whole record of its family's contract, or undefined if it was deleted or never existed.
+   * The record is frozen and shared (cached base records, stored overlay records): clone it (`cloneJson`) before
+   * changing it.
+   */
   get(family: Family, index: number): JsonObject | undefined {
     const state = this.states[family];
     if (index < 0 || index >= state.base + state.created || state.deleted.has(index)) {
       return undefined;
     }
-    return state.overlay.get(index) ?? state.spec.generate(this.ctx, index);
+    return state.overlay.get(index) ?? this.baseRecord(family, state, index);
+  }
+
+  private baseRecord(family: Family, state: FamilyState, index: number): JsonObject {
+    let record = state.baseCache.get(index);
+    if (record === undefined) {
+      record = this.whole(family, index, state.spec.generate(this.ctx, index));
+      state.baseCache.set(index, record);
+    }
+    return record;
+  }
+
+  /**
+   * The whole, frozen record of `index` from what a generator, a modification or the control API made: every
+   * path of the contract the record lacks is filled from (seed, family, index, path). A name outside the contract
+   * is refused (RecordMutationError).
+   */
+  private whole(family: Family, index: number, record: JsonObject): JsonObject {
+    try {
+      const identity = { seed: this.ctx.seed, family, index, anchorDay: this.ctx.anchorDay };
+      return freezeJson(this.states[family].whole.complete(record, identity));
+    } catch (error) {
+      if (error instanceof NotInContractError) {
+        throw new RecordMutationError(error.message);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -260,7 +301,7 @@ export class Dataset {
         ? generateNotice(this.ctx, index, creation, parentIndex)
         : state.spec.generate(this.ctx, index, creation);
     const { opportunity_id: _ignored, ...rest } = fields;
-    const record = { ...generated, ...(family === 'notices' ? rest : fields) };
+    const record = this.whole(family, index, { ...generated, ...(family === 'notices' ? rest : fields) });
     state.created += 1;
     state.overlay.set(index, record);
     state.modifiedAt.set(index, atMs);
@@ -285,11 +326,12 @@ export class Dataset {
       assertMutableFields(family, fields);
     }
     const atMs = this.now();
-    const record = cloneJson(current);
+    const changed = cloneJson(current);
     const rng = recordRng(this.ctx.seed, `${family}:mod:${state.mutations}`, index);
     const transactionIds =
-      fields === undefined ? applyDefaultChange(family, record, rng, this.creationDay(atMs), atMs) : [];
-    Object.assign(record, fields ?? {});
+      fields === undefined ? applyDefaultChange(family, changed, rng, this.creationDay(atMs), atMs) : [];
+    Object.assign(changed, fields ?? {});
+    const record = this.whole(family, index, changed);
     state.overlay.set(index, record);
     state.modifiedAt.set(index, atMs);
     state.mutations += 1;
@@ -358,27 +400,12 @@ export class Dataset {
     if (current === undefined) {
       return;
     }
-    const record = cloneJson(current);
-    record.last_notice_date = isoWithOffset(atMs);
+    const changed = cloneJson(current);
+    changed.last_notice_date = isoWithOffset(atMs);
     if (isNewNotice) {
-      record.latest_notice_id = notice.notice_id ?? null;
-      const history = Array.isArray(record.notice_history) ? record.notice_history : [];
-      const previous = history.map((entry) => (isJsonObject(entry) ? { ...entry, latest: false } : entry));
-      record.notice_history = [
-        ...previous,
-        {
-          notice_id: notice.notice_id ?? null,
-          posted_date: isoWithOffset(atMs),
-          index: previous.length,
-          latest: true,
-          deleted: false,
-        },
-      ];
-      const meta = record.meta;
-      if (isJsonObject(meta) && typeof meta.notices_count === 'number') {
-        meta.notices_count += 1;
-      }
+      addLatestNotice(changed, notice, atMs);
     }
+    const record = this.whole('opportunities', index, changed);
     state.overlay.set(index, record);
     state.modifiedAt.set(index, atMs);
     state.mutations += 1;
@@ -413,5 +440,30 @@ function assertMutableFields(family: Family, fields: JsonObject): void {
         `field ${field} is not a field of ${family} records (they hold exactly: ${[...known].join(', ')})`,
       );
     }
+  }
+}
+
+/** An opportunity's fields after a new notice of it was posted (it becomes the latest in its history). */
+function addLatestNotice(opportunity: JsonObject, notice: JsonObject, atMs: number): void {
+  const noticeId = notice.notice_id ?? null;
+  opportunity.latest_notice_id = noticeId;
+  if (isJsonObject(opportunity.latest_notice)) {
+    opportunity.latest_notice.notice_id = noticeId;
+  }
+  const history = Array.isArray(opportunity.notice_history) ? opportunity.notice_history : [];
+  const previous = history.map((entry) => (isJsonObject(entry) ? { ...entry, latest: false } : entry));
+  opportunity.notice_history = [
+    ...previous,
+    {
+      notice_id: noticeId,
+      posted_date: isoWithOffset(atMs),
+      index: previous.length,
+      latest: true,
+      deleted: false,
+    },
+  ];
+  const meta = opportunity.meta;
+  if (isJsonObject(meta) && typeof meta.notices_count === 'number') {
+    meta.notices_count += 1;
   }
 }

@@ -1,6 +1,7 @@
 import { type FastifyInstance } from 'fastify';
 import { type Counters } from '../counters';
 import { type FamilySpec } from '../dataset/families';
+import { FULL_SHAPES } from '../dataset/full-shapes';
 import { type JsonObject } from '../dataset/json';
 import { type Dataset } from '../dataset/store';
 import { FAMILIES, type Family } from '../options';
@@ -24,6 +25,8 @@ export interface RecordRouteOptions {
  */
 export class RecordRoutes {
   private readonly listShapes = new Map<Family, readonly ShapeNode[]>();
+  /** The parsed whole shape per family: a record asked for with it is served as it is (it is that shape). */
+  private readonly wholeShapes = new Map<Family, ShapeNode[]>();
 
   constructor(
     private readonly dataset: Dataset,
@@ -67,7 +70,7 @@ export class RecordRoutes {
     }
     let nodes: ShapeNode[];
     try {
-      nodes = parseShape(raw);
+      nodes = raw === FULL_SHAPES[spec.family] ? this.wholeShape(spec.family) : parseShape(raw);
     } catch (error) {
       if (error instanceof ShapeSyntaxError) {
         throw new HttpFailure(400, {
@@ -89,6 +92,15 @@ export class RecordRoutes {
     return nodes;
   }
 
+  private wholeShape(family: Family): ShapeNode[] {
+    let nodes = this.wholeShapes.get(family);
+    if (nodes === undefined) {
+      nodes = parseShape(FULL_SHAPES[family]);
+      this.wholeShapes.set(family, nodes);
+    }
+    return nodes;
+  }
+
   private render(
     spec: FamilySpec,
     record: JsonObject,
@@ -96,8 +108,9 @@ export class RecordRoutes {
     request: ApiRequest,
   ): JsonObject {
     const served = this.dataset.project(spec.family, record);
-    const out =
-      shape === undefined ? served : applyShape(served, shape, this.dataset.contract.resource(spec.family));
+    // Every served record is whole (`whole-record.ts`): the whole shape would select all of it, in its order.
+    const whole = shape === undefined || shape === this.wholeShapes.get(spec.family);
+    const out = whole ? served : applyShape(served, shape, this.dataset.contract.resource(spec.family));
     return request.query.flat === 'true' ? flatten(out, request.query.joiner ?? '.') : out;
   }
 
