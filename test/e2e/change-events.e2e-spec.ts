@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../../src/common/tango/resource-family';
 import { canonicalJson } from '../../src/mirror/content-hash';
 import { committedSchema } from '../unit/events/support/event-fixtures';
 import { validate } from '../unit/events/support/json-schema-subset';
@@ -9,6 +10,7 @@ import { requireEnv, uniqueSuffix } from '../support/test-config';
 
 interface ChangeEvent {
   id: string;
+  resource: string;
   change: string;
   subject: string;
   version: number;
@@ -19,6 +21,15 @@ interface ChangeEvent {
 }
 
 const SIZES = simulatorSizes({ contracts: 40 });
+
+/** The family of an event, as its schema file names it. */
+function familyOf(event: ChangeEvent): ResourceFamily {
+  const family = RESOURCE_FAMILIES.find((candidate) => candidate === event.resource);
+  if (family === undefined) {
+    throw new Error(`event ${event.id} names no family: ${event.resource}`);
+  }
+  return family;
+}
 
 describe('change events on Kafka, end to end (simulator → mirror → relay → topic)', () => {
   let pipeline: Pipeline;
@@ -37,7 +48,10 @@ describe('change events on Kafka, end to end (simulator → mirror → relay →
     });
     consumer = kafka.consumer({ groupId: `e2e-events-${prefix}` });
     await consumer.connect();
-    await consumer.subscribe({ topic: `${prefix}.contracts.changes.v1`, fromBeginning: true });
+    await consumer.subscribe({
+      topics: ['contracts', 'entities', 'idvs'].map((family) => `${prefix}.${family}.changes.v1`),
+      fromBeginning: true,
+    });
     await consumer.run({
       eachMessage: async ({ message }) => {
         const event = JSON.parse(message.value?.toString('utf8') ?? 'null') as ChangeEvent;
@@ -69,11 +83,11 @@ describe('change events on Kafka, end to end (simulator → mirror → relay →
     }
   }
 
-  async function hint(key: string): Promise<void> {
+  async function hint(key: string, resource = 'contracts', idKind = 'key'): Promise<void> {
     await pipeline.db.query(
-      `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, reason) VALUES ('contracts', $1, 'key', 'record', 'e2e-hint')
+      `INSERT INTO fetch_targets (resource, record_id, id_kind, kind, reason) VALUES ($2, $1, $3, 'record', 'e2e-hint')
        ON CONFLICT (resource, record_id) WHERE status = 'pending' DO NOTHING`,
-      [key],
+      [key, resource, idKind],
     );
     await pipeline.db.query(`SELECT pg_notify('fetch_targets', '1')`);
   }
@@ -129,10 +143,40 @@ describe('change events on Kafka, end to end (simulator → mirror → relay →
     await waitForMirror(pipeline.db, 'contracts', new Map([[key, 'deleted']]));
   });
 
+  it.each([
+    // Fields the hand-picked shapes of earlier releases never asked for: whole records see them change.
+    ['entities', 'uei', 'description', 'Precision optics for the Navy; now also lidar.'],
+    ['idvs', 'key', 'who_can_use', 'All federal agencies (amended)'],
+  ] as const)(
+    'mirrors a %s record whose only change is a field outside the old hand-picked shape, as one updated event naming it',
+    async (family, idField, field, value) => {
+      const created = pipeline.sim.control.createRecord(family);
+      const id = String(created[idField]);
+      await hint(id, family, idField);
+      const [first] = await eventsFor(id, 1);
+      expect(first).toMatchObject({ change: 'created', version: 1 });
+      expect(first?.data?.[field]).toEqual(created[field]);
+
+      pipeline.sim.control.modifyRecord(family, id, { [field]: value });
+      await hint(id, family, idField);
+      const events = await eventsFor(id, 2);
+      expect(events.map((event) => [event.change, event.version, event.changed_fields])).toEqual([
+        ['created', 1, first?.changed_fields],
+        ['updated', 2, [field]],
+      ]);
+      expect(events[1]?.data?.[field]).toBe(value);
+      const mirrored = await pipeline.db.query<{ value: unknown }>(
+        `SELECT record -> $2::text AS value FROM ${family} WHERE ${idField}::text = $1`,
+        [id, field],
+      );
+      expect(mirrored.rows[0]?.value).toBe(value);
+    },
+  );
+
   it('publishes every event valid against the committed JSON Schema, with routing headers', () => {
-    const schema = committedSchema('contracts');
     expect(received.length).toBeGreaterThan(0);
     for (const event of received) {
+      const schema = committedSchema(familyOf(event));
       expect(validate(schema, event)).toEqual([]);
       expect(headersOf.get(event.id)).toMatchObject({
         ce_id: event.id,
