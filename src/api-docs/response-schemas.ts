@@ -372,6 +372,8 @@ const consoleFamily = objectSchema<ConsoleFamily>({
   shape: objectSchema<ConsoleFamily['shape']>({
     status: stringSchema(),
     dropped: arraySchema(stringSchema()),
+    notMirrored: arraySchema(stringSchema()),
+    paths: objectSchema<ConsoleFamily['shape']['paths']>({ whole: integerSchema(), asked: integerSchema() }),
   }),
 });
 

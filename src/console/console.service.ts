@@ -21,7 +21,13 @@ export interface ConsoleFamily {
   readonly backlog: { readonly pending: number; readonly oldestAgeSeconds: number | null };
   readonly openGaps: readonly GapView[];
   readonly deadLetters: number;
-  readonly shape: { readonly status: string; readonly dropped: readonly string[] };
+  readonly shape: {
+    readonly status: string;
+    readonly dropped: readonly string[];
+    /** Paths of the whole record the family does not mirror, as `path (reason)`. */
+    readonly notMirrored: readonly string[];
+    readonly paths: { readonly whole: number; readonly asked: number };
+  };
 }
 
 export interface ConsoleOverview {
@@ -88,6 +94,8 @@ export class ConsoleService {
         shape: {
           status: entry.shape.status,
           dropped: entry.shape.dropped.map((item) => `${item.path} (${item.reason})`),
+          notMirrored: entry.shape.notMirrored.map((item) => `${item.path} (${item.reason})`),
+          paths: entry.shape.paths,
         },
       };
     });

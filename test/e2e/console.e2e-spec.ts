@@ -44,7 +44,12 @@ describe('operator console (headless Chromium)', () => {
         seed: 17,
         webhooks: { retryBaseDelaySeconds: 0, maxAttemptsNetwork: 2, maxAttempts4xx: 1, maxAttempts5xx: 2 },
       },
-      { CONSOLE_TOKEN: TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: '1000' },
+      {
+        CONSOLE_TOKEN: TOKEN,
+        CONSOLE_SAMPLE_INTERVAL_MS: '1000',
+        // A narrowed family, so the page shows what the mirror does not hold and why.
+        TANGO_SHAPE_EXCLUDE: 'grants:synopsis',
+      },
       {},
       database.scratch.url,
     );
@@ -120,6 +125,9 @@ describe('operator console (headless Chromium)', () => {
       'read-only: enter the operator token to act',
     );
     expect(await page.locator('[data-testid="redrive"]').isDisabled()).toBe(true);
+    expect(await page.locator('[data-testid="drift"]').textContent()).toMatch(
+      /grants: mirrors \d+ of \d+ paths; not mirrored: synopsis \(narrowed\)/,
+    );
     const html = await page.content();
     expect(html).not.toContain(TOKEN);
     expect(html).not.toContain('sim-key');

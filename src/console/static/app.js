@@ -353,6 +353,17 @@
             (family.shape.dropped.length ? ' (dropped ' + family.shape.dropped.join(', ') + ')' : ''),
         );
       }
+      if (family.shape.notMirrored.length) {
+        items.push(
+          family.family +
+            ': mirrors ' +
+            number(family.shape.paths.asked) +
+            ' of ' +
+            number(family.shape.paths.whole) +
+            ' paths; not mirrored: ' +
+            family.shape.notMirrored.join(', '),
+        );
+      }
     });
     overview.unknownEventTypes.forEach(function (type) {
       items.push('unknown event type from Tango: ' + type);
@@ -369,7 +380,7 @@
     list.textContent = '';
     (items.length
       ? items
-      : ['none: every family asks for its full shape, every event type is known']
+      : ['none: every family mirrors the whole record, every event type is known']
     ).forEach(function (text) {
       list.appendChild(el('li', { text: text }));
     });
