@@ -167,15 +167,12 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
       summary: { create: 6, update: 0, replace: 0, delete: 0, unchanged: 0 },
       unmanaged: { endpoints: 1, alerts: 1 },
     });
-    expect(planned.catalogWarnings).toEqual(
-      ['idv', 'ota', 'otidv'].map((queryType) =>
-        expect.stringMatching(
-          new RegExp(
-            `query_type ${queryType}\\): Tango's event-type catalog has no alerts\\.${queryType}\\.match, so it is not created; ${queryType}s are kept fresh by the worker's newest-first poll \\(award_date_gte ordering=-award_date`,
-          ),
-        ),
-      ),
-    );
+    expect(planned.catalogWarnings).toHaveLength(3);
+    ['idv', 'ota', 'otidv'].forEach((queryType, index) => {
+      expect(planned.catalogWarnings[index]).toContain(
+        `query_type ${queryType}): Tango's event-type catalog has no alerts.${queryType}.match, so it is not created; ${queryType}s are kept fresh by the worker's newest-first poll (award_date_gte ordering=-award_date`,
+      );
+    });
     const text = await cli('tango', 'plan', '-f', specFile);
     expect(text.out.split('\n').filter((line) => line.startsWith('warning: '))).toHaveLength(3);
 
