@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type SimulatorOptionsInput } from './options';
+import { EVENT_CATALOGS, type SimulatorOptionsInput } from './options';
 
 /** `--name value`, `--name=value` and bare `--flag` (= "true") into a map; positional words are returned apart. */
 export function parseArgv(argv: readonly string[]): { flags: Record<string, string>; positional: string[] } {
@@ -78,6 +78,7 @@ export const serveFlagsSchema = z.object({
   'link-base-url': z.url().optional(),
   'refuse-pro-shapes': bool.optional(),
   'award-modified-filter': bool.optional(),
+  'event-catalog': z.enum(EVENT_CATALOGS).optional(),
   'page-size': int.min(1).max(100).optional(),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -158,6 +159,7 @@ export function toSimulatorOptions(flags: ServeFlags): SimulatorOptionsInput {
     linkBaseUrl: flags['link-base-url'],
     refuseProShapes: flags['refuse-pro-shapes'],
     awardModifiedFilter: flags['award-modified-filter'],
+    eventCatalog: flags['event-catalog'],
     defaultPageSize: flags['page-size'],
   });
 }

@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical-hash';
 import { parseArgv } from './cli-args';
 import { Dataset } from './dataset/store';
 import { simulatorOptionsSchema } from './options';
-import { ALERT_QUERY_TYPES, EVENT_TYPE_DESCRIPTIONS, LEGACY_EVENT_TYPES } from './webhooks/envelopes';
+import { ALERT_QUERY_TYPES, LEGACY_EVENT_TYPES, catalogEventTypes } from './webhooks/envelopes';
 import { buildSampleDelivery } from './webhooks/samples';
 import { signatureHeaderValue } from './webhooks/signer';
 
@@ -110,8 +110,9 @@ export async function runCli(
       return 0;
     }
     case 'event-types':
-      for (const [type, description] of Object.entries(EVENT_TYPE_DESCRIPTIONS)) {
-        out.write(`${type.padEnd(32)}${description}\n`);
+      for (const [type, description] of Object.entries(catalogEventTypes('recipe'))) {
+        const recipeOnly = !(type in catalogEventTypes('sdk')) ? ' (--event-catalog recipe only)' : '';
+        out.write(`${type.padEnd(32)}${description}${recipeOnly}\n`);
       }
       for (const type of LEGACY_EVENT_TYPES) {
         out.write(`${type.padEnd(32)}(legacy, subject-based)\n`);

@@ -180,7 +180,7 @@ export class SimulatorControl {
     const alerts =
       endpoint.format === 'legacy'
         ? []
-        : (input.queryTypes ?? ALERT_QUERY_TYPES).map((queryType) =>
+        : (input.queryTypes ?? this.listedQueryTypes()).map((queryType) =>
             this.createAlert({
               name: `${endpoint.name} ${queryType}`,
               query_type: queryType,
@@ -191,6 +191,12 @@ export class SimulatorControl {
             }),
           );
     return { endpoint, alerts };
+  }
+
+  /** The mirrored families' alert query types the event-type catalog lists (those an alert may have). */
+  private listedQueryTypes(): (typeof ALERT_QUERY_TYPES)[number][] {
+    const listed = new Set(this.webhooks.alertQueryTypes());
+    return ALERT_QUERY_TYPES.filter((queryType) => listed.has(queryType));
   }
 
   endpoints(): WebhookEndpoint[] {

@@ -57,6 +57,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     clock,
     counters,
     options.seed,
+    options.eventCatalog,
   );
   const trickle = new Trickle(dataset, clock, options.seed);
   const control = new SimulatorControl(

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 
+/**
+ * Which of Tango's documents the simulator's event-type catalog follows. `sdk` (the default): the list
+ * `GET /api/webhooks/event-types/` serves as Tango's SDKs print it (tango-python docs/WEBHOOKS.md, 4.25 changelog):
+ * alert types for opportunity, contract, entity, grant, forecast, exclusion, dibbs_rfq, dibbs_rfp and
+ * sled_opportunity; no idv, ota or otidv, and no notice query type at all. `recipe`: the alert recipes' wider list,
+ * which also accepts (and here delivers) `idv`, `ota` and `otidv` alerts.
+ */
+export const EVENT_CATALOGS = ['sdk', 'recipe'] as const;
+export type EventCatalog = (typeof EVENT_CATALOGS)[number];
+
 /** Record families the simulator serves, in ground-truth order. */
 export const FAMILIES = [
   'contracts',
@@ -113,6 +123,13 @@ export const simulatorOptionsSchema = z.object({
    * default they are ignored (and counted in `ignoredListParams`, as they are with this option on).
    */
   awardModifiedFilter: z.boolean().default(false),
+  /**
+   * The event-type catalog `GET /api/webhooks/event-types/` serves, and so the alert query types an alert may
+   * have: `sdk` (what Tango's SDKs print: no idv, ota or otidv alert types) or `recipe` (the alert recipes' list,
+   * with them). Creating an alert of a query type the catalog lacks is refused with a 400 naming the valid
+   * choices, as Tango refuses an unknown `query_type`; such alerts never fire.
+   */
+  eventCatalog: z.enum(EVENT_CATALOGS).default('sdk'),
   /** Keep creating/modifying random records: events per simulated second (0 = off). */
   trickleRatePerSecond: z.number().min(0).default(0),
   /** Register this endpoint (with one realtime alert per query type) at start. */

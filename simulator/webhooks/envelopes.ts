@@ -3,7 +3,7 @@ import { hash32 } from '../prng';
 import { type JsonObject, type JsonValue, isJsonObject, scalarText } from '../dataset/json';
 import { alertPredicate } from '../rest/filters';
 import { type RecordChange } from '../dataset/store';
-import { type Family } from '../options';
+import { type EventCatalog, type Family } from '../options';
 
 export const ALERT_QUERY_TYPES = [
   'contract',
@@ -17,22 +17,37 @@ export const ALERT_QUERY_TYPES = [
 ] as const;
 
 /** Alert query types Tango sends today for families the simulator does not serve (never mirrored). */
-export const UNCOVERED_ALERT_QUERY_TYPES = ['exclusion', 'dibbs_rfq', 'dibbs_rfp'] as const;
+export const UNCOVERED_ALERT_QUERY_TYPES = [
+  'exclusion',
+  'dibbs_rfq',
+  'dibbs_rfp',
+  'sled_opportunity',
+] as const;
 
-/** Every event type `GET /api/webhooks/event-types/` lists by default, with its description. */
-export const EVENT_TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+/** The event types the SDKs print, with their descriptions (as printed). */
+const SDK_EVENT_TYPES: Readonly<Record<string, string>> = {
+  'alerts.opportunity.match': 'New/updated opportunity matched a saved alert',
   'alerts.contract.match': 'New/updated contract matched a saved alert',
+  'alerts.entity.match': 'Entity matched a saved alert',
+  'alerts.grant.match': 'Grant matched a saved alert',
+  'alerts.forecast.match': 'Forecast matched a saved alert',
+  'alerts.exclusion.match': 'SAM.gov exclusion matched a saved alert',
+  'alerts.dibbs_rfq.match': 'DLA DIBBS RFQ matched a saved alert',
+  'alerts.dibbs_rfp.match': 'DLA DIBBS RFP matched a saved alert',
+  'alerts.sled_opportunity.match': 'SLED opportunity matched a saved alert',
+};
+
+/** The alert types only the recipes name (their `query_type` choices), listed under the `recipe` catalog. */
+const RECIPE_ONLY_EVENT_TYPES: Readonly<Record<string, string>> = {
   'alerts.idv.match': 'New/updated IDV matched a saved alert',
   'alerts.ota.match': 'New/updated OTA matched a saved alert',
   'alerts.otidv.match': 'New/updated OTIDV matched a saved alert',
-  'alerts.opportunity.match': 'New/updated opportunity matched a saved alert',
-  'alerts.entity.match': 'New/updated entity matched a saved alert',
-  'alerts.grant.match': 'New/updated grant matched a saved alert',
-  'alerts.forecast.match': 'New/updated forecast matched a saved alert',
-  'alerts.exclusion.match': 'New/updated exclusion matched a saved alert',
-  'alerts.dibbs_rfq.match': 'New/updated DIBBS RFQ matched a saved alert',
-  'alerts.dibbs_rfp.match': 'New/updated DIBBS RFP matched a saved alert',
 };
+
+/** Every event type `GET /api/webhooks/event-types/` lists under a catalog, with its description. */
+export function catalogEventTypes(catalog: EventCatalog): Readonly<Record<string, string>> {
+  return catalog === 'recipe' ? { ...SDK_EVENT_TYPES, ...RECIPE_ONLY_EVENT_TYPES } : SDK_EVENT_TYPES;
+}
 
 /** `alerts.<query_type>.match` -> `query_type`. */
 export function alertQueryTypeOf(eventType: string): string | undefined {

@@ -4,12 +4,12 @@ import { type Counters } from '../counters';
 import { FAMILY_SPECS, familyForQueryType } from '../dataset/families';
 import { type JsonObject, type JsonValue, scalarText } from '../dataset/json';
 import { type Dataset, type RecordChange } from '../dataset/store';
-import { type WebhookSettings } from '../options';
+import { type EventCatalog, type WebhookSettings } from '../options';
 import { hash32 } from '../prng';
 import { type DeliveryRecord, Dispatcher } from './dispatcher';
 import {
   type AlertMatch,
-  EVENT_TYPE_DESCRIPTIONS,
+  catalogEventTypes,
   LEGACY_EVENT_TYPES,
   alertEvent,
   alertQueryTypeOf,
@@ -54,6 +54,8 @@ export class WebhookService {
     private readonly clock: SimClock,
     private readonly counters: Counters,
     seed: number,
+    /** Which of Tango's documents `GET /api/webhooks/event-types/` follows (see EVENT_CATALOGS). */
+    private readonly catalog: EventCatalog = 'sdk',
   ) {
     this.dispatcher = new Dispatcher(settings, clock, counters, seed);
     dataset.onChange((change) => {
@@ -106,10 +108,12 @@ export class WebhookService {
   run(force: boolean): DeliveryRecord[] {
     const now = this.clock.now();
     const perEndpoint = new Map<string, JsonObject[]>();
+    const listed = new Set(this.alertQueryTypes());
     for (const alert of this.registry.alerts.values()) {
       // Realtime alerts run on every scheduler tick (Tango's `*/5 * * * *`); the others when due.
       const due = force || alert.frequency === 'realtime' || now >= alert.nextDueAt;
-      if (alert.status !== 'active' || !due) {
+      if (alert.status !== 'active' || !due || !listed.has(alert.query_type)) {
+        // An alert whose query type the catalog no longer lists (an event type removed at run time) never fires.
         continue;
       }
       this.counters.add('alertEvaluations');
@@ -230,15 +234,13 @@ export class WebhookService {
   }
 
   private eventTypeList(): EventTypeInfo[] {
-    const builtIn = Object.entries(EVENT_TYPE_DESCRIPTIONS).map(([eventType, description]) => ({
+    const catalog = catalogEventTypes(this.catalog);
+    const builtIn = Object.entries(catalog).map(([eventType, description]) => ({
       eventType,
       description,
       schemaVersion: 1,
     }));
-    return [
-      ...builtIn,
-      ...[...this.addedEventTypes.values()].filter((info) => !(info.eventType in EVENT_TYPE_DESCRIPTIONS)),
-    ];
+    return [...builtIn, ...[...this.addedEventTypes.values()].filter((info) => !(info.eventType in catalog))];
   }
 
   /** Adds (or replaces) an event type the API lists; `alerts.<q>.match` also makes `q` a valid alert query type. */

@@ -22,7 +22,9 @@ import {
   type HealthReport,
   type JobReport,
 } from '../health/health-report.types';
+import { type FamilyFreshness } from '../health/freshness-report';
 import { type HealthStatus } from '../health/health-status';
+import { type FreshnessSource, type LearnedBy, type LearningMeans } from '../reconcile/freshness-plan';
 import { type TableSize } from '../health/health.repository';
 import { type DependencyCheck, type ReadinessReport } from '../health/readiness';
 import { type GapSweepOutcome } from '../reconcile/reconciler.service';
@@ -165,6 +167,42 @@ const coverage = objectSchema<FamilyCoverage>({
   sweepBy: stringSchema(),
 });
 
+const learningMeans = arraySchema(
+  enumSchema<LearningMeans>({
+    alerts: true,
+    'newest-first poll': true,
+    'gap sweeps': true,
+    'modified-since poll': true,
+    're-verification': true,
+  }),
+);
+
+const freshness = objectSchema<FamilyFreshness>(
+  {
+    source: enumSchema<FreshnessSource>({ alerts: true, 'newest-poll': true }),
+    sourceWhy: stringSchema('Why: Tango lists or sent the alert type, or neither'),
+    learnedBy: objectSchema<LearnedBy>({
+      new: learningMeans,
+      modified: learningMeans,
+      deleted: learningMeans,
+    }),
+    modifiedSince: nullable(
+      objectSchema<NonNullable<FamilyFreshness['modifiedSince']>>({
+        honoured: booleanSchema(),
+        detail: stringSchema(),
+        probedAt: dateTimeSchema(),
+      }),
+    ),
+    mirrored: integerSchema('Live mirrored records'),
+    oldestVerifiedAt: nullableDateTime,
+    oldestVerificationAgeSeconds: nullableNumber,
+    cycleEstimateSeconds: nullableNumber,
+    verificationBoundSeconds: integerSchema(),
+    problem: nullableString,
+  },
+  { description: 'How new, modified and deleted records are learned, and the oldest verification' },
+);
+
 const familyReport = objectSchema<FamilyReport>(
   {
     status: healthStatus,
@@ -214,6 +252,7 @@ const familyReport = objectSchema<FamilyReport>(
     }),
     unresolvedIds: integerSchema(),
     coverage,
+    freshness,
   },
   { description: "One family's health" },
 );

@@ -181,6 +181,21 @@ const healthEnv = z.object({
   HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
 });
 
+// Freshness by what Tango really sends (README "Freshness"): a newest-first poll of the families Tango lists no
+// alert type for, a rolling re-verification of every mirrored record, and the modified_after probe.
+const freshnessEnv = z.object({
+  // Newest-first poll of each family without an alert type in Tango's catalog, this often (s); 0 turns it off.
+  HEALTH_NEWEST_POLL_INTERVAL_SECONDS: nonNegativeInt.default(900),
+  // The poll re-reads this many days back from today (records Tango publishes late keep their earlier date).
+  HEALTH_NEWEST_POLL_LOOKBACK_DAYS: positiveInt.max(366).default(3),
+  // Share of the daily quota the rolling re-verification of every mirrored record may use.
+  HEALTH_REVERIFY_QUOTA_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  // A family whose least recently verified record is older than this reports degraded (s).
+  HEALTH_VERIFICATION_DEGRADED_SECONDS: positiveInt.default(7 * 86_400),
+  // Probe whether Tango honours modified_after on award lists this often (s); 0: never.
+  HEALTH_MODIFIED_SINCE_PROBE_INTERVAL_SECONDS: nonNegativeInt.default(86_400),
+});
+
 const retentionEnv = z.object({
   RETENTION_INTERVAL_MS: nonNegativeInt.default(3_600_000),
   RETENTION_BATCH_SIZE: positiveInt.max(10_000).default(1_000),
@@ -225,6 +240,7 @@ export const envSchema = z.object({
   ...fetcherEnv.shape,
   ...relayEnv.shape,
   ...healthEnv.shape,
+  ...freshnessEnv.shape,
   ...retentionEnv.shape,
   ...backfillEnv.shape,
   ...consoleEnv.shape,
@@ -297,6 +313,9 @@ const relayGroup = prefixedGroup(relayEnv, 'RELAY_');
 /** Health and reconciliation (see docs/health.md and the comments on the HEALTH_* variables above). */
 const healthGroup = prefixedGroup(healthEnv, 'HEALTH_');
 
+/** Freshness without webhooks (the HEALTH_* variables of `freshnessEnv`). */
+const freshnessGroup = prefixedGroup(freshnessEnv, 'HEALTH_');
+
 const retentionGroup = retentionEnv.transform((env) => ({
   /** Run the retention job this often (ms); 0 turns it off. */
   intervalMs: env.RETENTION_INTERVAL_MS,
@@ -336,6 +355,7 @@ export const configGroups = {
   fetcher: fetcherGroup,
   relay: relayGroup,
   health: healthGroup,
+  freshness: freshnessGroup,
   backfill: backfillGroup,
   /** The token HTTP actions require (Bearer); undefined: they are refused. */
   consoleToken: consoleEnv

@@ -18,6 +18,7 @@ import { BackfillJobs1795338800000 } from '../../migrations/1795338800000-backfi
 import { ConsoleSamples1795338900000 } from '../../migrations/1795338900000-console-samples';
 import { TangoApiVersion1795339070000 } from '../../migrations/1795339070000-tango-api-version';
 import { AnalystViews1796665018939 } from '../../migrations/1796665018939-analyst-views';
+import { Freshness1796665100000 } from '../../migrations/1796665100000-freshness';
 import { EnrichedChangeType1796690000000 } from '../../migrations/1796690000000-enriched-change-type';
 
 type MigrationClass = new () => MigrationInterface;
@@ -43,5 +44,6 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   ConsoleSamples1795338900000,
   TangoApiVersion1795339070000,
   AnalystViews1796665018939,
+  Freshness1796665100000,
   EnrichedChangeType1796690000000,
 ];

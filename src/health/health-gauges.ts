@@ -57,6 +57,11 @@ const FAMILY_GAUGES: readonly GaugeSpec<FamilyReport>[] = [
   },
   { name: 'tango_sync_dead_letters', help: 'Dead-lettered, unresolved records', value: (f) => f.deadLetters },
   {
+    name: 'tango_sync_oldest_verification_age_seconds',
+    help: 'Age of the least recently verified live mirrored record (no sample while none is mirrored)',
+    value: (f) => f.freshness.oldestVerificationAgeSeconds,
+  },
+  {
     name: 'tango_sync_last_delivery_received_timestamp_seconds',
     help: 'Last webhook delivery received',
     value: (f) => epochSeconds(f.lastDeliveryReceivedAt),

@@ -18,6 +18,8 @@ import {
   type JobReport,
 } from './health-report.types';
 import { alertProblem, DEFAULT_FAILING, familyStatus, type FamilySignals, worst } from './health-status';
+import { type FamilyFreshness, freshnessReports } from './freshness-report';
+import { type HealthStatus } from './health-status';
 import { tangoVersionReport } from './tango-version-report';
 
 /** A non-paused alert not checked for this many times its frequency is degraded. */
@@ -157,6 +159,7 @@ interface SharedSignals {
   readonly backfillProblems: ReadonlyMap<ResourceFamily, readonly string[]>;
   readonly shapes: ReadonlyMap<ResourceFamily, FamilyShapeState>;
   readonly resourceStates: ReadonlyMap<string, SyncStateRow>;
+  readonly freshness: ReadonlyMap<ResourceFamily, FamilyFreshness>;
 }
 
 /** One family's raw figures, picked from the snapshot. */
@@ -248,10 +251,15 @@ function familyReport(
 ): FamilyReport {
   const figures = familyFigures(family, snapshot, shared);
   const { state } = figures;
-  const verdict = familyStatus(familySignals(family, figures, snapshot, shared), {
+  const signalled = familyStatus(familySignals(family, figures, snapshot, shared), {
     lagDegradedSeconds: settings.lagDegradedSeconds,
     ...DEFAULT_FAILING,
   });
+  const freshness = shared.freshness.get(family);
+  if (freshness === undefined) {
+    throw new Error(`no freshness report for ${family}`);
+  }
+  const verdict = withFreshness(signalled, freshness);
   return {
     status: verdict.status,
     reasons: verdict.reasons,
@@ -269,7 +277,19 @@ function familyReport(
     shape: shapeView(figures.shape),
     unresolvedIds: figures.unresolvedIds,
     coverage: FAMILIES[family].coverage,
+    freshness,
   };
+}
+
+/** A family whose least recently verified record is older than its bound is (at least) degraded. */
+function withFreshness(
+  verdict: { status: HealthStatus; reasons: readonly string[] },
+  freshness: FamilyFreshness,
+): { status: HealthStatus; reasons: readonly string[] } {
+  if (freshness.problem === null) {
+    return verdict;
+  }
+  return { status: worst([verdict.status, 'degraded']), reasons: [...verdict.reasons, freshness.problem] };
 }
 
 function familyReports(
@@ -340,6 +360,13 @@ export function buildHealthReport(
       backfillProblems: backfillProblems(snapshot.backfillJobs),
       shapes: new Map(snapshot.shapeStates.map((state) => [state.family, state])),
       resourceStates: statesOf(snapshot.states, 'resource'),
+      freshness: freshnessReports(
+        snapshot.freshness,
+        snapshot.listedEventTypes,
+        snapshot.budget,
+        settings,
+        now,
+      ),
     },
     settings,
   );

@@ -26,7 +26,11 @@ export class HealthReportService {
   ) {}
 
   async report(now: Date = new Date()): Promise<HealthReport> {
-    return buildHealthReport(await this.snapshots.read(), now, this.config.health);
+    return buildHealthReport(await this.snapshots.read(), now, {
+      ...this.config.health,
+      health: this.config.health,
+      freshness: this.config.freshness,
+    });
   }
 
   /** The report, at most a second old: shared by every gauge of one scrape and by the console's viewers. */

@@ -14,6 +14,7 @@ import {
   type SyncStateRow,
   type TableSize,
 } from './health.repository';
+import { type FamilyFreshness, type FreshnessSettings, type FreshnessSnapshot } from './freshness-report';
 import { type HealthStatus } from './health-status';
 
 export interface GapView {
@@ -70,6 +71,8 @@ export interface FamilyReport {
   /** Ids that name no record Tango has (bare PIIDs, forecast subjects). */
   readonly unresolvedIds: number;
   readonly coverage: FamilyCoverage;
+  /** How new, modified and deleted records are learned, and how long ago the least recently verified one was. */
+  readonly freshness: FamilyFreshness;
 }
 
 export interface JobReport {
@@ -182,7 +185,13 @@ export interface HealthSnapshot {
   readonly tangoApiVersion: SeenApiVersion | null;
   /** The contract version the worker runs on, and every vendored one. */
   readonly contracts: { readonly worker: string; readonly vendored: readonly string[] };
+  /** Deliveries seen, verification state and filter probes (freshness-report.ts). */
+  readonly freshness: FreshnessSnapshot;
 }
 
 /** The settings the report's verdicts depend on. */
-export type HealthReportSettings = Pick<AppConfig['health'], 'reconcileMaxQuotaShare' | 'lagDegradedSeconds'>;
+export type HealthReportSettings = Pick<
+  AppConfig['health'],
+  'reconcileMaxQuotaShare' | 'lagDegradedSeconds'
+> &
+  FreshnessSettings;

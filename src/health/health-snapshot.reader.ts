@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { BackfillRepository } from '../backfill/backfill.repository';
+import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
 import { JobRunRepository } from '../jobs/job-runs.repository';
+import { alertEventTypeOf } from '../reconcile/freshness-plan';
+import { FreshnessRepository } from '../reconcile/freshness.repository';
 import { GapRepository } from '../sync-state/gap.repository';
 import { FamilyShapes } from '../tango/family-shapes';
 import { vendoredContractVersions, WORKER_CONTRACT_VERSION } from '../tango-contract/tango-contract';
@@ -28,6 +31,7 @@ export class HealthSnapshotReader {
     private readonly jobRuns: JobRunRepository,
     private readonly backfills: BackfillRepository,
     private readonly apiVersion: TangoApiVersionTracker,
+    private readonly freshness: FreshnessRepository,
   ) {}
 
   async read(): Promise<HealthSnapshot> {
@@ -80,6 +84,18 @@ export class HealthSnapshotReader {
       backfillJobs,
       tangoApiVersion,
       contracts: { worker: WORKER_CONTRACT_VERSION, vendored: VENDORED_VERSIONS },
+      freshness: await this.readFreshness(),
     };
+  }
+
+  /** The freshness part: alert types Tango delivered, each family's verification state, the filter probes. */
+  private async readFreshness(): Promise<HealthSnapshot['freshness']> {
+    const alertTypes = RESOURCE_FAMILIES.map(alertEventTypeOf);
+    const [delivered, verification, probes] = await Promise.all([
+      this.freshness.deliveredEventTypes(alertTypes),
+      this.freshness.verificationStates(),
+      this.freshness.probes(),
+    ]);
+    return { deliveredAlertTypes: [...delivered], verification, probes };
   }
 }

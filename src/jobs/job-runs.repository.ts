@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** The scheduled jobs whose runs are remembered in Postgres (`job_runs`). */
-export const JOB_NAMES = ['alert-poll', 'reconcile', 'shape-probe', 'retention'] as const;
+export const JOB_NAMES = [
+  'alert-poll',
+  'reconcile',
+  'shape-probe',
+  'retention',
+  'newest-poll',
+  'modified-since-probe',
+] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobRun {

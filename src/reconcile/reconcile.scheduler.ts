@@ -10,6 +10,7 @@ import { startInterval, stopIntervals } from '../jobs/scheduled-interval';
 import { FamilyShapes } from '../tango/family-shapes';
 import { RecordFetcher } from '../tango/record-fetcher';
 import { EventTypeCatalog } from './event-type-catalog';
+import { FreshnessService } from './freshness.service';
 import { GapDetector } from './gap-detector';
 import { JobRunner, type JobTickOutcome } from '../jobs/job-runner';
 import { type AppConfig } from '../config/app-config';
@@ -19,6 +20,8 @@ import { Reconciler } from './reconciler.service';
 const POLL_JOB = 'health.alert-poll';
 const RECONCILE_JOB = 'health.reconcile';
 const SHAPE_PROBE_JOB = 'health.shape-probe';
+const NEWEST_POLL_JOB = 'health.newest-poll';
+const MODIFIED_SINCE_PROBE_JOB = 'health.modified-since-probe';
 
 /**
  * Registers the periodic jobs with @nestjs/schedule at the configured intervals (0 turns a job off): the alert
@@ -40,6 +43,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     private readonly shapes: FamilyShapes,
     private readonly fetcher: RecordFetcher,
     private readonly jobs: JobRunner,
+    private readonly freshness: FreshnessService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +52,14 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     this.schedule(POLL_JOB, this.config.health.alertPollIntervalMs, () => this.pollTick());
     this.schedule(RECONCILE_JOB, this.config.health.reconcileIntervalMs, () => this.reconcileTick());
     this.schedule(SHAPE_PROBE_JOB, this.config.health.shapeProbeIntervalMs, () => this.shapeProbeTick());
+    this.schedule(NEWEST_POLL_JOB, this.newestPollIntervalMs(), () => this.newestPollTick());
+    this.schedule(MODIFIED_SINCE_PROBE_JOB, this.probeIntervalMs(), () => this.modifiedSinceProbeTick());
+    if (this.probeIntervalMs() > 0) {
+      // Known soon after start, not a probe interval later (a day by default).
+      void this.modifiedSinceProbeTick().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'modified_after probe at start failed; retried on its schedule');
+      });
+    }
     if (this.config.health.alertPollIntervalMs > 0) {
       // Tango's event types at start, not only after the first poll interval.
       void this.eventTypes.refresh().catch((error: unknown) => {
@@ -60,7 +72,13 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationShutdown(): void {
-    stopIntervals(this.registry, [POLL_JOB, RECONCILE_JOB, SHAPE_PROBE_JOB]);
+    stopIntervals(this.registry, [
+      POLL_JOB,
+      RECONCILE_JOB,
+      SHAPE_PROBE_JOB,
+      NEWEST_POLL_JOB,
+      MODIFIED_SINCE_PROBE_JOB,
+    ]);
   }
 
   /** Reads Tango's event types and polls the alerts; a gap found is reconciled right away. */
@@ -103,7 +121,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
       overLimits,
       gaps: outcome.gaps.length,
       closed: outcome.gaps.filter((gap) => gap.closed).length,
-      driftSampled: outcome.driftSampled,
+      reverified: outcome.reverified,
       pausedReason: outcome.pausedReason,
     };
   }
@@ -124,6 +142,35 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
       }
       return { probed };
     });
+  }
+
+  /**
+   * The newest-first poll of every family Tango sends no alerts for (its source decided from the live catalog),
+   * then the modified-since poll of award lists where Tango honours `modified_after`.
+   */
+  async newestPollTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    const when = { intervalMs: this.newestPollIntervalMs(), force: options.force ?? false };
+    return this.jobs.tick('newest-poll', when, async () => {
+      const poll = await this.freshness.newestPoll();
+      const modifiedSince = await this.freshness.modifiedSincePoll();
+      return { ...poll, modifiedSince };
+    });
+  }
+
+  /** Probes whether Tango honours `modified_after` on award lists (it is not in their contract). */
+  async modifiedSinceProbeTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    const when = { intervalMs: this.probeIntervalMs(), force: options.force ?? false };
+    return this.jobs.tick('modified-since-probe', when, async () => ({
+      verdicts: await this.freshness.probeModifiedSince(),
+    }));
+  }
+
+  private newestPollIntervalMs(): number {
+    return this.config.freshness.newestPollIntervalSeconds * 1000;
+  }
+
+  private probeIntervalMs(): number {
+    return this.config.freshness.modifiedSinceProbeIntervalSeconds * 1000;
   }
 
   private schedule(name: string, intervalMs: number, tick: () => Promise<unknown>): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
-import { FAMILIES, familyForQueryType } from '../common/tango/families';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { familyForQueryType } from '../common/tango/families';
+import { type ResourceFamily } from '../common/tango/resource-family';
 import { FetchTargetOutbox, type RetryTarget } from '../outbox/fetch-target-outbox';
 import { MetricsService } from '../metrics/metrics.service';
 import { type FetchedRecord, fetchedRecord } from '../mirror/mirror.repository';
@@ -13,6 +13,9 @@ import { TangoRequestError } from '../tango/tango-errors';
 import { GapRepository, type SyncGap } from '../sync-state/gap.repository';
 import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { FreshnessRepository } from './freshness.repository';
+import { type ReverifyShare, planReverification, reverifyRequestsPerRun } from './freshness-plan';
+import { reverifyTarget } from './reverify-target';
 import { type ObservedAlert, planGapSweep, type PlannedSweep, type SweepPlan } from './sweep-plan';
 
 export interface QuotaAllowance {
@@ -59,7 +62,8 @@ export interface ReconcileRunOutcome {
   readonly at: Date;
   readonly gaps: readonly GapSweepOutcome[];
   readonly pausedReason: string | null;
-  readonly driftSampled: number;
+  /** Records enqueued for re-verification. */
+  readonly reverified: number;
 }
 
 /**
@@ -67,7 +71,7 @@ export interface ReconcileRunOutcome {
  * gap's range (plus the overlap) and writes what they return through the mirror (change events included). The gap
  * is closed in the same transaction as those writes, so it closes only when the sweep has committed; a sweep cut
  * short by quota, page limit or error leaves it open with the reason. Drift sampling re-fetches a rotating sample
- * of mirrored records as low-priority fetch targets (modifications no filter exposes, and deletions).
+ * of mirrored records grew into the rolling re-verification of every one (`reverify`).
  */
 @Injectable()
 export class Reconciler {
@@ -83,6 +87,7 @@ export class Reconciler {
     private readonly targets: FetchTargetOutbox,
     private readonly budget: TangoRequestBudget,
     private readonly backfills: BackfillService,
+    private readonly freshness: FreshnessRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
@@ -148,15 +153,13 @@ export class Reconciler {
       allowance = await this.allowance();
       remaining = Math.min(remaining, allowance.requests);
     }
-    let driftSampled = 0;
-    if (drift && allowance.pausedReason === null && remaining > 0) {
-      driftSampled = await this.sampleDrift(Math.min(this.config.health.driftSampleSize, remaining));
-    }
+    // Re-verification has its own quota share (HEALTH_REVERIFY_QUOTA_SHARE), not what the gap sweeps left.
+    const reverified = drift ? await this.reverify() : 0;
     const result: ReconcileRunOutcome = {
       at: new Date(),
       gaps: outcomes,
       pausedReason: allowance.pausedReason,
-      driftSampled,
+      reverified,
     };
     if (outcomes.length > 0 || allowance.pausedReason !== null) {
       this.logger.log(
@@ -164,7 +167,7 @@ export class Reconciler {
           gaps: outcomes.length,
           closed: outcomes.filter((o) => o.closed).length,
           pausedReason: allowance.pausedReason,
-          driftSampled,
+          reverified,
         },
         'reconciliation run finished',
       );
@@ -325,31 +328,41 @@ export class Reconciler {
     return `window read by backfill ${job.id} (${families.join(', ')} from ${job.since ?? '?'} to ${job.until ?? '?'})`;
   }
 
-  /** Enqueues the longest-unfetched mirrored records of each family as low-priority fetch targets. */
-  async sampleDrift(size: number = this.config.health.driftSampleSize): Promise<number> {
-    if (size <= 0) {
-      return 0;
-    }
-    const perFamily = Math.max(1, Math.floor(size / RESOURCE_FAMILIES.length));
+  /**
+   * The rolling re-verification (drift sampling grown into a full cycle): every live mirrored record of every
+   * family is re-read, least recently verified first, as low-priority fetch targets the fetcher reads 100 ids per
+   * request through the family's id-list filter (one detail read each where the family has none); a record Tango
+   * no longer has is confirmed missing and marked deleted, a changed one is written with its change event. A run
+   * spends its share of HEALTH_REVERIFY_QUOTA_SHARE of the daily quota (HEALTH_DRIFT_SAMPLE_SIZE requests while
+   * Tango has not told us its limits), shared so that every family's cycle has the same length.
+   */
+  async reverify(now: Date = new Date()): Promise<number> {
+    const plan = await this.reverifyPlan(now);
     const targets: RetryTarget[] = [];
-    for (const family of RESOURCE_FAMILIES) {
-      const spec = FAMILIES[family];
-      for (const id of await this.gaps.driftSample(spec.table, spec.idField, perFamily)) {
-        targets.push({
-          resource: family,
-          recordId: id,
-          idKind: FAMILIES[family].idKind,
-          kind: 'record',
-          reason: 'drift-sample',
-          priority: 'sweep',
-          sweep: null,
-          attempt: 0,
-          notBefore: new Date(),
-        });
+    for (const share of plan) {
+      for (const id of await this.freshness.leastRecentlyVerified(share.family, share.records)) {
+        targets.push(reverifyTarget(share.family, id, 're-verification'));
       }
     }
     await this.targets.enqueue(targets);
     return targets.length;
+  }
+
+  /** What this run re-verifies per family (pure planning over the mirror's counts and the request budget). */
+  private async reverifyPlan(now: Date): Promise<ReverifyShare[]> {
+    const state = await this.budget.state();
+    const allowance = quotaAllowance(state, this.config.freshness.reverifyQuotaShare, now);
+    if (allowance.pausedReason !== null) {
+      return [];
+    }
+    const perRun = reverifyRequestsPerRun(
+      state.dailyLimit,
+      this.config.freshness.reverifyQuotaShare,
+      this.config.health.reconcileIntervalMs / 1000,
+      this.config.health.driftSampleSize,
+    );
+    const counts = await this.freshness.verificationStates();
+    return planReverification(counts, Math.min(perRun, allowance.requests));
   }
 }
 

@@ -364,13 +364,4 @@ export class GapRepository {
       statuses: row.statuses ?? [],
     };
   }
-
-  /** A rotating sample of mirrored ids: the ones fetched longest ago. */
-  async driftSample(table: string, idField: string, size: number): Promise<string[]> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT ${idField}::text AS id FROM ${table} WHERE deleted_at IS NULL ORDER BY fetched_at, ${idField} LIMIT $1`,
-      [size],
-    );
-    return rows.map((row) => row.id);
-  }
 }

@@ -4,6 +4,7 @@ import {
   type WebhookAlert,
   type WebhookEndpoint,
 } from '../tango/tango-webhooks-api';
+import { uncataloguedAlerts } from './catalog-check';
 import { type AlertSpec, managedPrefix, tangoName, type TangoSideSpec } from './tango-side-spec';
 
 /** One field that differs between the file and Tango. */
@@ -65,11 +66,15 @@ export interface TangoSidePlan {
   /** Objects in the account this file does not manage (left alone). */
   readonly unmanaged: { readonly endpoints: number; readonly alerts: number };
   readonly summary: Readonly<Record<'create' | 'update' | 'replace' | 'delete' | 'unchanged', number>>;
+  /** Alerts of the file left out because Tango's event-type catalog lacks their type, and the freshness instead. */
+  readonly catalogWarnings: readonly string[];
 }
 
 export interface TangoSideState {
   readonly endpoints: readonly WebhookEndpoint[];
   readonly alerts: readonly WebhookAlert[];
+  /** The event types Tango's catalog lists (`GET /api/webhooks/event-types/`); absent: not checked. */
+  readonly eventTypes?: ReadonlySet<string>;
 }
 
 /**
@@ -88,9 +93,15 @@ export function planTangoSide(spec: TangoSideSpec, state: TangoSideState): Tango
   const endpoint = managedEndpoints.find((candidate) => candidate.name === endpointName);
   steps.push(endpointStep(spec, endpointName, endpoint));
 
+  const uncatalogued =
+    state.eventTypes === undefined ? [] : uncataloguedAlerts(spec.alerts, state.eventTypes);
+  const left = new Set(uncatalogued.map((alert) => tangoName(spec.owner, alert.name)));
   const alertSteps: AlertStep[] = [];
-  const claimed = new Set<string>();
-  for (const alert of spec.alerts) {
+  // An alert of an uncatalogued type that already exists is left alone (neither planned nor deleted).
+  const claimed = new Set<string>(
+    managedAlerts.filter((alert) => left.has(alert.name)).map((alert) => alert.alert_id),
+  );
+  for (const alert of spec.alerts.filter((candidate) => !left.has(tangoName(spec.owner, candidate.name)))) {
     const name = tangoName(spec.owner, alert.name);
     const current = managedAlerts.find(
       (candidate) => candidate.name === name && !claimed.has(candidate.alert_id),
@@ -131,6 +142,7 @@ export function planTangoSide(spec: TangoSideSpec, state: TangoSideState): Tango
       alerts: state.alerts.length - managedAlerts.length,
     },
     summary,
+    catalogWarnings: uncatalogued.map((alert) => alert.warning),
   };
 }
 
@@ -258,7 +270,7 @@ const SYMBOL: Readonly<Record<PlanStep['action'], string>> = {
 
 /** The plan as an operator reads it: one line per object that changes, then the totals. */
 export function formatPlan(plan: TangoSidePlan, options: { readonly showUnchanged?: boolean } = {}): string {
-  const lines: string[] = [];
+  const lines: string[] = plan.catalogWarnings.map((warning) => `warning: ${warning}`);
   for (const step of plan.steps) {
     if (step.action === 'unchanged' && options.showUnchanged !== true) {
       continue;

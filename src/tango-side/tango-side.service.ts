@@ -57,8 +57,13 @@ export class TangoSideService {
   ) {}
 
   async plan(spec: TangoSideSpec): Promise<TangoSidePlan> {
-    const [endpoints, alerts] = await Promise.all([this.api.listEndpoints(), this.api.listAlerts()]);
-    return planTangoSide(spec, { endpoints, alerts });
+    const [endpoints, alerts, catalog] = await Promise.all([
+      this.api.listEndpoints(),
+      this.api.listAlerts(),
+      this.api.eventTypes(),
+    ]);
+    const eventTypes = new Set(catalog.event_types.map((type) => type.event_type));
+    return planTangoSide(spec, { endpoints, alerts, eventTypes });
   }
 
   /**

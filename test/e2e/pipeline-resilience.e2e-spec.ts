@@ -81,6 +81,8 @@ describe('the pipeline converges with faults switched on', () => {
     Logger.overrideLogger(false);
     // A 429 storm answers with Burst-Remaining 0, and the worker honours the burst window's reset: keep it short.
     pipeline = await startPipeline({
+      // Alerts for every award family: the recipe-documented catalog.
+      eventCatalog: 'recipe',
       sizes: SIZES,
       seed: 11,
       rateLimits: { burstLimit: 1000, burstWindowSeconds: 5 },
@@ -138,7 +140,11 @@ describe('the pipeline on the legacy envelope and on counts-only alerts', () => 
       grants: 10,
       forecasts: 10,
     };
-    const pipeline = await startPipeline({ sizes: small, seed: 13 }, {}, { countsOnly: true });
+    const pipeline = await startPipeline(
+      { sizes: small, seed: 13, eventCatalog: 'recipe' },
+      {},
+      { countsOnly: true },
+    );
     try {
       const touched = await burst(pipeline, 1, 2);
       await expectConverged(pipeline, touched, 60_000);
@@ -192,7 +198,7 @@ describe('two fetcher processes in one consumer group', () => {
     try {
       // One process.
       const single = await startPipeline(
-        { sizes: SIZES, seed: 21 },
+        { sizes: SIZES, seed: 21, eventCatalog: 'recipe' },
         { FETCHER_GROUP_ID: `solo-${uniqueSuffix()}`, RELAY_ENABLED: 'false' },
         {},
         soloDatabase.url,
@@ -210,7 +216,12 @@ describe('two fetcher processes in one consumer group', () => {
         KAFKA_TOPIC_PREFIX: prefix,
         RELAY_ENABLED: 'false',
       };
-      const pair = await startPipeline({ sizes: SIZES, seed: 21 }, shared, {}, pairDatabase.url);
+      const pair = await startPipeline(
+        { sizes: SIZES, seed: 21, eventCatalog: 'recipe' },
+        shared,
+        {},
+        pairDatabase.url,
+      );
       let second: RunningTestApp | undefined;
       let paired: BurstCost;
       try {

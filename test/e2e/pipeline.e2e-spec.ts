@@ -27,7 +27,8 @@ describe('webhook → outbox → Kafka → fetcher → mirror, against the simul
 
   beforeAll(async () => {
     Logger.overrideLogger(['error']);
-    pipeline = await startPipeline({ sizes: SIZES, seed: 7 });
+    // Every award family's alerts are delivered: the recipe-documented catalog (idv, ota, otidv alert types).
+    pipeline = await startPipeline({ sizes: SIZES, seed: 7, eventCatalog: 'recipe' });
   });
 
   afterAll(async () => {

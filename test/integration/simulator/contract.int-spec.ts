@@ -283,21 +283,20 @@ describe('simulator: webhook event types and arbitrary events', () => {
 
   it('should list Tango’s event types today, and ones added at run time', async () => {
     const types = await getJson<{ event_types: Row[] }>(sim.baseUrl, '/api/webhooks/event-types/');
+    // The catalog Tango's SDKs print: no idv, ota or otidv alert types (those are the recipe catalog's).
     expect(types.body.event_types.map((type) => type.event_type)).toEqual([
-      'alerts.contract.match',
-      'alerts.idv.match',
-      'alerts.ota.match',
-      'alerts.otidv.match',
       'alerts.opportunity.match',
+      'alerts.contract.match',
       'alerts.entity.match',
       'alerts.grant.match',
       'alerts.forecast.match',
       'alerts.exclusion.match',
       'alerts.dibbs_rfq.match',
       'alerts.dibbs_rfp.match',
+      'alerts.sled_opportunity.match',
     ]);
     expect(types.body.event_types[0]).toEqual({
-      event_type: 'alerts.contract.match',
+      event_type: 'alerts.opportunity.match',
       description: expect.any(String),
       schema_version: 1,
     });
@@ -335,6 +334,38 @@ describe('simulator: webhook event types and arbitrary events', () => {
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body.query_type).toEqual([expect.stringContaining('"vehicles" is not a valid choice')]);
+  });
+
+  it('should refuse an idv, ota or otidv alert under the SDK catalog, and list and deliver them under the recipe one', async () => {
+    for (const queryType of ['idv', 'ota', 'otidv', 'notice']) {
+      const refused = await sendJson(sim.baseUrl, 'POST', '/api/webhooks/alerts/', {
+        name: queryType,
+        query_type: queryType,
+        filters: { a: 1 },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.query_type).toEqual([
+        expect.stringContaining(`"${queryType}" is not a valid choice`),
+      ]);
+    }
+    expect(
+      sim.control.registerWebhook({ url: receiver.url, secret: 'x' }).alerts.map((a) => a.query_type),
+    ).toEqual(['contract', 'opportunity', 'entity', 'grant', 'forecast']);
+    const recipe = await startSimulator({ port: 0, eventCatalog: 'recipe', webhooks: { schedule: false } });
+    try {
+      const types = await getJson<{ event_types: Row[] }>(recipe.baseUrl, '/api/webhooks/event-types/');
+      expect(types.body.event_types.map((type) => type.event_type)).toEqual(
+        expect.arrayContaining(['alerts.idv.match', 'alerts.ota.match', 'alerts.otidv.match']),
+      );
+      const registered = recipe.control.registerWebhook({
+        url: receiver.url,
+        secret: 'x',
+        queryTypes: ['idv'],
+      });
+      expect(registered.alerts.map((alert) => alert.query_type)).toEqual(['idv']);
+    } finally {
+      await recipe.close();
+    }
   });
 
   it('should send a signed delivery of an exclusion alert and of an arbitrary event type', async () => {

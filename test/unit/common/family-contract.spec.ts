@@ -229,6 +229,10 @@ describe('every Tango call', () => {
     ['src/fetcher/alert-sweep-runner.ts', 'one alert definition'],
     ['src/reconcile/gap-detector.ts', 'the alerts list'],
     ['src/tango/tango-webhooks-api.ts', "Tango's webhook management API (endpoints, alerts, event types)"],
+    [
+      'src/reconcile/freshness.service.ts',
+      'the modified_after probe and modified-since poll: the one named exception, built by src/tango/modified-since.ts',
+    ],
   ]);
 
   function sources(dir: string): string[] {
@@ -244,6 +248,18 @@ describe('every Tango call', () => {
       .filter((path) => /\btango\.get\(/.test(readFileSync(path, 'utf8')))
       .map((path) => path.slice(root.length + 1));
     expect(callers.sort()).toEqual([...ALLOWED.keys()].sort());
+  });
+
+  it('sends the modified_after exception only through its own builder', () => {
+    const service = readFileSync(
+      join(__dirname, '..', '..', '..', 'src/reconcile/freshness.service.ts'),
+      'utf8',
+    );
+    const specs = service.match(/const spec = ([a-zA-Z]+)\(/g) ?? [];
+    expect(specs.length).toBe((service.match(/this\.tango\.get\(/g) ?? []).length);
+    expect(new Set(specs.map((spec) => spec.replace(/const spec = |\(/g, '')))).toEqual(
+      new Set(['modifiedSinceRequest']),
+    );
   });
 
   it('sends records only through builders that check them against the contract', () => {

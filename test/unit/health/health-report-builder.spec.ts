@@ -14,7 +14,12 @@ import { type BudgetState } from '../../../src/tango/request-budget';
 import { quietFamilyReport } from './support/quiet-family-report';
 
 const NOW = new Date('2029-06-01T12:00:00.000Z');
-const SETTINGS: HealthReportSettings = { reconcileMaxQuotaShare: 0.2, lagDegradedSeconds: 300 };
+const SETTINGS: HealthReportSettings = {
+  reconcileMaxQuotaShare: 0.2,
+  lagDegradedSeconds: 300,
+  health: { reconcileIntervalMs: 300_000, driftSampleSize: 100 },
+  freshness: { reverifyQuotaShare: 0.1, verificationDegradedSeconds: 86_400 },
+};
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
 
 const NO_LIMITS: BudgetState = {
@@ -48,6 +53,7 @@ const EMPTY: HealthSnapshot = {
   backfillJobs: [],
   tangoApiVersion: null,
   contracts: { worker: '4.22.0', vendored: ['4.22.0', '4.25.1'] },
+  freshness: { deliveredAlertTypes: [], verification: [], probes: [] },
 };
 
 function build(snapshot: Partial<HealthSnapshot>): HealthReport {

@@ -1,3 +1,5 @@
+import { freshnessWithoutAlerts, uncataloguedAlerts } from '../../../src/tango-side/catalog-check';
+import { type AlertSpec } from '../../../src/tango-side/tango-side-spec';
 import { type WebhookAlert, type WebhookEndpoint } from '../../../src/tango/tango-webhooks-api';
 import {
   canonicalFilters,
@@ -227,5 +229,30 @@ describe('planning the Tango side', () => {
   it('compares filters by meaning', () => {
     expect(canonicalFilters({ b: 1, a: ['x', 2] })).toBe(canonicalFilters({ a: ['x', '2'], b: '1' }));
     expect(canonicalFilters({ a: 'x' })).not.toBe(canonicalFilters({ a: 'y' }));
+  });
+});
+
+describe('tango plan against Tango’s event-type catalog', () => {
+  const SDK = new Set(['alerts.contract.match', 'alerts.opportunity.match', 'alerts.entity.match']);
+
+  it('leaves out an alert whose type the catalog lacks, warns, and names the family’s freshness source', () => {
+    const alerts = [
+      { name: 'contracts', query_type: 'contract', filters: { award_date_gte: '1900-01-01' } },
+      { name: 'idvs', query_type: 'idv', filters: { award_date_gte: '1900-01-01' } },
+    ] as const;
+    const found = uncataloguedAlerts(alerts as unknown as AlertSpec[], SDK);
+    expect(found).toEqual([
+      expect.objectContaining({ name: 'idvs', family: 'idvs', eventType: 'alerts.idv.match' }),
+    ]);
+    expect(found[0]?.warning).toBe(
+      `alert "idvs" (query_type idv): Tango's event-type catalog has no alerts.idv.match, so it is not created; idvs are kept fresh by the worker's newest-first poll (award_date_gte ordering=-award_date; every HEALTH_NEWEST_POLL_INTERVAL_SECONDS) and re-verification`,
+    );
+    expect(
+      uncataloguedAlerts(alerts as unknown as AlertSpec[], new Set([...SDK, 'alerts.idv.match'])),
+    ).toEqual([]);
+  });
+
+  it('says entities without alerts are kept fresh by re-verification only', () => {
+    expect(freshnessWithoutAlerts('entities')).toMatch(/re-verification only/);
   });
 });

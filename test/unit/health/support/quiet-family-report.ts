@@ -2,6 +2,7 @@ import { fullShapeState } from '../../../../src/tango/family-shapes';
 import { FAMILIES } from '../../../../src/common/tango/families';
 import { type ResourceFamily } from '../../../../src/common/tango/resource-family';
 import { type FamilyReport } from '../../../../src/health/health-report.types';
+import { decideFreshnessSource, learnedBy } from '../../../../src/reconcile/freshness-plan';
 
 /** A family's report with nothing to say: no deliveries, fetches, gaps, backlog, failures or shape drift. */
 export function quietFamilyReport(
@@ -36,6 +37,19 @@ export function quietFamilyReport(
     },
     unresolvedIds: 0,
     coverage: FAMILIES[family].coverage,
+    // Nothing listed or delivered: the newest-first poll, as the worker decides it.
+    freshness: {
+      source: 'newest-poll',
+      sourceWhy: decideFreshnessSource(family, new Set(), new Set()).why,
+      learnedBy: learnedBy(family, 'newest-poll', false),
+      modifiedSince: null,
+      mirrored: 0,
+      oldestVerifiedAt: null,
+      oldestVerificationAgeSeconds: null,
+      cycleEstimateSeconds: null,
+      verificationBoundSeconds: 86_400,
+      problem: null,
+    },
     ...overrides,
   };
 }
