@@ -64,7 +64,11 @@ export interface FamilyReport {
     readonly lastProbeOutcome: string | null;
     readonly restoredAt: string | null;
     /** Every path of Tango's whole record the family does not mirror, and why. */
-    readonly notMirrored: readonly { readonly path: string; readonly reason: string; readonly detail: string }[];
+    readonly notMirrored: readonly {
+      readonly path: string;
+      readonly reason: string;
+      readonly detail: string;
+    }[];
     /** Paths of the whole record in Tango's contract, and how many the family asks for. */
     readonly paths: { readonly whole: number; readonly asked: number };
   };

@@ -246,7 +246,11 @@ export class MirrorRepository {
       ...spec.columns.map((_, index) => columnValues.map((values) => values[index] ?? null)),
     ];
     const result = await (manager ?? this.dataSource.manager).query<
-      { id: string; change_type: 'created' | 'updated' | 'enriched' | 'unchanged' | 'stale'; version: number }[]
+      {
+        id: string;
+        change_type: 'created' | 'updated' | 'enriched' | 'unchanged' | 'stale';
+        version: number;
+      }[]
     >(upsertSql(spec), params);
     const changes: MirrorChange[] = [];
     let unchanged = 0;

@@ -151,7 +151,10 @@ describe('change events on Kafka, end to end (simulator → mirror → relay →
     'mirrors a %s record whose only change is a field outside the old hand-picked shape, as one updated event naming it',
     async (family, idField, field, value) => {
       const created = pipeline.sim.control.createRecord(family);
-      const id = String(created[idField]);
+      const id = created[idField];
+      if (typeof id !== 'string') {
+        throw new Error(`the simulator created a ${family} record without a text ${idField}`);
+      }
       await hint(id, family, idField);
       const [first] = await eventsFor(id, 1);
       expect(first).toMatchObject({ change: 'created', version: 1 });
