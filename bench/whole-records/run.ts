@@ -8,7 +8,7 @@
  * MirrorRepository and prints the storage per mirrored record (the record's stored size, and the table with its
  * indexes and TOAST per row). Last, the cycle time of re-verifying `--reverify-records` records (100 ids a request)
  * at `--reverify-share` of Tango's recorded limits (burst 1,000 a minute, daily 2,000,000) at `--latency-ms` a
- * request. The scratch database is dropped at the end.
+ * request, as the worker paces it (see `reverificationCycle`). The scratch database is dropped at the end.
  *
  *   npm run bench:whole-records [-- --pages 5 --limit 100]
  *   npm run bench:whole-records -- --small    # 1 page of 20 per family (test/e2e/benchmarks.e2e-spec.ts)
@@ -22,6 +22,11 @@ import { type JsonRecord } from '../../src/common/json';
 import { FAMILIES, shapeText } from '../../src/common/tango/families';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../../src/common/tango/resource-family';
 import { MirrorRepository, type Provenance } from '../../src/mirror/mirror.repository';
+import {
+  cycleEstimateSeconds,
+  cycleRequests,
+  reverifyRequestsPerRun,
+} from '../../src/reconcile/freshness-plan';
 import { parseShape } from '../../src/tango-contract/shape-grammar';
 import { shapePaths } from '../../src/tango-contract/whole-shape';
 import { startSimulator } from '../../simulator';
@@ -35,6 +40,12 @@ const { values: args } = parseArgs({
     'latency-ms': { type: 'string', default: '300' },
     'reverify-records': { type: 'string', default: '1000000' },
     'reverify-share': { type: 'string', default: '0.1' },
+    // Tango's limits as the SDK maintainers' recordings show them: burst 1,000 a minute, daily 2,000,000.
+    'burst-limit': { type: 'string', default: '1000' },
+    'daily-limit': { type: 'string', default: '2000000' },
+    'run-interval-seconds': { type: 'string', default: '300' },
+    // TANGO_LIVE_BURST_RESERVE_SHARE: the share of each burst window only live fetches may use.
+    'live-burst-reserve': { type: 'string', default: '0.05' },
   },
 });
 
@@ -160,6 +171,35 @@ async function storagePerRecord(
   return { recordBytes: Number(record?.n ?? 0), rowBytes: Number(total?.n ?? 0) };
 }
 
+/**
+ * The cycle of re-verifying `--reverify-records` contracts (100 ids a request) as the worker paces it: each run (every
+ * `--run-interval-seconds`) may send its share of the daily quota (the worker's own planning functions), one
+ * request at a time at `--latency-ms`, and no more than the burst window less the live reserve allows; the slowest
+ * bound is the cycle.
+ */
+function reverificationCycle(): Record<string, number> {
+  const records = Number(args['reverify-records']);
+  const share = Number(args['reverify-share']);
+  const latencySeconds = Number(args['latency-ms']) / 1000;
+  const intervalSeconds = Number(args['run-interval-seconds']);
+  const burstPerMinute = Number(args['burst-limit']);
+  const counts = [{ family: 'contracts' as const, mirrored: records }];
+  const requests = cycleRequests(counts[0] ?? { family: 'contracts', mirrored: 0 });
+  const perRun = reverifyRequestsPerRun(Number(args['daily-limit']), share, intervalSeconds, 0);
+  const quotaBound = cycleEstimateSeconds(counts, perRun * (86_400 / intervalSeconds)) ?? Number.NaN;
+  const latencyBound = Math.ceil(requests * latencySeconds);
+  const burstBound = Math.ceil((requests / (burstPerMinute * (1 - Number(args['live-burst-reserve'])))) * 60);
+  return {
+    records,
+    requests,
+    requestsPerRun: perRun,
+    quotaBoundSeconds: quotaBound,
+    latencyBoundSeconds: latencyBound,
+    burstBoundSeconds: burstBound,
+    cycleSeconds: Math.max(quotaBound, latencyBound, burstBound),
+  };
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
   const sizes = Object.fromEntries(RESOURCE_FAMILIES.map((family) => [family, Math.max(PAGES * LIMIT, 50)]));
@@ -196,7 +236,15 @@ async function main(): Promise<void> {
     await database.drop();
     await simulator.close();
   }
-  process.stdout.write(`${JSON.stringify({ pages: PAGES, limit: LIMIT, families: figures })}\n`);
+  const cycle = reverificationCycle();
+  process.stdout.write(
+    `re-verification of ${cycle.records} contracts: ${cycle.requests} requests, ${cycle.requestsPerRun} a run; ` +
+      `bounds: quota ${cycle.quotaBoundSeconds} s, latency ${cycle.latencyBoundSeconds} s, burst ${cycle.burstBoundSeconds} s; ` +
+      `cycle ${cycle.cycleSeconds} s (${Math.round((cycle.cycleSeconds ?? 0) / 60)} min)\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ pages: PAGES, limit: LIMIT, families: figures, reverification: cycle })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {
