@@ -201,8 +201,12 @@ describe('benchmarks in their small configuration', () => {
             records: z.number(),
           }),
         ),
+        reverification: z.object({ requests: z.number(), cycleSeconds: z.number() }),
       })
       .parse(lastJson(run));
+    // 1,000,000 contracts at 100 ids a request; the cycle is at least the requests at 300 ms each.
+    expect(figures.reverification.requests).toBe(10_000);
+    expect(figures.reverification.cycleSeconds).toBeGreaterThanOrEqual(3_000);
     expect(figures.families).toHaveLength(9);
     for (const family of figures.families) {
       expect(family.paths.whole).toBeGreaterThan(family.paths.handPicked);
