@@ -55,6 +55,17 @@ export function family(value: string): ResourceFamily {
 }
 
 /** An ISO time option, or undefined when not given; anything else is a usage error naming the option. */
+/** A parser of a records-per-sample option: a whole number from 1 to 100 (one list page). */
+export function recordSample(option: string): (value: string) => number {
+  return (value) => {
+    const sample = Number(value);
+    if (!Number.isInteger(sample) || sample < 1 || sample > 100) {
+      throw new CliUsageError(`${option} must be a whole number from 1 to 100, got "${value}"`);
+    }
+    return sample;
+  };
+}
+
 export function time(option: string, value: string | undefined): Date | undefined {
   if (value === undefined) {
     return undefined;

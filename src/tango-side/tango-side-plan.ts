@@ -1,3 +1,11 @@
+import { type ResourceFamily } from '../common/tango/resource-family';
+import { type FamilyShapeCost } from '../tango/shape-cost';
+import {
+  shapePlanLines,
+  type ShapePlanLine,
+  shapeSettingWarnings,
+  workerShapeSettings,
+} from './shape-settings';
 import {
   type AlertCreate,
   type AlertUpdate,
@@ -68,6 +76,12 @@ export interface TangoSidePlan {
   readonly summary: Readonly<Record<'create' | 'update' | 'replace' | 'delete' | 'unchanged', number>>;
   /** Alerts of the file left out because Tango's event-type catalog lacks their type, and the freshness instead. */
   readonly catalogWarnings: readonly string[];
+  /** The file's narrowed families (`shapes:`), with what each leaves out and, when measured, costs. */
+  readonly shapes: readonly ShapePlanLine[];
+  /** The worker settings the file's shapes stand for. */
+  readonly shapeSettings: Readonly<Record<string, string>>;
+  /** Where the settings this command runs with differ from the file's shapes. */
+  readonly shapeWarnings: readonly string[];
 }
 
 export interface TangoSideState {
@@ -75,6 +89,10 @@ export interface TangoSideState {
   readonly alerts: readonly WebhookAlert[];
   /** The event types Tango's catalog lists (`GET /api/webhooks/event-types/`); absent: not checked. */
   readonly eventTypes?: ReadonlySet<string>;
+  /** The settings this command runs with, compared with the file's shapes; absent: not compared. */
+  readonly settings?: Readonly<Record<string, string | undefined>>;
+  /** What each narrowed family's shape costs, measured on a sample page; absent: not measured. */
+  readonly shapeCosts?: ReadonlyMap<ResourceFamily, FamilyShapeCost>;
 }
 
 /**
@@ -143,6 +161,12 @@ export function planTangoSide(spec: TangoSideSpec, state: TangoSideState): Tango
     },
     summary,
     catalogWarnings: uncatalogued.map((alert) => alert.warning),
+    shapes: shapePlanLines(spec.shapes).map((line) => {
+      const cost = state.shapeCosts?.get(line.family);
+      return cost === undefined ? line : { ...line, cost };
+    }),
+    shapeSettings: workerShapeSettings(spec.shapes),
+    shapeWarnings: state.settings === undefined ? [] : shapeSettingWarnings(spec.shapes, state.settings),
   };
 }
 
@@ -270,7 +294,10 @@ const SYMBOL: Readonly<Record<PlanStep['action'], string>> = {
 
 /** The plan as an operator reads it: one line per object that changes, then the totals. */
 export function formatPlan(plan: TangoSidePlan, options: { readonly showUnchanged?: boolean } = {}): string {
-  const lines: string[] = plan.catalogWarnings.map((warning) => `warning: ${warning}`);
+  const lines: string[] = [...plan.catalogWarnings, ...plan.shapeWarnings].map(
+    (warning) => `warning: ${warning}`,
+  );
+  lines.push(...shapeLines(plan));
   for (const step of plan.steps) {
     if (step.action === 'unchanged' && options.showUnchanged !== true) {
       continue;
@@ -306,4 +333,26 @@ export function formatPlan(plan: TangoSidePlan, options: { readonly showUnchange
     `Left alone (not managed by "${plan.owner}"): ${plan.unmanaged.endpoints} endpoint(s), ${plan.unmanaged.alerts} alert(s).`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+const percent = (share: number): string => `${Math.round(share * 100)}%`;
+
+/** The narrowed families and the worker settings they stand for; nothing when every family is whole. */
+function shapeLines(plan: TangoSidePlan): string[] {
+  if (plan.shapes.length === 0) {
+    return [];
+  }
+  const lines = plan.shapes.map((line) => {
+    const cost =
+      line.cost === undefined
+        ? ''
+        : `; ${line.cost.configured.bytesPerRecord} of ${line.cost.whole.bytesPerRecord} bytes a record (saves ${percent(line.cost.savedShare)})`;
+    const leftOut = line.leftOut.length === 0 ? 'nothing' : line.leftOut.join(', ');
+    return `shape    ${line.family}: ${line.paths.asked} of ${line.paths.whole} paths, leaves out ${leftOut}${cost}`;
+  });
+  const settings = Object.entries(plan.shapeSettings)
+    .filter(([, value]) => value !== '')
+    .map(([name, value]) => `${name}='${value}'`)
+    .join(' ');
+  return [...lines, `         worker settings: ${settings}`];
 }

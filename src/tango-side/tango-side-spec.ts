@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { shapesProblems, shapesSpecSchema } from './shape-settings';
 import { familyDescriptor, familyForQueryType } from '../common/tango/families';
 import { tangoContract } from '../tango-contract/tango-contract';
 
@@ -61,6 +62,7 @@ export const tangoSideSpecSchema = z
       active: z.boolean().default(true),
     }),
     alerts: z.array(alertSpecSchema).default([]),
+    shapes: shapesSpecSchema,
   })
   .superRefine((spec, context) => {
     const seen = new Set<string>();
@@ -127,7 +129,7 @@ export function loadTangoSideSpec(file: string, read: (path: string) => string =
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`),
     );
   }
-  const problems = contractProblems(parsed.data);
+  const problems = [...contractProblems(parsed.data), ...shapesProblems(parsed.data.shapes)];
   if (problems.length > 0) {
     throw new TangoSideSpecError(file, problems);
   }

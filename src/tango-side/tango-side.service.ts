@@ -1,5 +1,9 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
+import { type ResourceFamily } from '../common/tango/resource-family';
+import { type FamilyShapeCost, ShapeCostProbe } from '../tango/shape-cost';
+import { configuredShape } from '../tango/shape-narrowing';
+import { narrowingOf, shapePlanLines } from './shape-settings';
 import { TangoWebhooksApi, type WebhookTestDeliveryResult } from '../tango/tango-webhooks-api';
 import { WebhookRepository } from '../webhook/webhook.repository';
 import { type AlertInput, type PlanStep, planTangoSide, type TangoSidePlan } from './tango-side-plan';
@@ -52,18 +56,43 @@ const CLOCK_SKEW_MS = 2_000;
 export class TangoSideService {
   constructor(
     private readonly api: TangoWebhooksApi,
+    private readonly shapeCosts: ShapeCostProbe,
     /** Absent when the command runs without DATABASE_URL: the test delivery is then not confirmed. */
     @Optional() private readonly deliveries?: WebhookRepository,
   ) {}
 
-  async plan(spec: TangoSideSpec): Promise<TangoSidePlan> {
+  /**
+   * The plan against what Tango holds; `options.settings` (the settings this command runs with) are compared with
+   * the file's shapes, and `options.costSample` measures each narrowed family's shape on a page of that many records.
+   */
+  async plan(
+    spec: TangoSideSpec,
+    options: {
+      readonly settings?: Readonly<Record<string, string | undefined>>;
+      readonly costSample?: number;
+    } = {},
+  ): Promise<TangoSidePlan> {
     const [endpoints, alerts, catalog] = await Promise.all([
       this.api.listEndpoints(),
       this.api.listAlerts(),
       this.api.eventTypes(),
     ]);
     const eventTypes = new Set(catalog.event_types.map((type) => type.event_type));
-    return planTangoSide(spec, { endpoints, alerts, eventTypes });
+    const shapeCosts = new Map<ResourceFamily, FamilyShapeCost>();
+    if (options.costSample !== undefined) {
+      const narrowing = narrowingOf(spec.shapes);
+      for (const line of shapePlanLines(spec.shapes)) {
+        const narrowed = configuredShape(line.family, narrowing).shape;
+        shapeCosts.set(line.family, await this.shapeCosts.measure(line.family, narrowed, options.costSample));
+      }
+    }
+    return planTangoSide(spec, {
+      endpoints,
+      alerts,
+      eventTypes,
+      shapeCosts,
+      ...(options.settings === undefined ? {} : { settings: options.settings }),
+    });
   }
 
   /**

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { FAMILIES, type ShapeItem } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { shapePaths } from '../tango-contract/whole-shape';
-import { FamilyShapes } from './family-shapes';
 import { TangoClient } from './tango-client';
 import { listRequest, type RequestShape } from './tango-requests';
 
@@ -42,18 +41,18 @@ export function savedShare(whole: number, configured: number): number {
 
 /**
  * What a family's narrowing choice costs, measured against Tango: the first page of its list (`sample` records)
- * with the whole record and with the configured shape, each one request at operator priority.
+ * with the whole record and with the narrowed shape, each one request at operator priority.
  */
 @Injectable()
 export class ShapeCostProbe {
-  constructor(
-    private readonly tango: TangoClient,
-    private readonly shapes: FamilyShapes,
-  ) {}
+  constructor(private readonly tango: TangoClient) {}
 
-  async measure(family: ResourceFamily, sample: number): Promise<FamilyShapeCost> {
+  async measure(
+    family: ResourceFamily,
+    configuredShape: readonly ShapeItem[],
+    sample: number,
+  ): Promise<FamilyShapeCost> {
     const whole = await this.sampleCost(family, FAMILIES[family].shape, sample);
-    const configuredShape = this.shapes.configuredShape(family).shape;
     const configured =
       shapePaths(configuredShape).length === whole.paths
         ? whole

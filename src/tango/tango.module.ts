@@ -52,8 +52,9 @@ export class TangoModule {}
     { provide: TangoApiVersionStore, useClass: UnstoredApiVersions },
     TangoApiVersionTracker,
     TangoClient,
+    ShapeCostProbe,
     TangoWebhooksApi,
   ],
-  exports: [TangoClient, TangoWebhooksApi],
+  exports: [TangoClient, ShapeCostProbe, TangoWebhooksApi],
 })
 export class TangoStandaloneModule {}

@@ -2,16 +2,7 @@ import { type Command, Option } from 'commander';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../../common/tango/resource-family';
 import { FamilyShapes } from '../../tango/family-shapes';
 import { ShapeCostProbe } from '../../tango/shape-cost';
-import { CliUsageError } from '../cli-errors';
-import { type CliContext, family, withTools } from '../cli-context';
-
-const positiveSample = (value: string): number => {
-  const sample = Number(value);
-  if (!Number.isInteger(sample) || sample < 1 || sample > 100) {
-    throw new CliUsageError(`--sample must be a whole number from 1 to 100, got "${value}"`);
-  }
-  return sample;
-};
+import { type CliContext, family, recordSample, withTools } from '../cli-context';
 
 /**
  * `shapes`: each family's shape state (what it asks Tango for, what it does not mirror and why), putting one back on
@@ -32,7 +23,9 @@ export function registerShapesCommand(program: Command, { globals, print }: CliC
       ),
     )
     .addOption(
-      new Option('--sample <records>', 'records per sampled page (with --cost)').argParser(positiveSample),
+      new Option('--sample <records>', 'records per sampled page (with --cost)').argParser(
+        recordSample('--sample'),
+      ),
     )
     .action(async (options: { restore?: ResourceFamily; cost?: boolean; sample?: number }) => {
       const rows = await withTools(globals().verbose, async (app) => {
@@ -44,7 +37,11 @@ export function registerShapesCommand(program: Command, { globals, print }: CliC
           const probe = app.get(ShapeCostProbe);
           const costs = [];
           for (const name of RESOURCE_FAMILIES) {
-            costs.push({ command: 'shapes', ...(await probe.measure(name, options.sample ?? 25)) });
+            const configured = shapes.configuredShape(name).shape;
+            costs.push({
+              command: 'shapes',
+              ...(await probe.measure(name, configured, options.sample ?? 25)),
+            });
           }
           return costs;
         }

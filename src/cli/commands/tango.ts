@@ -6,7 +6,7 @@ import {
   TangoSideService,
 } from '../../tango-side/tango-side.service';
 import { loadTangoSideSpec, type TangoSideSpec } from '../../tango-side/tango-side-spec';
-import { type CliContext } from '../cli-context';
+import { type CliContext, recordSample } from '../cli-context';
 import { describeConfirmation, handOverSecret, withTango } from '../tango-operator';
 import { registerTangoAlertCommands } from './tango-alerts';
 import { registerTangoEndpointCommands } from './tango-endpoints';
@@ -70,9 +70,20 @@ function registerPlan(tango: Command, { io, globals }: CliContext): void {
     .description('show what apply would create, update, replace or delete in Tango to match the file')
     .addOption(specOption())
     .option('--show-unchanged', 'also list what already matches', false)
-    .action(async (options: { file: string; showUnchanged: boolean }) => {
+    .addOption(
+      new Option(
+        '--cost-sample <records>',
+        "measure each narrowed family's shape (shapes:) on a page of this many records, against the whole record",
+      ).argParser(recordSample('--cost-sample')),
+    )
+    .action(async (options: { file: string; showUnchanged: boolean; costSample?: number }) => {
       const spec = loadTangoSideSpec(options.file);
-      const plan = await withTango(globals().verbose, ({ side }) => side.plan(spec));
+      const plan = await withTango(globals().verbose, ({ side }) =>
+        side.plan(spec, {
+          settings: process.env,
+          ...(options.costSample === undefined ? {} : { costSample: options.costSample }),
+        }),
+      );
       io.out(
         globals().json
           ? `${JSON.stringify({ command: 'tango plan', ...plan })}\n`

@@ -1,5 +1,4 @@
 import { FAMILIES } from '../../../src/common/tango/families';
-import { type FamilyShapes } from '../../../src/tango/family-shapes';
 import { bytesPerRecord, savedShare, ShapeCostProbe } from '../../../src/tango/shape-cost';
 import { configuredShape } from '../../../src/tango/shape-narrowing';
 import { type TangoClient, type TangoGet } from '../../../src/tango/tango-client';
@@ -33,10 +32,8 @@ describe('what a narrowing choice costs', () => {
       },
     } as unknown as TangoClient;
     const narrowing = { fields: {}, exclude: { contracts: ['transactions'] } };
-    const shapes = {
-      configuredShape: (family: 'contracts') => configuredShape(family, narrowing),
-    } as unknown as FamilyShapes;
-    const cost = await new ShapeCostProbe(tango, shapes).measure('contracts', 2);
+    const narrowed = configuredShape('contracts', narrowing).shape;
+    const cost = await new ShapeCostProbe(tango).measure('contracts', narrowed, 2);
     expect(requests.map((request) => [request.priority, request.query?.limit])).toEqual([
       ['operator', '2'],
       ['operator', '2'],
