@@ -6,8 +6,9 @@ import { FAMILIES } from '../../src/common/tango/families';
 import { tangoContract, vendoredContract } from '../../src/tango-contract/tango-contract';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { type CassetteTango, loadRecordedRecords, startCassetteTango } from '../support/cassette-tango';
+import { ScratchDatabase } from '../support/scratch-database';
 import { startTestApp, type RunningTestApp } from '../support/test-app';
-import { requireEnv, testConfig } from '../support/test-config';
+import { testConfig } from '../support/test-config';
 import { postDelivery } from '../support/webhook-client';
 
 const SECRET = 'cassette-secret';
@@ -188,12 +189,18 @@ describe("the worker against Tango's own recorded answers", () => {
   let tango: CassetteTango;
   let app: RunningTestApp;
   let db: Client;
+  let closeDatabase: () => Promise<void>;
 
   beforeAll(async () => {
     Logger.overrideLogger(['error']);
+    // A database of its own: the shape items API 4.22.0 refuses are dropped here, never in the shared test database
+    // other suites mirror whole records into.
+    const database = await ScratchDatabase.migrated('cassettes');
+    closeDatabase = database.close;
     tango = await startCassetteTango(API_KEY);
     app = await startTestApp(
       testConfig({
+        DATABASE_URL: database.scratch.url,
         WEBHOOK_SECRETS: SECRET,
         TANGO_BASE_URL: tango.baseUrl,
         TANGO_API_KEY: API_KEY,
@@ -205,7 +212,7 @@ describe("the worker against Tango's own recorded answers", () => {
         RELAY_POLL_INTERVAL_MS: '200',
       }),
     );
-    db = new Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+    db = new Client({ connectionString: database.scratch.url });
     await db.connect();
   });
 
@@ -213,6 +220,7 @@ describe("the worker against Tango's own recorded answers", () => {
     await db.end();
     await app.close();
     await tango.close();
+    await closeDatabase();
   });
 
   it('holds recorded records of every family the mirror covers', () => {

@@ -229,6 +229,7 @@ describe('every Tango call', () => {
     ['src/fetcher/alert-sweep-runner.ts', 'one alert definition'],
     ['src/reconcile/gap-detector.ts', 'the alerts list'],
     ['src/tango/tango-webhooks-api.ts', "Tango's webhook management API (endpoints, alerts, event types)"],
+    ['src/tango/shape-cost.ts', 'one sample list page per shape, through the listRequest builder'],
     [
       'src/reconcile/freshness.service.ts',
       'the modified_after probe and modified-since poll: the one named exception, built by src/tango/modified-since.ts',

@@ -39,13 +39,19 @@ describe('change-event envelope', () => {
   });
 
   it('gives deletes a null record and hash, and marks only replayed events as snapshots', () => {
-    const [created, updated, deleted, snapshot] = rowsOfEveryChange('grants').map(buildChangeEvent);
+    const [created, updated, enriched, deleted, snapshot] = rowsOfEveryChange('grants').map(buildChangeEvent);
     expect(created).toMatchObject({
       change: 'created',
       type: 'com.makegov.tango.grants.created',
       snapshot: false,
     });
     expect(updated).toMatchObject({ change: 'updated', snapshot: false });
+    expect(enriched).toMatchObject({
+      change: 'enriched',
+      type: 'com.makegov.tango.grants.enriched',
+      snapshot: false,
+      changed_fields: ['naics'],
+    });
     expect(deleted).toMatchObject({ change: 'deleted', data: null, hash: null, previous_hash: HASH_B });
     expect(snapshot).toMatchObject({
       change: 'snapshot',

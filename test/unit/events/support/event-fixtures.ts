@@ -48,10 +48,11 @@ export function rowsOfEveryChange(family: ResourceFamily): ChangeEventRow[] {
   return [
     sampleRow({ ...base, changeType: 'created', version: 1, previousHash: null, changedFields: ['a', 'b'] }),
     sampleRow({ ...base, changeType: 'updated', version: 2 }),
+    sampleRow({ ...base, changeType: 'enriched', version: 3, changedFields: ['naics'] }),
     sampleRow({
       ...base,
       changeType: 'deleted',
-      version: 3,
+      version: 4,
       hash: null,
       record: null,
       changedFields: [],
@@ -60,7 +61,7 @@ export function rowsOfEveryChange(family: ResourceFamily): ChangeEventRow[] {
     sampleRow({
       ...base,
       changeType: 'snapshot',
-      version: 3,
+      version: 4,
       previousHash: null,
       changedFields: [],
       provenance: {
