@@ -1,6 +1,6 @@
 import { formatShape, parseShape } from '../../src/tango-contract/shape-grammar';
 import { tangoContract } from '../../src/tango-contract/tango-contract';
-import { wholeShapeNodes } from '../../src/tango-contract/whole-shape';
+import { compactShape, wholeShapeNodes } from '../../src/tango-contract/whole-shape';
 import { FAMILIES, type Family } from '../options';
 
 /**
@@ -11,6 +11,14 @@ import { FAMILIES, type Family } from '../options';
  */
 export const FULL_SHAPES: Readonly<Record<Family, string>> = Object.fromEntries(
   FAMILIES.map((family) => [family, formatShape(wholeShapeNodes(tangoContract().resource(family)))]),
+) as Record<Family, string>;
+
+/** The same whole records written the short way (`expand(*)` where an expand is asked for whole), as clients send. */
+export const COMPACT_WHOLE_SHAPES: Readonly<Record<Family, string>> = Object.fromEntries(
+  FAMILIES.map((family) => {
+    const resource = tangoContract().resource(family);
+    return [family, formatShape(compactShape(wholeShapeNodes(resource), resource))];
+  }),
 ) as Record<Family, string>;
 
 /**

@@ -1,7 +1,7 @@
 import { type FastifyInstance } from 'fastify';
 import { type Counters } from '../counters';
 import { type FamilySpec } from '../dataset/families';
-import { FULL_SHAPES } from '../dataset/full-shapes';
+import { COMPACT_WHOLE_SHAPES, FULL_SHAPES } from '../dataset/full-shapes';
 import { type JsonObject } from '../dataset/json';
 import { type Dataset } from '../dataset/store';
 import { FAMILIES, type Family } from '../options';
@@ -70,7 +70,10 @@ export class RecordRoutes {
     }
     let nodes: ShapeNode[];
     try {
-      nodes = raw === FULL_SHAPES[spec.family] ? this.wholeShape(spec.family) : parseShape(raw);
+      nodes =
+        raw === FULL_SHAPES[spec.family] || raw === COMPACT_WHOLE_SHAPES[spec.family]
+          ? this.wholeShape(spec.family)
+          : parseShape(raw);
     } catch (error) {
       if (error instanceof ShapeSyntaxError) {
         throw new HttpFailure(400, {

@@ -2,6 +2,7 @@ import { FAMILIES, familyPath, shapeText, type ShapeItem } from '../common/tango
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { parseShape } from '../tango-contract/shape-grammar';
 import { type ResourceContract, tangoContract } from '../tango-contract/tango-contract';
+import { compactShape } from '../tango-contract/whole-shape';
 
 /**
  * Every request the worker sends for records, built in one place and checked against Tango's published contract
@@ -34,18 +35,34 @@ export function familyContract(family: ResourceFamily): ResourceContract {
   return tangoContract().resource(FAMILIES[family].collection);
 }
 
-function shapeQuery(family: ResourceFamily, shape: RequestShape): Record<string, string> {
-  if (shape === null) {
-    return {};
+/** Checked shape texts by family and shape (a family asks with a handful of shapes over a process' life). */
+const shapeTexts = new Map<string, string>();
+const SHAPE_TEXT_CACHE_LIMIT = 256;
+
+/** The shape as sent: written the short way (`compactShape`) and checked against the contract once. */
+function checkedShapeText(family: ResourceFamily, shape: readonly ShapeItem[]): string {
+  const key = `${family}\n${shapeText(shape)}`;
+  const cached = shapeTexts.get(key);
+  if (cached !== undefined) {
+    return cached;
   }
-  const text = shapeText(shape);
-  const issues = familyContract(family).validateShape(parseShape(text));
+  const contract = familyContract(family);
+  const text = shapeText(compactShape(shape, contract));
+  const issues = contract.validateShape(parseShape(text));
   if (issues.length > 0) {
     throw new ContractViolationError(
       `${family}: shape items not in Tango's contract: ${issues.map((issue) => `${issue.path} (${issue.reason})`).join(', ')}`,
     );
   }
-  return { shape: text };
+  if (shapeTexts.size >= SHAPE_TEXT_CACHE_LIMIT) {
+    shapeTexts.clear();
+  }
+  shapeTexts.set(key, text);
+  return text;
+}
+
+function shapeQuery(family: ResourceFamily, shape: RequestShape): Record<string, string> {
+  return shape === null ? {} : { shape: checkedShapeText(family, shape) };
 }
 
 function checkedList(family: ResourceFamily, query: Record<string, string>): TangoRequestSpec {
