@@ -40,6 +40,9 @@ export class Freshness1796665100000 implements MigrationInterface {
         honoured boolean NOT NULL,
         detail text NOT NULL,
         probed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        -- Where Tango honours the parameter: the day the last modified-since poll read through (the next one
+        -- starts there), kept here so a restart resumes instead of starting over.
+        polled_through date,
         PRIMARY KEY (resource, param)
       )
     `);

@@ -11,6 +11,8 @@ export interface FilterProbe {
   readonly honoured: boolean;
   readonly detail: string;
   readonly probedAt: Date;
+  /** The day (`YYYY-MM-DD`) the last modified-since poll read through, or null before the first. */
+  readonly polledThrough: string | null;
 }
 
 /** Verification state of one family: live records and the least recently verified one's `fetched_at`. */
@@ -71,7 +73,7 @@ export class FreshnessRepository {
     return rows.map((row) => row.id);
   }
 
-  async saveProbe(probe: Omit<FilterProbe, 'probedAt'>): Promise<void> {
+  async saveProbe(probe: Omit<FilterProbe, 'probedAt' | 'polledThrough'>): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO tango_filter_probes (resource, param, honoured, detail) VALUES ($1, $2, $3, $4)
        ON CONFLICT (resource, param) DO UPDATE
@@ -82,9 +84,17 @@ export class FreshnessRepository {
 
   async probes(): Promise<FilterProbe[]> {
     const rows = await this.dataSource.query<
-      { resource: ResourceFamily; param: string; honoured: boolean; detail: string; probed_at: Date }[]
+      {
+        resource: ResourceFamily;
+        param: string;
+        honoured: boolean;
+        detail: string;
+        probed_at: Date;
+        polled_through: string | null;
+      }[]
     >(
-      'SELECT resource, param, honoured, detail, probed_at FROM tango_filter_probes ORDER BY resource, param',
+      `SELECT resource, param, honoured, detail, probed_at, polled_through::text AS polled_through
+         FROM tango_filter_probes ORDER BY resource, param`,
     );
     return rows.map((row) => ({
       resource: row.resource,
@@ -92,6 +102,15 @@ export class FreshnessRepository {
       honoured: row.honoured,
       detail: row.detail,
       probedAt: row.probed_at,
+      polledThrough: row.polled_through,
     }));
+  }
+
+  /** Records the day a modified-since poll read through, so the next poll (on any replica, after any restart) starts there. */
+  async savePolledThrough(resource: ResourceFamily, param: string, day: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE tango_filter_probes SET polled_through = $3::date WHERE resource = $1 AND param = $2`,
+      [resource, param, day],
+    );
   }
 }

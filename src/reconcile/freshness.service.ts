@@ -49,7 +49,6 @@ export interface NewestPollOutcome {
 export class FreshnessService {
   private readonly logger = new Logger(FreshnessService.name);
   private readonly polledRecords: Counter<'resource'>;
-  private modifiedSinceCheckpoint = new Map<ResourceFamily, string>();
 
   constructor(
     private readonly repository: FreshnessRepository,
@@ -188,10 +187,10 @@ export class FreshnessService {
       if (!probe.honoured || probe.param !== MODIFIED_SINCE_PARAM) {
         continue;
       }
-      const since = this.modifiedSinceCheckpoint.get(probe.resource) ?? dayBefore(probe.probedAt);
+      const since = probe.polledThrough ?? dayBefore(probe.probedAt);
       const ids = await this.modifiedIds(probe.resource, since);
       await this.targets.enqueue(ids.map((id) => reverifyTarget(probe.resource, id, 'modified-since')));
-      this.modifiedSinceCheckpoint.set(probe.resource, dayBefore(now));
+      await this.repository.savePolledThrough(probe.resource, probe.param, dayBefore(now));
       polled[probe.resource] = ids.length;
     }
     return polled;
