@@ -218,7 +218,7 @@ export class FamilyShapes {
    * the plan's gates), less what Tango refused, or null (send none).
    */
   async requestShape(family: ResourceFamily): Promise<RequestShape> {
-    const state = await this.state(family);
+    const state = await this.storedState(family);
     if (state.status === 'unshaped') {
       return null;
     }
@@ -236,9 +236,15 @@ export class FamilyShapes {
     return this.configured.get(family) ?? configuredShape(family, { fields: {}, exclude: {} });
   }
 
+  /** The family's state with what it does not mirror (for reports; the request path reads `storedState`). */
   async state(family: ResourceFamily): Promise<FamilyShapeState> {
+    return this.withConfiguration(await this.storedState(family));
+  }
+
+  /** What Tango refused for the family, as stored (no per-call work: every request reads it). */
+  private async storedState(family: ResourceFamily): Promise<FamilyShapeState> {
     await this.refresh();
-    return this.withConfiguration(this.states.get(family) ?? fullShapeState(family));
+    return this.states.get(family) ?? fullShapeState(family);
   }
 
   async allStates(): Promise<FamilyShapeState[]> {
@@ -281,7 +287,7 @@ export class FamilyShapes {
     issues: readonly { readonly path: string; readonly reason: string }[],
   ): Promise<boolean> {
     const { droppable } = droppableIssues(family, issues);
-    const current = await this.state(family);
+    const current = await this.storedState(family);
     const already = new Set(current.dropped.map((item) => item.path));
     const fresh = droppable.filter((issue) => !already.has(issue.path));
     if (fresh.length === 0) {
@@ -314,7 +320,7 @@ export class FamilyShapes {
 
   /** The account's tier refuses shapes on this family: fetch it without one. */
   async noteTierRefusal(family: ResourceFamily, message: string): Promise<void> {
-    const current = await this.state(family);
+    const current = await this.storedState(family);
     if (current.status === 'unshaped') {
       return;
     }
@@ -339,7 +345,7 @@ export class FamilyShapes {
 
   /** Back to the full shape (a probe found Tango accepts it again, or an operator said so). */
   async restore(family: ResourceFamily, outcome: string): Promise<void> {
-    const before = await this.state(family);
+    const before = await this.storedState(family);
     await this.write(
       `INSERT INTO family_shapes AS s (resource, last_probe_at, last_probe_outcome, restored_at)
        VALUES ($1, clock_timestamp(), $2, clock_timestamp())
