@@ -329,6 +329,9 @@ async function startChaosSimulator(run: ChaosRun, sizes: Record<Family, number>)
     seed: options.seed,
     apiKeys: [run.secrets.tangoApiKey],
     sizes,
+    // Chaos measures loss through crashes, so every family's changes are delivered as alerts (the recipes'
+    // catalog); how families without alert types stay fresh is the freshness e2e's to prove, on the SDKs' catalog.
+    eventCatalog: 'recipe',
     rateLimits: { burstLimit: 3_000, burstWindowSeconds: 5, dailyLimit: 50_000_000 },
     webhooks: {
       schedule: true,
