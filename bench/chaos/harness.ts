@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { FAMILIES } from '../../src/common/tango/families';
-import { type ResourceFamily } from '../../src/common/tango/resource-family';
+import { type DescribedFamily as ResourceFamily } from '../../src/common/tango/resource-family';
 import { type Family, type SimulatorOptionsInput, startSimulator } from '../../simulator';
 import {
   freePort,

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Client } from 'pg';
 import { FAMILIES } from '../../src/common/tango/families';
-import { type ResourceFamily, RESOURCE_FAMILIES } from '../../src/common/tango/resource-family';
+import {
+  type DescribedFamily as ResourceFamily,
+  DESCRIBED_FAMILIES as RESOURCE_FAMILIES,
+} from '../../src/common/tango/resource-family';
 import { type RunningSimulator } from '../../simulator';
 import { type LedgerEntry } from './front';
 import { type Outages } from './outages';

@@ -20,7 +20,10 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { type JsonRecord } from '../../src/common/json';
 import { FAMILIES, shapeText } from '../../src/common/tango/families';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../src/common/tango/resource-family';
+import {
+  DESCRIBED_FAMILIES as RESOURCE_FAMILIES,
+  type DescribedFamily as ResourceFamily,
+} from '../../src/common/tango/resource-family';
 import { MirrorRepository, type Provenance } from '../../src/mirror/mirror.repository';
 import {
   cycleEstimateSeconds,

@@ -22,7 +22,7 @@ import {
   type HealthReport,
   type JobReport,
 } from '../health/health-report.types';
-import { type FamilyFreshness } from '../health/freshness-report';
+import { type FamilyFreshness, type ResourceRefreshReport } from '../health/freshness-report';
 import { type HealthStatus } from '../health/health-status';
 import { type FreshnessSource, type LearnedBy, type LearningMeans } from '../reconcile/freshness-plan';
 import { type TableSize } from '../health/health.repository';
@@ -170,6 +170,8 @@ const coverage = objectSchema<FamilyCoverage>({
 const learningMeans = arraySchema(
   enumSchema<LearningMeans>({
     alerts: true,
+    'incremental poll': true,
+    'full walk': true,
     'newest-first poll': true,
     'gap sweeps': true,
     'modified-since poll': true,
@@ -179,7 +181,12 @@ const learningMeans = arraySchema(
 
 const freshness = objectSchema<FamilyFreshness>(
   {
-    source: enumSchema<FreshnessSource>({ alerts: true, 'newest-poll': true }),
+    source: enumSchema<FreshnessSource>({
+      alerts: true,
+      'newest-poll': true,
+      'incremental-poll': true,
+      'full-refresh': true,
+    }),
     sourceWhy: stringSchema('Why: Tango lists or sent the alert type, or neither'),
     learnedBy: objectSchema<LearnedBy>({
       new: learningMeans,
@@ -198,6 +205,39 @@ const freshness = objectSchema<FamilyFreshness>(
     oldestVerificationAgeSeconds: nullableNumber,
     cycleEstimateSeconds: nullableNumber,
     verificationBoundSeconds: integerSchema(),
+    refresh: nullable(
+      objectSchema<ResourceRefreshReport>(
+        {
+          mode: enumSchema<ResourceRefreshReport['mode']>({
+            full: true,
+            since_filter: true,
+            newest_first: true,
+          }),
+          sinceFilter: nullableString,
+          ordering: nullableString,
+          idField: stringSchema(),
+          idCertainty: enumSchema<ResourceRefreshReport['idCertainty']>({
+            confirmed: true,
+            likely: true,
+            unconfirmed: true,
+          }),
+          detailRoute: booleanSchema(),
+          dimension: booleanSchema(),
+          pollSeconds: nullableNumber,
+          fullSeconds: integerSchema(),
+          lastPollAt: nullableDateTime,
+          lastFullWalkAt: nullableDateTime,
+          nextDueAt: nullableDateTime,
+          lastOutcome: nullable(looseObject),
+          lastError: nullableString,
+          lastErrorAt: nullableDateTime,
+        },
+        {
+          description:
+            'How a contract resource is kept fresh by list walks (src/resources); null for the nine families',
+        },
+      ),
+    ),
     problem: nullableString,
   },
   { description: 'How new, modified and deleted records are learned, and the oldest verification' },
@@ -303,17 +343,10 @@ const healthReport = objectSchema<HealthReport>(
     status: healthStatus,
     generatedAt: dateTimeSchema(),
     families: objectSchema<HealthReport['families']>(
-      {
-        contracts: schema('FamilyHealth'),
-        idvs: schema('FamilyHealth'),
-        otas: schema('FamilyHealth'),
-        otidvs: schema('FamilyHealth'),
-        opportunities: schema('FamilyHealth'),
-        notices: schema('FamilyHealth'),
-        entities: schema('FamilyHealth'),
-        grants: schema('FamilyHealth'),
-        forecasts: schema('FamilyHealth'),
-      },
+      Object.fromEntries(RESOURCE_FAMILIES.map((name) => [name, schema('FamilyHealth')])) as Record<
+        keyof HealthReport['families'],
+        JsonSchema
+      >,
       { description: 'One report per family' },
     ),
     alerts: arraySchema(schema('AlertHealth')),

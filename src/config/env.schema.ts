@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { selectResources } from '../common/tango/resource-selection';
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` as a boolean; anything else is an error (never a silent `false`). */
 const booleanFlag = z
@@ -125,6 +126,17 @@ const tangoEnv = z.object({
   TANGO_SHAPE_EXCLUDE: familyPathLists.default({}),
   // The account's plan: shape items its level may not ask for (`shape_gated_by_level`) are left out up front.
   TANGO_PLAN: z.enum(TANGO_PLAN_LEVELS).optional(),
+  // The resources mirrored: groups (families, dimensions, default, all), names, and -name to leave one out.
+  TANGO_RESOURCES: commaList.default(['default']).transform((items, context) => {
+    const selection = selectResources(items);
+    if (!selection.ok) {
+      for (const message of selection.problems) {
+        context.addIssue({ code: 'custom', message });
+      }
+      return z.NEVER;
+    }
+    return selection.resources;
+  }),
 });
 
 const webhookEnv = z.object({
@@ -217,6 +229,20 @@ const backfillEnv = z.object({
   BACKFILL_POLL_INTERVAL_MS: positiveInt.default(2_000),
 });
 
+/** The list walks that keep contract resources fresh (src/resources); unset periods take each resource's default. */
+const resourcesEnv = z.object({
+  // How often the refresh job looks for a due poll or walk (0: never; tests and `tango-sync refresh` drive it).
+  RESOURCE_REFRESH_INTERVAL_MS: nonNegativeInt.default(60_000),
+  // Seconds between incremental polls of resources with a change filter or ordering (default 3600).
+  RESOURCE_POLL_SECONDS: positiveInt.optional(),
+  // Seconds between full walks of a dimension (agencies, NAICS, …; default 86400).
+  RESOURCE_DIMENSION_REFRESH_SECONDS: positiveInt.optional(),
+  // Seconds between full walks of the other resources, which see deletions (default 604800).
+  RESOURCE_FULL_WALK_SECONDS: positiveInt.optional(),
+  // Pages one walk may read before it stops, reported on /health (a safety net, not a budget).
+  RESOURCE_MAX_PAGES: positiveInt.default(5_000),
+});
+
 const consoleEnv = z.object({
   // Operator token for the HTTP actions (backfills, console); without it those endpoints are read-only.
   CONSOLE_TOKEN: z.string().min(16).optional(),
@@ -243,6 +269,7 @@ export const envSchema = z.object({
   ...freshnessEnv.shape,
   ...retentionEnv.shape,
   ...backfillEnv.shape,
+  ...resourcesEnv.shape,
   ...consoleEnv.shape,
 });
 
@@ -336,6 +363,8 @@ const retentionGroup = retentionEnv.transform((env) => ({
 
 const backfillGroup = prefixedGroup(backfillEnv, 'BACKFILL_');
 
+const resourcesGroup = prefixedGroup(resourcesEnv, 'RESOURCE_');
+
 /**
  * The configuration, group by group: the key is the property of `AppConfig`, the schema reads the group's
  * variables from the flat environment. `AppConfig` is inferred from these schemas.
@@ -357,6 +386,7 @@ export const configGroups = {
   health: healthGroup,
   freshness: freshnessGroup,
   backfill: backfillGroup,
+  resources: resourcesGroup,
   /** The token HTTP actions require (Bearer); undefined: they are refused. */
   consoleToken: consoleEnv
     .pick({ CONSOLE_TOKEN: true, CONSOLE_TOKEN_FILE: true })

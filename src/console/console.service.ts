@@ -73,31 +73,41 @@ export class ConsoleService {
     const report = options.fresh === true ? await this.health.report(now) : await this.health.recentReport();
     const estimates = new Map(report.storage.tables.map((table) => [table.table, table.estimatedRows]));
     const counts = await this.repository.mirrorCounts(
-      RESOURCE_FAMILIES.map((family) => FAMILIES[family].table),
+      RESOURCE_FAMILIES.filter((family) => report.families[family] !== undefined).map(
+        (family) => FAMILIES[family].table,
+      ),
       estimates,
     );
-    const families = RESOURCE_FAMILIES.map((family): ConsoleFamily => {
+    // The resources turned on: the health report has an entry for each, and only for them.
+    const families = RESOURCE_FAMILIES.flatMap((family): ConsoleFamily[] => {
       const entry = report.families[family];
+      if (entry === undefined) {
+        return [];
+      }
       const lastFetch = entry.lastFetchSucceededAt;
-      return {
-        family,
-        status: entry.status,
-        reasons: entry.reasons,
-        records: counts.get(FAMILIES[family].table) ?? 0,
-        lastDeliveryReceivedAt: entry.lastDeliveryReceivedAt,
-        lastFetchSucceededAt: lastFetch,
-        freshnessSeconds:
-          lastFetch === null ? null : Math.max(0, Math.round((now.getTime() - Date.parse(lastFetch)) / 1000)),
-        backlog: entry.backlog,
-        openGaps: entry.openGaps,
-        deadLetters: entry.deadLetters,
-        shape: {
-          status: entry.shape.status,
-          dropped: entry.shape.dropped.map((item) => `${item.path} (${item.reason})`),
-          notMirrored: entry.shape.notMirrored.map((item) => `${item.path} (${item.reason})`),
-          paths: entry.shape.paths,
+      return [
+        {
+          family,
+          status: entry.status,
+          reasons: entry.reasons,
+          records: counts.get(FAMILIES[family].table) ?? 0,
+          lastDeliveryReceivedAt: entry.lastDeliveryReceivedAt,
+          lastFetchSucceededAt: lastFetch,
+          freshnessSeconds:
+            lastFetch === null
+              ? null
+              : Math.max(0, Math.round((now.getTime() - Date.parse(lastFetch)) / 1000)),
+          backlog: entry.backlog,
+          openGaps: entry.openGaps,
+          deadLetters: entry.deadLetters,
+          shape: {
+            status: entry.shape.status,
+            dropped: entry.shape.dropped.map((item) => `${item.path} (${item.reason})`),
+            notMirrored: entry.shape.notMirrored.map((item) => `${item.path} (${item.reason})`),
+            paths: entry.shape.paths,
+          },
         },
-      };
+      ];
     });
     const { quota } = report;
     return {

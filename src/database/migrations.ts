@@ -20,6 +20,9 @@ import { TangoApiVersion1795339070000 } from '../../migrations/1795339070000-tan
 import { AnalystViews1796665018939 } from '../../migrations/1796665018939-analyst-views';
 import { Freshness1796665100000 } from '../../migrations/1796665100000-freshness';
 import { EnrichedChangeType1796690000000 } from '../../migrations/1796690000000-enriched-change-type';
+import { ContractResourceTables1796700000000 } from '../../migrations/1796700000000-contract-resource-tables';
+import { AnalystViews1796700000001 } from '../../migrations/1796700000001-analyst-views';
+import { ResourceRefreshes1796700000002 } from '../../migrations/1796700000002-resource-refreshes';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -46,4 +49,7 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   AnalystViews1796665018939,
   Freshness1796665100000,
   EnrichedChangeType1796690000000,
+  ContractResourceTables1796700000000,
+  AnalystViews1796700000001,
+  ResourceRefreshes1796700000002,
 ];

@@ -20,6 +20,7 @@ import { type ChangeEvent, changeTopicSuffix } from './change-event.schema';
 @Injectable()
 export class ChangeEventRelay extends OutboxRelay {
   private readonly topics: Readonly<Record<ResourceFamily, string>>;
+  private readonly mirrored: readonly ResourceFamily[];
   private readonly published: Counter<'resource' | 'change'>;
   private readonly blocked: Counter<'lane'>;
 
@@ -34,6 +35,7 @@ export class ChangeEventRelay extends OutboxRelay {
     this.topics = Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [family, kafka.topicName(changeTopicSuffix(family))]),
     ) as Record<ResourceFamily, string>;
+    this.mirrored = config.tango.resources;
     this.published = metrics.counter(
       'tango_sync_change_events_published_total',
       'Change events published to Kafka (re-publishes after a failed batch count again)',
@@ -51,8 +53,9 @@ export class ChangeEventRelay extends OutboxRelay {
     return this.topics[family];
   }
 
+  /** The change topics of the resources turned on (a resource turned on later gets its topic at that start). */
   protected topicSpecs(): TopicSpec[] {
-    return RESOURCE_FAMILIES.map((family) => ({ name: this.topics[family] }));
+    return this.mirrored.map((family) => ({ name: this.topics[family] }));
   }
 
   protected async publishBatch(): Promise<number> {

@@ -5,7 +5,10 @@ import { type GapToOpen } from '../sync-state/gap.repository';
 import { type FetchedOk, RecordFetcher } from '../tango/record-fetcher';
 import { TangoClient } from '../tango/tango-client';
 import { TangoRequestError } from '../tango/tango-errors';
-import { splitAlertFilters } from '../tango/tango-requests';
+import { familyContract, splitAlertFilters } from '../tango/tango-requests';
+import { FAMILIES, recordIdOf, type RefreshPlan } from '../common/tango/families';
+import { alertPollFilters } from '../resources/refresh-plan';
+import { ResourceWalker } from '../resources/resource-walker';
 import { type FetchRequest } from '../outbox/fetch-request';
 
 /** Pages an alert re-run may read before it is cut short (and a gap opened for the rest). */
@@ -41,9 +44,14 @@ export class AlertSweepRunner {
   constructor(
     private readonly fetcher: RecordFetcher,
     private readonly tango: TangoClient,
+    private readonly walker: ResourceWalker,
   ) {}
 
   async run(family: ResourceFamily, sweep: FetchRequest): Promise<AlertSweepOutcome> {
+    const refresh = FAMILIES[family].refresh;
+    if (refresh !== undefined) {
+      return this.runResourcePoll(family, refresh, sweep);
+    }
     const spec = sweep.sweep;
     const alertId = spec?.alertId ?? null;
     let requests = 0;
@@ -106,6 +114,59 @@ export class AlertSweepRunner {
         throw error;
       }
       return { kind: 'failed', error, requests: requests + 1 };
+    }
+  }
+
+  /**
+   * An alert of a contract resource (exclusions, DIBBS RFQs and RFPs) is brought in by the resource's own poll from
+   * the alert's check time: its change filter from that day, or newest first until every id the alert named was
+   * seen (or, with counts only, as many pages as they fill, plus one). Its records are written like any others; what
+   * it misses, the scheduled poll reads.
+   */
+  private async runResourcePoll(
+    family: ResourceFamily,
+    plan: RefreshPlan,
+    sweep: FetchRequest,
+  ): Promise<AlertSweepOutcome> {
+    const spec = sweep.sweep;
+    const checkedAt = spec?.checkedAt ? new Date(spec.checkedAt) : new Date(sweep.hintedAt);
+    const wanted = new Set(spec?.ids ?? []);
+    const counted = Number(spec?.newCount ?? 0) + Number(spec?.modifiedCount ?? 0);
+    const pageSize = familyContract(family).pagination.maxPageSize;
+    const maxPages =
+      plan.mode === 'newest_first' && wanted.size === 0
+        ? Math.min(ALERT_SWEEP_MAX_PAGES, Math.ceil(counted / pageSize) + 1)
+        : ALERT_SWEEP_MAX_PAGES;
+    const records: FetchedOk[] = [];
+    try {
+      const walk = await this.walker.walk(
+        family,
+        alertPollFilters(plan, checkedAt),
+        { maxPages, route: `${family}.alert-poll` },
+        (page) => {
+          records.push(...page.records);
+          for (const item of page.records) {
+            const id = recordIdOf(FAMILIES[family], item.record);
+            if (id !== null) {
+              wanted.delete(id);
+            }
+          }
+          const done = plan.mode === 'newest_first' && (spec?.ids ?? []).length > 0 && wanted.size === 0;
+          return Promise.resolve(done ? 'stop' : 'continue');
+        },
+      );
+      if (wanted.size > 0) {
+        this.logger.warn(
+          { resource: family, missing: [...wanted].slice(0, 10), pages: walk.pages },
+          `alert poll did not see ${wanted.size} named record(s); the scheduled poll reads them`,
+        );
+      }
+      return { kind: 'swept', records, requests: walk.requests, gap: null };
+    } catch (error) {
+      if (!(error instanceof TangoRequestError)) {
+        throw error;
+      }
+      return { kind: 'failed', error, requests: 1 };
     }
   }
 

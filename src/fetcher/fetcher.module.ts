@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MirrorModule } from '../mirror/mirror.module';
+import { ResourcesModule } from '../resources/resources.module';
 import { FetchTargetRelay } from '../outbox/fetch-target-relay';
 import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
@@ -12,7 +13,7 @@ import { IndirectResolver } from './indirect-resolver';
 
 /** Fetch targets → Kafka → full records from Tango → mirror tables (with change events). */
 @Module({
-  imports: [TangoModule, MirrorModule, SyncStateModule],
+  imports: [TangoModule, MirrorModule, SyncStateModule, ResourcesModule],
   providers: [
     IndirectResolver,
     AlertSweepRunner,

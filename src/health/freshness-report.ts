@@ -1,4 +1,6 @@
+import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
+import { nextRefreshAt, type RefreshState, refreshPeriods } from '../resources/refresh-plan';
 import { type AppConfig } from '../config/app-config';
 import {
   cycleEstimateSeconds,
@@ -17,12 +19,41 @@ export interface FreshnessSnapshot {
   readonly deliveredAlertTypes: readonly string[];
   readonly verification: readonly VerificationState[];
   readonly probes: readonly FilterProbe[];
+  /** Where each turned-on contract resource's list walks stand, with its live records. */
+  readonly refreshes: readonly { readonly state: RefreshState; readonly live: number }[];
 }
 
 /** The settings the freshness verdicts depend on. */
 export interface FreshnessSettings {
   readonly freshness: Pick<AppConfig['freshness'], 'reverifyQuotaShare' | 'verificationDegradedSeconds'>;
   readonly health: Pick<AppConfig['health'], 'reconcileIntervalMs' | 'driftSampleSize'>;
+  /** The resources turned on (TANGO_RESOURCES). */
+  readonly mirrored: readonly ResourceFamily[];
+  readonly resources: Pick<
+    AppConfig['resources'],
+    'pollSeconds' | 'dimensionRefreshSeconds' | 'fullWalkSeconds'
+  >;
+}
+
+/** How a contract resource is kept fresh by list walks, and where they stand (null for the nine families). */
+export interface ResourceRefreshReport {
+  readonly mode: 'full' | 'since_filter' | 'newest_first';
+  readonly sinceFilter: string | null;
+  readonly ordering: string | null;
+  readonly idField: string;
+  /** How sure the reviewed table is of the id field (docs/tango-resources.md). */
+  readonly idCertainty: 'confirmed' | 'likely' | 'unconfirmed';
+  /** Tango names the detail route: deletions are confirmed by a 404. */
+  readonly detailRoute: boolean;
+  readonly dimension: boolean;
+  readonly pollSeconds: number | null;
+  readonly fullSeconds: number;
+  readonly lastPollAt: string | null;
+  readonly lastFullWalkAt: string | null;
+  readonly nextDueAt: string | null;
+  readonly lastOutcome: Readonly<Record<string, unknown>> | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
 }
 
 export interface FamilyFreshness {
@@ -46,6 +77,7 @@ export interface FamilyFreshness {
   readonly verificationBoundSeconds: number;
   /** Why the family is degraded by its freshness, or null. */
   readonly problem: string | null;
+  readonly refresh: ResourceRefreshReport | null;
 }
 
 /** Re-verification requests per day the configured share allows (the drift-sample size per run without limits). */
@@ -76,7 +108,11 @@ export function freshnessReports(
   settings: FreshnessSettings,
   now: Date,
 ): Map<ResourceFamily, FamilyFreshness> {
-  const decisions = decideFreshnessSources(new Set(listedEventTypes), new Set(snapshot.deliveredAlertTypes));
+  const decisions = decideFreshnessSources(
+    new Set(listedEventTypes),
+    new Set(snapshot.deliveredAlertTypes),
+    settings.mirrored,
+  );
   const cycle = cycleEstimateSeconds(snapshot.verification, reverifyRequestsPerDay(budget, settings));
   const bound = settings.freshness.verificationDegradedSeconds;
   const reports = new Map<ResourceFamily, FamilyFreshness>();
@@ -101,7 +137,94 @@ export function freshnessReports(
         age !== null && age > bound
           ? `least recently verified record is ${age}s old (bound ${bound}s; re-verification cycle ~${cycle ?? '?'}s)`
           : null,
+      refresh: null,
     });
   }
+  for (const { state, live } of snapshot.refreshes) {
+    if (settings.mirrored.includes(state.resource)) {
+      reports.set(state.resource, resourceFreshness(state, live, settings, now));
+    }
+  }
   return reports;
+}
+
+const isoOrNull = (at: Date | null): string | null => at?.toISOString() ?? null;
+
+/**
+ * A contract resource's freshness: its alerts (where Tango has them) and its list walks. Degraded while no full
+ * walk has completed, when the last walk or poll failed, or when the last complete walk is more than two periods
+ * old (the refresh job is not running).
+ */
+export function resourceFreshness(
+  state: RefreshState,
+  live: number,
+  settings: FreshnessSettings,
+  now: Date,
+): FamilyFreshness {
+  const descriptor = FAMILIES[state.resource];
+  const plan = descriptor.refresh;
+  if (plan === undefined) {
+    throw new Error(`${state.resource} is not refreshed by list walks`);
+  }
+  const periods = refreshPeriods(plan, settings.resources);
+  const { queryType } = descriptor;
+  const alerted = queryType !== null;
+  const polled = plan.mode !== 'full';
+  const walkAge = ageSeconds(state.fullCompletedAt, now);
+  const problem =
+    state.lastError !== null
+      ? `last ${state.lastKind ?? 'refresh'} failed: ${state.lastError}`
+      : state.fullCompletedAt === null
+        ? 'no complete walk of the list yet: the mirror does not hold the resource yet'
+        : walkAge !== null && walkAge > 2 * periods.fullSeconds
+          ? `last complete walk is ${walkAge}s old (period ${periods.fullSeconds}s): is the refresh job running?`
+          : null;
+  const first = alerted
+    ? ('alerts' as const)
+    : polled
+      ? ('incremental poll' as const)
+      : ('full walk' as const);
+  return {
+    source: alerted ? 'alerts' : polled ? 'incremental-poll' : 'full-refresh',
+    sourceWhy: [
+      queryType === null ? null : `Tango's catalog lists alerts.${queryType}.match`,
+      polled
+        ? `polled every ${periods.pollSeconds ?? '?'}s by ${plan.sinceFilter ?? `ordering=${plan.ordering ?? ''}`}`
+        : null,
+      `walked whole every ${periods.fullSeconds}s`,
+    ]
+      .filter((part) => part !== null)
+      .join('; '),
+    learnedBy: {
+      new: [...new Set([first, ...(polled ? (['incremental poll'] as const) : []), 'full walk' as const])],
+      modified: [
+        ...new Set([first, ...(polled ? (['incremental poll'] as const) : []), 'full walk' as const]),
+      ],
+      deleted: ['full walk'],
+    },
+    modifiedSince: null,
+    mirrored: live,
+    oldestVerifiedAt: isoOrNull(state.fullStartedAt),
+    oldestVerificationAgeSeconds: ageSeconds(state.fullStartedAt, now),
+    cycleEstimateSeconds: periods.fullSeconds,
+    verificationBoundSeconds: 2 * periods.fullSeconds,
+    problem,
+    refresh: {
+      mode: plan.mode,
+      sinceFilter: plan.sinceFilter ?? null,
+      ordering: plan.ordering ?? null,
+      idField: descriptor.idField,
+      idCertainty: plan.idCertainty,
+      detailRoute: plan.detailRoute,
+      dimension: plan.dimension,
+      pollSeconds: periods.pollSeconds,
+      fullSeconds: periods.fullSeconds,
+      lastPollAt: isoOrNull(state.pollCompletedAt),
+      lastFullWalkAt: isoOrNull(state.fullCompletedAt),
+      nextDueAt: isoOrNull(nextRefreshAt(plan, state, settings.resources)),
+      lastOutcome: Object.keys(state.lastOutcome).length === 0 ? null : state.lastOutcome,
+      lastError: state.lastError,
+      lastErrorAt: isoOrNull(state.lastErrorAt),
+    },
+  };
 }

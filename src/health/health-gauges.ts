@@ -173,7 +173,10 @@ export class HealthGauges {
           return;
         }
         for (const family of RESOURCE_FAMILIES) {
-          const now = report.families[family].status;
+          const now = report.families[family]?.status;
+          if (now === undefined) {
+            continue;
+          }
           for (const status of Object.keys(STATUS_SERIES)) {
             this.set({ family, status }, status === now ? 1 : 0);
           }
@@ -207,7 +210,8 @@ export class HealthGauges {
         return;
       }
       for (const family of RESOURCE_FAMILIES) {
-        const value = spec.value(report.families[family]);
+        const entry = report.families[family];
+        const value = entry === undefined ? null : spec.value(entry);
         if (value !== null) {
           this.set({ resource: family }, value);
         }

@@ -1,7 +1,7 @@
 import { type BackfillJobView } from '../backfill/backfill.repository';
 import { jobRate } from '../backfill/backfill.service';
 import { classifyEventType, FAMILIES, familyForQueryType } from '../common/tango/families';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { type ResourceFamily } from '../common/tango/resource-family';
 import { type JobRun, jobFailing } from '../jobs/job-runs.repository';
 import { type AlertObservation, type SyncGap } from '../sync-state/gap.repository';
 import { quotaAllowance, type QuotaAllowance } from '../reconcile/reconciler.service';
@@ -296,9 +296,10 @@ function familyReports(
   snapshot: HealthSnapshot,
   shared: SharedSignals,
   settings: HealthReportSettings,
-): Record<ResourceFamily, FamilyReport> {
-  const families = {} as Record<ResourceFamily, FamilyReport>;
-  for (const family of RESOURCE_FAMILIES) {
+): Partial<Record<ResourceFamily, FamilyReport>> {
+  const families: Partial<Record<ResourceFamily, FamilyReport>> = {};
+  // The resources turned on (TANGO_RESOURCES): one turned off is neither synced nor reported.
+  for (const family of settings.mirrored) {
     families[family] = familyReport(family, snapshot, shared, settings);
   }
   return families;

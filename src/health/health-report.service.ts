@@ -30,6 +30,8 @@ export class HealthReportService {
       ...this.config.health,
       health: this.config.health,
       freshness: this.config.freshness,
+      mirrored: this.config.tango.resources,
+      resources: this.config.resources,
     });
   }
 

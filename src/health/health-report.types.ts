@@ -110,7 +110,8 @@ export interface AlertReport {
 export interface HealthReport {
   readonly status: HealthStatus;
   readonly generatedAt: string;
-  readonly families: Readonly<Record<ResourceFamily, FamilyReport>>;
+  /** One report per resource turned on (TANGO_RESOURCES). */
+  readonly families: Readonly<Partial<Record<ResourceFamily, FamilyReport>>>;
   readonly alerts: readonly AlertReport[];
   readonly gaps: { readonly open: readonly GapView[]; readonly recentlyClosed: readonly GapView[] };
   readonly lag: {

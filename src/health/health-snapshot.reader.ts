@@ -1,8 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { BackfillRepository } from '../backfill/backfill.repository';
-import { RESOURCE_FAMILIES } from '../common/tango/resource-family';
+import { FAMILIES } from '../common/tango/families';
+import { type AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { emptyRefreshState } from '../resources/refresh-plan';
+import { ResourceRefreshRepository } from '../resources/resource-refresh.repository';
 import { JobRunRepository } from '../jobs/job-runs.repository';
-import { alertEventTypeOf } from '../reconcile/freshness-plan';
+import { alertEventTypesOf } from '../reconcile/freshness-plan';
 import { FreshnessRepository } from '../reconcile/freshness.repository';
 import { GapRepository } from '../sync-state/gap.repository';
 import { FamilyShapes } from '../tango/family-shapes';
@@ -32,6 +36,8 @@ export class HealthSnapshotReader {
     private readonly backfills: BackfillRepository,
     private readonly apiVersion: TangoApiVersionTracker,
     private readonly freshness: FreshnessRepository,
+    private readonly refreshes: ResourceRefreshRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async read(): Promise<HealthSnapshot> {
@@ -90,12 +96,20 @@ export class HealthSnapshotReader {
 
   /** The freshness part: alert types Tango delivered, each family's verification state, the filter probes. */
   private async readFreshness(): Promise<HealthSnapshot['freshness']> {
-    const alertTypes = RESOURCE_FAMILIES.map(alertEventTypeOf);
-    const [delivered, verification, probes] = await Promise.all([
-      this.freshness.deliveredEventTypes(alertTypes),
-      this.freshness.verificationStates(),
+    const mirrored = this.config.tango.resources;
+    const described = mirrored.filter((resource) => FAMILIES[resource].refresh === undefined);
+    const walked = mirrored.filter((resource) => FAMILIES[resource].refresh !== undefined);
+    const [delivered, verification, probes, refreshStates, live] = await Promise.all([
+      this.freshness.deliveredEventTypes(alertEventTypesOf(described)),
+      this.freshness.verificationStates(described),
       this.freshness.probes(),
+      this.refreshes.states(walked),
+      this.refreshes.liveCounts(walked),
     ]);
-    return { deliveredAlertTypes: [...delivered], verification, probes };
+    const refreshes = walked.map((resource) => ({
+      state: refreshStates.get(resource) ?? emptyRefreshState(resource),
+      live: live.get(resource) ?? 0,
+    }));
+    return { deliveredAlertTypes: [...delivered], verification, probes, refreshes };
   }
 }

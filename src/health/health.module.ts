@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { BackfillModule } from '../backfill/backfill.module';
 import { ReconcileModule } from '../reconcile/reconcile.module';
+import { ResourcesModule } from '../resources/resources.module';
 import { TangoModule } from '../tango/tango.module';
 import { HealthGauges } from './health-gauges';
 import { HealthReportService } from './health-report.service';
@@ -20,6 +21,7 @@ import { ShutdownState } from './shutdown-state';
     TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
     TangoModule,
     ReconcileModule,
+    ResourcesModule,
     BackfillModule,
   ],
   controllers: [HealthController],

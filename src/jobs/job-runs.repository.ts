@@ -9,6 +9,7 @@ export const JOB_NAMES = [
   'retention',
   'newest-poll',
   'modified-since-probe',
+  'resource-refresh',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 

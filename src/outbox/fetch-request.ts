@@ -27,6 +27,8 @@ export const fetchRequestSchema = z.object({
       queryType: z.string(),
       filters: z.record(z.string(), z.unknown()),
       checkedAt: z.string().nullable(),
+      /** The ids an alert named, for a resource brought in by its refresh poll (no usable route by id). */
+      ids: z.array(z.string()).optional(),
     })
     .loose()
     .nullable(),

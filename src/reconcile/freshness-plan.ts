@@ -1,5 +1,5 @@
 import { FAMILIES } from '../common/tango/families';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { DESCRIBED_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 import { LIST_PAGE_SIZE, familyContract, windowQueries } from '../tango/tango-requests';
 import { type PlannedSweep } from './sweep-plan';
 
@@ -12,7 +12,11 @@ import { type PlannedSweep } from './sweep-plan';
  * and deletions no alert or filter shows).
  */
 
-export const FRESHNESS_SOURCES = ['alerts', 'newest-poll'] as const;
+/**
+ * `alerts` and `newest-poll` for the nine families; a contract resource (src/resources) is kept fresh by its
+ * `incremental-poll` (a change filter or ordering) or, for dimensions and resources without one, `full-refresh`.
+ */
+export const FRESHNESS_SOURCES = ['alerts', 'newest-poll', 'incremental-poll', 'full-refresh'] as const;
 export type FreshnessSource = (typeof FRESHNESS_SOURCES)[number];
 
 export interface FreshnessDecision {
@@ -23,9 +27,15 @@ export interface FreshnessDecision {
   readonly why: string;
 }
 
-/** The alert event type of a family: `alerts.<query_type>.match`. */
-export function alertEventTypeOf(family: ResourceFamily): string {
-  return `alerts.${FAMILIES[family].queryType}.match`;
+/** The alert event type of a family: `alerts.<query_type>.match`, or null where Tango has no alert for it. */
+export function alertEventTypeOf(family: ResourceFamily): string | null {
+  const queryType = FAMILIES[family].queryType;
+  return queryType === null ? null : `alerts.${queryType}.match`;
+}
+
+/** The alert event types of these resources (those Tango has one for). */
+export function alertEventTypesOf(families: readonly ResourceFamily[]): string[] {
+  return families.map(alertEventTypeOf).filter((type): type is string => type !== null);
 }
 
 /**
@@ -37,7 +47,7 @@ export function decideFreshnessSource(
   listed: ReadonlySet<string>,
   delivered: ReadonlySet<string>,
 ): FreshnessDecision {
-  const alertEventType = alertEventTypeOf(family);
+  const alertEventType = alertEventTypeOf(family) ?? `alerts.${family}.match`;
   if (listed.has(alertEventType)) {
     return {
       family,
@@ -62,12 +72,15 @@ export function decideFreshnessSource(
   };
 }
 
-/** Every family's decision, in `RESOURCE_FAMILIES` order. */
+/** The decision of each of the given families (by default the nine described ones), in their order. */
 export function decideFreshnessSources(
   listed: ReadonlySet<string>,
   delivered: ReadonlySet<string>,
+  families: readonly ResourceFamily[] = DESCRIBED_FAMILIES,
 ): FreshnessDecision[] {
-  return RESOURCE_FAMILIES.map((family) => decideFreshnessSource(family, listed, delivered));
+  return families
+    .filter((family) => FAMILIES[family].refresh === undefined)
+    .map((family) => decideFreshnessSource(family, listed, delivered));
 }
 
 /**
@@ -177,6 +190,8 @@ export function cycleEstimateSeconds(
 
 export const LEARNING_MEANS = [
   'alerts',
+  'incremental poll',
+  'full walk',
   'newest-first poll',
   'gap sweeps',
   'modified-since poll',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FAMILIES } from '../common/tango/families';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { type ResourceFamily } from '../common/tango/resource-family';
 import { type MirroredCount } from './freshness-plan';
 
 /** What the run-time probe of a list parameter the contract does not list found. */
@@ -48,9 +48,9 @@ export class FreshnessRepository {
   }
 
   /** Every family's live records and least recently verified one (through `<table>_verified_order`). */
-  async verificationStates(): Promise<VerificationState[]> {
+  async verificationStates(families: readonly ResourceFamily[]): Promise<VerificationState[]> {
     const states: VerificationState[] = [];
-    for (const family of RESOURCE_FAMILIES) {
+    for (const family of families) {
       const table = FAMILIES[family].table;
       const [row] = await this.dataSource.query<{ mirrored: string; oldest: Date | null }[]>(
         `SELECT count(*)::bigint AS mirrored,

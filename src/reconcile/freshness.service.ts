@@ -23,7 +23,7 @@ import { TangoRequestError } from '../tango/tango-errors';
 import {
   type FreshnessDecision,
   decideFreshnessSources,
-  alertEventTypeOf,
+  alertEventTypesOf,
   newestPollSweeps,
 } from './freshness-plan';
 import { FreshnessRepository } from './freshness.repository';
@@ -70,11 +70,16 @@ export class FreshnessService {
   /** Every family's freshness source, from Tango's live catalog and the alert types it delivered. */
   async decisions(): Promise<FreshnessDecision[]> {
     const listed = await this.repository.listedEventTypes();
-    const alertTypes = Object.values(FAMILIES).map((spec) => alertEventTypeOf(spec.family));
+    const described = this.describedFamilies();
     const delivered = await this.repository.deliveredEventTypes(
-      alertTypes.filter((type) => !listed.has(type)),
+      alertEventTypesOf(described).filter((type) => !listed.has(type)),
     );
-    return decideFreshnessSources(listed, delivered);
+    return decideFreshnessSources(listed, delivered, described);
+  }
+
+  /** The turned-on families this service keeps fresh (contract resources have their list walks, src/resources). */
+  describedFamilies(): ResourceFamily[] {
+    return this.config.tango.resources.filter((family) => FAMILIES[family].refresh === undefined);
   }
 
   /** One newest-first poll of every family whose source is `newest-poll`, within what sweeps may spend. */

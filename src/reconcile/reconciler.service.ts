@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
-import { familyForQueryType } from '../common/tango/families';
+import { FAMILIES, familyForQueryType } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { FetchTargetOutbox, type RetryTarget } from '../outbox/fetch-target-outbox';
 import { MetricsService } from '../metrics/metrics.service';
@@ -361,7 +361,9 @@ export class Reconciler {
       this.config.health.reconcileIntervalMs / 1000,
       this.config.health.driftSampleSize,
     );
-    const counts = await this.freshness.verificationStates();
+    const counts = await this.freshness.verificationStates(
+      this.config.tango.resources.filter((family) => FAMILIES[family].refresh === undefined),
+    );
     return planReverification(counts, Math.min(perRun, allowance.requests));
   }
 }

@@ -121,7 +121,7 @@ export function listRequest(
   family: ResourceFamily,
   filters: Readonly<Record<string, string>>,
   shape: RequestShape,
-  limit: number = LIST_PAGE_SIZE,
+  limit: number = familyContract(family).pagination.maxPageSize,
 ): TangoRequestSpec {
   return checkedList(family, { ...filters, limit: String(limit), ...shapeQuery(family, shape) });
 }

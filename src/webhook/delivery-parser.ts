@@ -3,11 +3,12 @@ import {
   alertQueryTypeOf,
   FAMILIES,
   familyForQueryType,
+  fetchesById,
   type IdKind,
   incomingRecordId,
   readLegacyEvent,
 } from '../common/tango/families';
-import { type ResourceFamily } from '../common/tango/resource-family';
+import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
 
 /**
  * Turns the raw bytes of a Tango delivery into events and fetch targets. Tolerant by design: it accepts the
@@ -38,6 +39,8 @@ export interface SweepTarget {
     readonly checkedAt: string | null;
     readonly newCount: number | null;
     readonly modifiedCount: number | null;
+    /** The ids the alert named, for a resource fetched by re-running its poll until they are seen. */
+    readonly ids?: readonly string[];
   };
 }
 
@@ -124,10 +127,18 @@ const matchesSchema = z.looseObject({
   modified_count: z.number().int().nonnegative().max(MAX_COUNT).optional().catch(undefined),
 });
 
+/** Every resource: a parse that is not told which resources run (tools, samples) reads them all. */
+const EVERY_RESOURCE: ReadonlySet<ResourceFamily> = new Set(RESOURCE_FAMILIES);
+
+/**
+ * Parses one delivery. `mirrored` is the set of resources the worker runs (`TANGO_RESOURCES`): an alert of a
+ * resource it knows but does not run is stored as `not_mirrored`, like one of a resource it does not know.
+ */
 export function parseDelivery(
   rawBody: Buffer,
   headerDeliveryId?: string,
   limits: FanOutLimits = NO_LIMITS,
+  mirrored: ReadonlySet<ResourceFamily> = EVERY_RESOURCE,
 ): ParsedDelivery {
   let json: unknown;
   try {
@@ -161,7 +172,7 @@ export function parseDelivery(
   }
   const tangoTimestamp = isoTimestamp(body.timestamp, 'timestamp', problems);
   const events = limitFanOut(
-    rawEvents.map((raw, index) => parseEvent(raw, index)),
+    rawEvents.map((raw, index) => parseEvent(raw, index, mirrored)),
     limits,
   );
   const anyAlerts = events.some((event) => event.eventType?.startsWith('alerts.') === true);
@@ -232,7 +243,7 @@ function malformedDelivery(
   };
 }
 
-function parseEvent(raw: unknown, index: number): ParsedEvent {
+function parseEvent(raw: unknown, index: number, mirrored: ReadonlySet<ResourceFamily>): ParsedEvent {
   const problems: string[] = [];
   const base = {
     index,
@@ -270,9 +281,9 @@ function parseEvent(raw: unknown, index: number): ParsedEvent {
   }
   const alertQueryType = alertQueryTypeOf(eventType);
   if (alertQueryType !== null) {
-    return parseAlertEvent(event, eventType, alertQueryType, { ...base, createdAt }, problems);
+    return parseAlertEvent(event, eventType, alertQueryType, { ...base, createdAt }, problems, mirrored);
   }
-  return parseLegacyEvent(event, eventType, { ...base, createdAt }, problems);
+  return parseLegacyEvent(event, eventType, { ...base, createdAt }, problems, mirrored);
 }
 
 type EventBase = Omit<ParsedEvent, 'eventType' | 'status' | 'problems'>;
@@ -283,6 +294,7 @@ function parseAlertEvent(
   typeFromEventType: string,
   base: EventBase,
   problems: string[],
+  mirrored: ReadonlySet<ResourceFamily>,
 ): ParsedEvent {
   const queryType =
     typeof event.query_type === 'string' && event.query_type.trim() !== ''
@@ -290,7 +302,8 @@ function parseAlertEvent(
       : typeFromEventType;
   const alertId = textId(event.alert_id);
   const checkedAt = isoTimestamp(event.checked_at, 'checked_at', problems);
-  const resource = familyForQueryType(queryType) ?? null;
+  const known = familyForQueryType(queryType) ?? null;
+  const resource = known !== null && mirrored.has(known) ? known : null;
   const common = {
     ...base,
     eventType,
@@ -305,7 +318,12 @@ function parseAlertEvent(
     return {
       ...common,
       status: 'not_mirrored',
-      problems: [...problems, `alert query type "${queryType}" is not mirrored`],
+      problems: [
+        ...problems,
+        known === null
+          ? `alert query type "${queryType}" is not mirrored`
+          : `alert query type "${queryType}" is ${known}, which TANGO_RESOURCES does not turn on`,
+      ],
     };
   }
   const matchesResult = matchesSchema.safeParse(event.matches);
@@ -317,11 +335,16 @@ function parseAlertEvent(
     };
   }
   const matches = matchesResult.data;
-  const { targets, idsFound } = matchTargets(matches, resource, eventType, problems);
+  const matched = matchTargets(matches, resource, eventType, problems);
   const newCount = matches.new_count ?? null;
   const modifiedCount = matches.modified_count ?? null;
+  // A resource whose records Tango serves by no route the worker may use (`fetchesById`) is brought in by
+  // re-running what the alert matched (its refresh poll, until the named ids are seen), never by guessing a route.
+  const byId = fetchesById(FAMILIES[resource]);
+  const { idsFound } = matched;
+  const targets: FetchTarget[] = byId ? matched.targets : [];
   // Counts without (enough) ids: the ids we have are fetched, and a sweep re-runs the alert so none is lost.
-  const missingIds = (newCount ?? 0) > idsFound.new || (modifiedCount ?? 0) > idsFound.modified;
+  const missingIds = !byId || (newCount ?? 0) > idsFound.new || (modifiedCount ?? 0) > idsFound.modified;
   if (missingIds) {
     targets.push({
       kind: 'sweep',
@@ -336,6 +359,7 @@ function parseAlertEvent(
         checkedAt,
         newCount,
         modifiedCount,
+        ...(byId ? {} : { ids: matched.targets.map((target) => target.recordId) }),
       },
     });
   }
@@ -397,6 +421,7 @@ function parseLegacyEvent(
   eventType: string,
   base: EventBase,
   problems: string[],
+  mirrored: ReadonlySet<ResourceFamily>,
 ): ParsedEvent {
   const common = { ...base, eventType };
   const reading = readLegacyEvent(eventType, event);
@@ -412,6 +437,10 @@ function parseLegacyEvent(
   }
   const targets: FetchTarget[] = [];
   for (const { resource, id } of reading.records) {
+    if (!mirrored.has(resource)) {
+      problems.push(`${resource} is not turned on (TANGO_RESOURCES)`);
+      continue;
+    }
     const target = recordTarget(resource, id, eventType, problems);
     if (
       target !== null &&

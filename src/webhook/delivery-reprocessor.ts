@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type AppConfig } from '../config/app-config';
+import { type ResourceFamily } from '../common/tango/resource-family';
 import { APP_CONFIG } from '../config/config.module';
 import { type FanOutLimits, fanOutLimitsOf, parseDelivery } from './delivery-parser';
 import { WebhookRepository } from './webhook.repository';
@@ -25,12 +26,14 @@ export class DeliveryReprocessor {
   private readonly logger = new Logger(DeliveryReprocessor.name);
 
   private readonly limits: FanOutLimits;
+  private readonly mirrored: ReadonlySet<ResourceFamily>;
 
   constructor(
     private readonly repository: WebhookRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.limits = fanOutLimitsOf(config);
+    this.mirrored = new Set(config.tango.resources);
   }
 
   async reprocessAll(options: { dryRun: boolean }): Promise<ReprocessSummary> {
@@ -51,7 +54,12 @@ export class DeliveryReprocessor {
       for (const stored of page) {
         afterPk = stored.deliveryPk;
         summary.examined += 1;
-        const parsed = parseDelivery(stored.rawBody, stored.headerDeliveryId ?? undefined, this.limits);
+        const parsed = parseDelivery(
+          stored.rawBody,
+          stored.headerDeliveryId ?? undefined,
+          this.limits,
+          this.mirrored,
+        );
         if (parsed.status === 'processed') {
           summary.nowProcessed += 1;
         } else if (parsed.status === 'not_mirrored') {

@@ -6,6 +6,7 @@ import { knownError } from '../common/errors/error-answer';
 import { HTTP_STATUS_BY_CODE } from '../common/errors/http-status';
 import { withCorrelationId } from '../common/logging/correlation';
 import { type AppConfig } from '../config/app-config';
+import { type ResourceFamily } from '../common/tango/resource-family';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { type FanOutLimits, fanOutLimitsOf, parseDelivery } from './delivery-parser';
@@ -59,6 +60,7 @@ export class WebhookIngestService {
   private readonly secrets: WebhookSecrets;
 
   private readonly fanOutLimits: FanOutLimits;
+  private readonly mirrored: ReadonlySet<ResourceFamily>;
 
   constructor(
     private readonly writes: DeliveryWriteQueue,
@@ -69,6 +71,7 @@ export class WebhookIngestService {
     this.insecure = config.webhook.secrets.length === 0 && config.webhook.insecureNoSignature;
     this.secrets = new WebhookSecrets(config.webhook.secrets, config.webhook.secretsFile);
     this.fanOutLimits = fanOutLimitsOf(config);
+    this.mirrored = new Set(config.tango.resources);
     this.deliveries = metrics.counter(
       'tango_sync_webhook_deliveries_total',
       'Webhook deliveries by outcome',
@@ -93,7 +96,7 @@ export class WebhookIngestService {
     const bodySha256 = createHash('sha256').update(delivery.rawBody).digest('hex');
     const headerDeliveryId = singleHeader(delivery.headers['x-tango-delivery-id']);
     const verifiedBy = this.verify(delivery, bodySha256, headerDeliveryId);
-    const parsed = parseDelivery(delivery.rawBody, headerDeliveryId, this.fanOutLimits);
+    const parsed = parseDelivery(delivery.rawBody, headerDeliveryId, this.fanOutLimits, this.mirrored);
     return withCorrelationId(parsed.deliveryId ?? `sha256:${bodySha256.slice(0, 16)}`, async () => {
       let stored;
       try {

@@ -136,8 +136,11 @@ export class WebhookRepository {
       { id: string; raw_body: Buffer; header_delivery_id: string | null; status: string }[]
     >(
       `SELECT id::text AS id, raw_body, headers->>'x-tango-delivery-id' AS header_delivery_id, status
-         FROM webhook_deliveries
-        WHERE status IN ('unrecognized', 'malformed') AND id > $1
+         FROM webhook_deliveries d
+        WHERE (status IN ('unrecognized', 'malformed', 'not_mirrored')
+               -- a processed delivery may hold alerts of a resource turned on since (TANGO_RESOURCES)
+               OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.delivery_pk = d.id AND e.status = 'not_mirrored'))
+          AND id > $1
         ORDER BY id
         LIMIT $2`,
       [afterPk, limit],

@@ -1,5 +1,6 @@
+import { familyReport } from '../support/health-report';
 import { Logger } from '@nestjs/common';
-import { type ResourceFamily } from '../../src/common/tango/resource-family';
+import { type DescribedFamily as ResourceFamily } from '../../src/common/tango/resource-family';
 import { type HealthReport } from '../../src/health/health-report.service';
 import { EventTypeCatalog } from '../../src/reconcile/event-type-catalog';
 import { ReconcileScheduler } from '../../src/reconcile/reconcile.scheduler';
@@ -85,7 +86,7 @@ describe.each<[EventCatalog]>([['sdk'], ['recipe']])(
       }
       const registered = pipeline.sim.control.alerts().map((alert) => alert.query_type);
       expect(registered.some((type) => ['idv', 'ota', 'otidv'].includes(type))).toBe(catalog === 'recipe');
-      expect(report.families.idvs.freshness.learnedBy.deleted).toEqual(['re-verification']);
+      expect(report.families.idvs?.freshness.learnedBy.deleted).toEqual(['re-verification']);
     });
 
     it('mirrors new IDVs, OTAs, OTIDVs and notices: by the newest-first poll without alerts, by alerts with them', async () => {
@@ -135,12 +136,12 @@ describe.each<[EventCatalog]>([['sdk'], ['recipe']])(
     it('shows the oldest verification’s age and degrades a family past its bound until re-verified', async () => {
       await new Promise((resolve) => setTimeout(resolve, (VERIFICATION_BOUND_SECONDS + 1) * 1000));
       const stale = await health();
-      const idvs = stale.families.idvs.freshness;
+      const idvs = familyReport(stale, 'idvs').freshness;
       expect(idvs.mirrored).toBeGreaterThan(0);
       expect(idvs.oldestVerificationAgeSeconds).toBeGreaterThan(VERIFICATION_BOUND_SECONDS);
       expect(idvs.cycleEstimateSeconds).toEqual(expect.any(Number));
-      expect(stale.families.idvs.status).not.toBe('ok');
-      expect(stale.families.idvs.reasons).toEqual(
+      expect(stale.families.idvs?.status).not.toBe('ok');
+      expect(stale.families.idvs?.reasons).toEqual(
         expect.arrayContaining([expect.stringContaining('least recently verified record is')]),
       );
       const metrics = await (await fetch(`${pipeline.app.baseUrl}/metrics`)).text();
@@ -153,30 +154,30 @@ describe.each<[EventCatalog]>([['sdk'], ['recipe']])(
       const deadline = Date.now() + 20_000;
       let fresh = await health();
       while (
-        Date.parse(fresh.families.idvs.freshness.oldestVerifiedAt ?? '') <= before &&
+        Date.parse(fresh.families.idvs?.freshness.oldestVerifiedAt ?? '') <= before &&
         Date.now() < deadline
       ) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         fresh = await health();
       }
-      expect(fresh.families.idvs.freshness.oldestVerificationAgeSeconds).toBeLessThanOrEqual(
+      expect(fresh.families.idvs?.freshness.oldestVerificationAgeSeconds).toBeLessThanOrEqual(
         VERIFICATION_BOUND_SECONDS,
       );
-      expect(fresh.families.idvs.freshness.problem).toBeNull();
+      expect(fresh.families.idvs?.freshness.problem).toBeNull();
     });
 
     it('probes modified_after on award lists and finds it ignored (it is not in their contract)', async () => {
       const tick = await scheduler.modifiedSinceProbeTick({ force: true });
       expect(tick.ran).toBe(true);
       const report = await health();
-      expect(report.families.contracts.freshness.modifiedSince).toMatchObject({
+      expect(report.families.contracts?.freshness.modifiedSince).toMatchObject({
         honoured: false,
         detail: expect.stringMatching(
           /^ignored: modified_after=2999-01-01 still lists \d+ of \d+$/,
         ) as unknown,
       });
-      expect(report.families.contracts.freshness.learnedBy.modified).not.toContain('modified-since poll');
-      expect(report.families.grants.freshness.modifiedSince).toBeNull();
+      expect(report.families.contracts?.freshness.learnedBy.modified).not.toContain('modified-since poll');
+      expect(report.families.grants?.freshness.modifiedSince).toBeNull();
     });
   },
 );

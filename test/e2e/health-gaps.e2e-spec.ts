@@ -75,9 +75,9 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
     const { status, body } = await health();
     expect(status).toBe(200);
     expect(body.status).toBe('ok');
-    expect(body.families.contracts.coverage.detects).toEqual(['new']);
-    expect(body.families.contracts.coverage.onlyBySampling).toEqual(['modified', 'deleted']);
-    expect(body.families.forecasts.coverage.detects).toEqual(['new', 'modified']);
+    expect(body.families.contracts?.coverage.detects).toEqual(['new']);
+    expect(body.families.contracts?.coverage.onlyBySampling).toEqual(['modified', 'deleted']);
+    expect(body.families.forecasts?.coverage.detects).toEqual(['new', 'modified']);
     // One per alert the simulator registered: the query types its (SDK) catalog lists.
     expect(body.alerts.length).toBeGreaterThanOrEqual(pipeline.sim.control.alerts().length);
     expect(pipeline.sim.control.alerts().length).toBe(5);
@@ -99,11 +99,11 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
     const poll = await detector.pollAlerts(AFTER_GRACE());
     expect(poll.gapsOpened).toBe(1);
     const degraded = await health();
-    expect(degraded.body.families.contracts.status).toBe('degraded');
-    expect(degraded.body.families.contracts.openGaps).toEqual([
+    expect(degraded.body.families.contracts?.status).toBe('degraded');
+    expect(degraded.body.families.contracts?.openGaps).toEqual([
       expect.objectContaining({ cause: 'alert_match_count', resource: 'contracts' }),
     ]);
-    expect(degraded.body.families.contracts.openGaps[0]?.detail).toMatchObject({ missingMatches: 3 });
+    expect(degraded.body.families.contracts?.openGaps[0]?.detail).toMatchObject({ missingMatches: 3 });
 
     const run = await reconciler.reconcile({ drift: false });
     expect(run.gaps).toEqual([expect.objectContaining({ closed: true })]);
@@ -111,9 +111,9 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
     expect(after).toEqual(expected);
 
     const healed = await health();
-    expect(healed.body.families.contracts.status).toBe('ok');
-    expect(healed.body.families.contracts.openGaps).toEqual([]);
-    expect(healed.body.families.contracts.reconciledThrough).not.toBeNull();
+    expect(healed.body.families.contracts?.status).toBe('ok');
+    expect(healed.body.families.contracts?.openGaps).toEqual([]);
+    expect(healed.body.families.contracts?.reconciledThrough).not.toBeNull();
     expect(healed.body.gaps.recentlyClosed[0]).toMatchObject({ cause: 'alert_match_count' });
     expect(healed.body.status).toBe('ok');
   });
@@ -136,9 +136,9 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
     alert.status = 'paused';
     await detector.pollAlerts(AFTER_GRACE());
     const paused = await health();
-    expect(paused.body.families.grants.status).toBe('degraded');
-    expect(paused.body.families.grants.reasons).toContain(`alert ${alert.alert_id}: alert is paused`);
-    expect(paused.body.families.contracts.status).toBe('ok');
+    expect(paused.body.families.grants?.status).toBe('degraded');
+    expect(paused.body.families.grants?.reasons).toContain(`alert ${alert.alert_id}: alert is paused`);
+    expect(paused.body.families.contracts?.status).toBe('ok');
     expect(paused.body.alerts.find((a) => a.alertId === alert.alert_id)).toMatchObject({
       status: 'degraded',
       alertStatus: 'paused',
@@ -146,7 +146,7 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
 
     alert.status = 'active';
     await detector.pollAlerts(AFTER_GRACE());
-    expect((await health()).body.families.grants.status).toBe('ok');
+    expect((await health()).body.families.grants?.status).toBe('ok');
   });
 
   it('shows quota exhaustion as degraded and pauses sweeps while live fetches go on', async () => {
@@ -158,8 +158,8 @@ describe('health: gap detection, reconciliation and degraded signals (simulator)
     const report = await health();
     expect(report.body.quota.dailyLimit).toBe(40);
     expect(report.body.quota.sweepsPausedReason).toMatch(/daily quota/);
-    expect(report.body.families.contracts.status).toBe('degraded');
-    expect(report.body.families.contracts.reasons.some((r) => r.startsWith('sweeps paused'))).toBe(true);
+    expect(report.body.families.contracts?.status).toBe('degraded');
+    expect(report.body.families.contracts?.reasons.some((r) => r.startsWith('sweeps paused'))).toBe(true);
 
     // A gap now stays open: the sweep does not spend the live share.
     const missed = pipeline.sim.control.ids('contracts').slice(10, 12);

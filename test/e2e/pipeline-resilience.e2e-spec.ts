@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ResourceFamily } from '../../src/common/tango/resource-family';
+import { type DescribedFamily as ResourceFamily } from '../../src/common/tango/resource-family';
 import { type Pipeline, startPipeline, waitForMirror } from '../support/pipeline-harness';
 import { startTestApp, type RunningTestApp } from '../support/test-app';
 import { fetchRequestPartitionSlot } from '../../src/outbox/fetch-request';

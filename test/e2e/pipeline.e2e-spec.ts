@@ -1,5 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../src/common/tango/resource-family';
+import {
+  DESCRIBED_FAMILIES as RESOURCE_FAMILIES,
+  type DescribedFamily as ResourceFamily,
+} from '../../src/common/tango/resource-family';
 import {
   mirrorHashes,
   PIPELINE_SECRET,

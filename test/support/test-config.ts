@@ -43,6 +43,9 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     HEALTH_NEWEST_POLL_INTERVAL_SECONDS: '0',
     HEALTH_MODIFIED_SINCE_PROBE_INTERVAL_SECONDS: '0',
     RETENTION_INTERVAL_MS: '0',
+    // The nine families unless a test turns contract resources on (their refreshes then run on its command).
+    TANGO_RESOURCES: 'families',
+    RESOURCE_REFRESH_INTERVAL_MS: '0',
     ...overrides,
   });
 }

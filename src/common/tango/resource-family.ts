@@ -1,8 +1,7 @@
-/**
- * The Tango resource families tango-sync mirrors, named as their REST collections. Everything else about a
- * family lives in its descriptor (`./families`).
- */
-export const RESOURCE_FAMILIES = [
+import { CONTRACT_RESOURCE_NAMES, type ContractResourceName } from '../../tango-contract/resource-identity';
+
+/** The nine families described by hand (`./families`): alerts, id-list fetches, sweeps and legacy events. */
+export const DESCRIBED_FAMILIES = [
   'contracts',
   'idvs',
   'otas',
@@ -14,8 +13,25 @@ export const RESOURCE_FAMILIES = [
   'forecasts',
 ] as const;
 
-export type ResourceFamily = (typeof RESOURCE_FAMILIES)[number];
+export type DescribedFamily = (typeof DESCRIBED_FAMILIES)[number];
+
+/**
+ * Every Tango resource tango-sync can mirror, named as its REST collection (`/` as `_`): the nine described
+ * families, then the contract resources whose descriptors are derived from Tango's contract and the reviewed
+ * identity table (`src/tango-contract/resource-identity.ts`). Which of them run is configuration
+ * (`TANGO_RESOURCES`). Everything else about a resource lives in its descriptor (`./families`).
+ */
+export type ResourceFamily = DescribedFamily | ContractResourceName;
+
+export const RESOURCE_FAMILIES = [...DESCRIBED_FAMILIES, ...CONTRACT_RESOURCE_NAMES] as unknown as readonly [
+  ResourceFamily,
+  ...ResourceFamily[],
+];
 
 export function isResourceFamily(value: string): value is ResourceFamily {
   return (RESOURCE_FAMILIES as readonly string[]).includes(value);
+}
+
+export function isDescribedFamily(family: ResourceFamily): family is DescribedFamily {
+  return (DESCRIBED_FAMILIES as readonly string[]).includes(family);
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
+import { DESCRIBED_FAMILIES, type DescribedFamily } from '../../../src/common/tango/resource-family';
 import { buildDataSourceOptions } from '../../../src/database/data-source-options';
 import { ChangeEventRelay } from '../../../src/events/change-event-relay';
 import { type ClaimedChangeEvent } from '../../../src/events/change-event.repository';
@@ -51,9 +51,9 @@ class InstrumentedRelay extends ChangeEventRelay {
 }
 
 function expectValidAgainstCommittedSchema(received: readonly ReceivedEvent[]): void {
-  const schemas = new Map(RESOURCE_FAMILIES.map((family) => [family, committedSchema(family)]));
+  const schemas = new Map(DESCRIBED_FAMILIES.map((family) => [family, committedSchema(family)]));
   for (const { topic, key, event, headers } of received) {
-    const family = topic.split('.').at(-3) as ResourceFamily;
+    const family = topic.split('.').at(-3) as DescribedFamily;
     expect({ id: event.id, errors: validate(schemas.get(family)!, event) }).toEqual({
       id: event.id,
       errors: [],
@@ -138,7 +138,7 @@ describe('change-event relay against Postgres and Kafka', () => {
 
   it('publishes each record in version order, exactly once, with two relay replicas running', async () => {
     const run = uniqueSuffix();
-    const records = RESOURCE_FAMILIES.flatMap((family) =>
+    const records = DESCRIBED_FAMILIES.flatMap((family) =>
       Array.from({ length: 4 }, (_, index) => ({ resource: family, recordId: `${family}-${run}-${index}` })),
     );
     const versions = 6;
@@ -298,7 +298,7 @@ describe('change-event relay against Postgres and Kafka', () => {
     // A record in the same lane as a poisoned row, and one of its events queued behind it.
     const [poisoned] = await db.query<{ id: string; lane: number }[]>(
       `INSERT INTO change_events (event_id, resource, record_id, change_type, version, record, lane)
-       VALUES (gen_random_uuid(), 'exclusions', $1, 'created', 1, '{}'::jsonb,
+       VALUES (gen_random_uuid(), 'contract_appeals', $1, 'created', 1, '{}'::jsonb,
                (abs(hashtext('contracts:' || $2)) % 64 + 1) % 64)
        RETURNING id::text AS id, lane`,
       [`poison-${run}`, healthy],
@@ -325,7 +325,7 @@ describe('change-event relay against Postgres and Kafka', () => {
     expect(result.blocked.map((blocked) => [blocked.lane, blocked.error.rowId])).toEqual([
       [poisoned!.lane, poisoned!.id],
     ]);
-    expect(result.blocked[0]!.error.problems.join()).toMatch(/unknown resource "exclusions"/);
+    expect(result.blocked[0]!.error.problems.join()).toMatch(/unknown resource "contract_appeals"/);
 
     await db.query('DELETE FROM change_events WHERE id = $1', [poisoned!.id]);
     await relay.relay.drain();

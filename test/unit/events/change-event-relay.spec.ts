@@ -96,7 +96,7 @@ describe('ChangeEventRelay', () => {
     expect(kafka.sent).toHaveLength(2);
   });
 
-  it('creates the nine change topics', async () => {
+  it('creates the change topic of every resource turned on (the default set: families, alerted resources, dimensions)', async () => {
     const kafka = new FakeKafka();
     await relayWith(kafka, { published: 0, lanes: [], blocked: [] }).ensureTopics();
     expect(kafka.ensured[0]?.map((spec) => spec.name)).toEqual([
@@ -109,6 +109,18 @@ describe('ChangeEventRelay', () => {
       'unit.entities.changes.v1',
       'unit.grants.changes.v1',
       'unit.forecasts.changes.v1',
+      'unit.exclusions.changes.v1',
+      'unit.dibbs_rfqs.changes.v1',
+      'unit.dibbs_rfps.changes.v1',
+      'unit.agencies.changes.v1',
+      'unit.departments.changes.v1',
+      'unit.offices.changes.v1',
+      'unit.organizations.changes.v1',
+      'unit.naics.changes.v1',
+      'unit.psc.changes.v1',
+      'unit.assistance_listings.changes.v1',
+      'unit.business_types.changes.v1',
+      'unit.mas_sins.changes.v1',
     ]);
   });
 

@@ -83,7 +83,7 @@ describe('change-event envelope', () => {
   });
 
   it.each([
-    ['an unknown resource', { resource: 'exclusions' }, /unknown resource/],
+    ['an unknown resource', { resource: 'contract_appeals' }, /unknown resource/],
     ['an unknown change type', { changeType: 'touched' }, /unknown change type/],
     ['a delete that carries a record', { changeType: 'deleted', hash: null }, /data/],
     ['an update without a record', { record: null }, /data/],

@@ -66,7 +66,7 @@ describe('SnapshotReplayService', () => {
   });
 
   it.each([
-    ['an unknown family', 'exclusions', {}],
+    ['an unknown family', 'contract_appeals', {}],
     ['an invalid time', 'contracts', { since: new Date('not a time') }],
     ['a batch size of zero', 'contracts', { batchSize: 0 }],
   ])('refuses %s before touching the database', async (_what, family, options) => {

@@ -1,5 +1,5 @@
 import { type BackfillJobView } from '../../../src/backfill/backfill.repository';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
+import { DESCRIBED_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { type SyncStateRow } from '../../../src/health/health.repository';
 import { buildHealthReport } from '../../../src/health/health-report.builder';
 import {
@@ -19,6 +19,8 @@ const SETTINGS: HealthReportSettings = {
   lagDegradedSeconds: 300,
   health: { reconcileIntervalMs: 300_000, driftSampleSize: 100 },
   freshness: { reverifyQuotaShare: 0.1, verificationDegradedSeconds: 86_400 },
+  mirrored: DESCRIBED_FAMILIES,
+  resources: {},
 };
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
 
@@ -53,7 +55,7 @@ const EMPTY: HealthSnapshot = {
   backfillJobs: [],
   tangoApiVersion: null,
   contracts: { worker: '4.22.0', vendored: ['4.22.0', '4.25.1'] },
-  freshness: { deliveredAlertTypes: [], verification: [], probes: [] },
+  freshness: { deliveredAlertTypes: [], verification: [], probes: [], refreshes: [] },
 };
 
 function build(snapshot: Partial<HealthSnapshot>): HealthReport {
@@ -158,9 +160,9 @@ function backfill(id: string, jobState: BackfillJobView['state'], failedSegments
   };
 }
 
-/** Every family's status, in RESOURCE_FAMILIES order. */
+/** Every family's status, in DESCRIBED_FAMILIES order. */
 const statuses = (report: HealthReport): string[] =>
-  RESOURCE_FAMILIES.map((family) => report.families[family].status);
+  DESCRIBED_FAMILIES.map((family) => report.families[family]?.status ?? 'absent');
 
 describe('health report builder: a clean snapshot', () => {
   const report = build({});
@@ -168,7 +170,7 @@ describe('health report builder: a clean snapshot', () => {
   it('is ok everywhere, with the figures at their defaults', () => {
     expect(report.status).toBe('ok');
     expect(report.generatedAt).toBe(NOW.toISOString());
-    expect(Object.keys(report.families)).toEqual([...RESOURCE_FAMILIES]);
+    expect(Object.keys(report.families)).toEqual([...DESCRIBED_FAMILIES]);
     expect(report.families.contracts).toEqual(quietFamilyReport('contracts'));
   });
 
@@ -223,24 +225,24 @@ describe('health report builder: a family', () => {
       lastError: 'old error',
       lastErrorAt: ago(90).toISOString(),
     });
-    expect(report.families.contracts.lastDeliveryReceivedAt).toBeNull();
+    expect(report.families.contracts?.lastDeliveryReceivedAt).toBeNull();
   });
 
   it('is degraded by a backlog older than the lag threshold and failing past four times it', () => {
     const at = (seconds: number): HealthReport =>
       build({ backlog: [{ resource: 'idvs', pending: 5, oldestAgeSeconds: seconds }] });
-    expect(at(300).families.idvs.status).toBe('ok');
+    expect(at(300).families.idvs?.status).toBe('ok');
     expect(at(301).families.idvs).toMatchObject({
       status: 'degraded',
       reasons: ['fetch backlog 301s old (5 pending)'],
       backlog: { pending: 5, oldestAgeSeconds: 301 },
     });
-    expect(at(1200).families.idvs.status).toBe('degraded');
+    expect(at(1200).families.idvs?.status).toBe('degraded');
     expect(at(1201).families.idvs).toMatchObject({
       status: 'failing',
       reasons: ['fetch backlog 1201s old (5 pending)'],
     });
-    expect(at(1201).families.contracts.status).toBe('ok');
+    expect(at(1201).families.contracts?.status).toBe('ok');
     expect(at(1201).status).toBe('failing');
   });
 
@@ -254,8 +256,8 @@ describe('health report builder: a family', () => {
       status: 'failing',
       reasons: ['latest fetch failed with work pending'],
     });
-    expect(failed(ago(50), 0).families.otas.status).toBe('ok');
-    expect(failed(ago(150), 1).families.otas.status).toBe('ok');
+    expect(failed(ago(50), 0).families.otas?.status).toBe('ok');
+    expect(failed(ago(150), 1).families.otas?.status).toBe('ok');
   });
 
   it('counts its own gaps and family-less ones; a gap whose sweeps keep failing makes it failing', () => {
@@ -267,12 +269,12 @@ describe('health report builder: a family', () => {
         gap('4', 'idvs', { sweepAttempts: 3 }),
       ],
     });
-    expect(report.families.contracts.openGaps.map((g) => g.id)).toEqual(['1', '2']);
+    expect(report.families.contracts?.openGaps.map((g) => g.id)).toEqual(['1', '2']);
     expect(report.families.contracts).toMatchObject({
       status: 'degraded',
       reasons: ['open gap (webhook_rejected)', 'open gap (webhook_rejected)'],
     });
-    expect(report.families.entities.openGaps.map((g) => g.id)).toEqual(['2']);
+    expect(report.families.entities?.openGaps.map((g) => g.id)).toEqual(['2']);
     expect(report.families.grants).toMatchObject({
       status: 'failing',
       reasons: [
@@ -280,7 +282,7 @@ describe('health report builder: a family', () => {
         'open gap (webhook_rejected)',
       ],
     });
-    expect(report.families.idvs.status).toBe('degraded');
+    expect(report.families.idvs?.status).toBe('degraded');
     expect(report.gaps.open.map((g) => g.id)).toEqual(['1', '2', '3', '4']);
   });
 
@@ -305,7 +307,7 @@ describe('health report builder: a family', () => {
       },
     ]);
     expect(report.gaps.open[0]?.closedAt).toBeNull();
-    expect(report.families.contracts.openGaps).toEqual(report.gaps.open);
+    expect(report.families.contracts?.openGaps).toEqual(report.gaps.open);
   });
 
   it('is degraded by dead letters and by ids that name no record', () => {
@@ -320,7 +322,7 @@ describe('health report builder: a family', () => {
       reasons: ['4 id(s) that name no record (unresolved PIIDs or forecast subjects)'],
       unresolvedIds: 4,
     });
-    expect(report.families.contracts.status).toBe('ok');
+    expect(report.families.contracts?.status).toBe('ok');
   });
 
   it('is failing while Tango refuses fetches for good, and shows the newest refusal', () => {
@@ -380,7 +382,7 @@ describe('health report builder: a family', () => {
       reasons: ['fetched without a shape (Tango refuses shapes for this tier): tier refuses shapes'],
       shape: { status: 'unshaped', unshapedReason: 'tier refuses shapes' },
     });
-    expect(report.families.contracts.shape.status).toBe('full');
+    expect(report.families.contracts?.shape.status).toBe('full');
   });
 
   it('is degraded when its latest backfill failed, not when a later one finished', () => {
@@ -389,7 +391,7 @@ describe('health report builder: a family', () => {
       status: 'degraded',
       reasons: ['backfill b1 failed: 2 segment(s) gave up (Tango answered 400); start a new backfill'],
     });
-    expect(build({ backfillJobs: [backfill('b2', 'done'), failed] }).families.contracts.status).toBe('ok');
+    expect(build({ backfillJobs: [backfill('b2', 'done'), failed] }).families.contracts?.status).toBe('ok');
   });
 
   it('lists failing reasons before degraded ones', () => {
@@ -397,7 +399,7 @@ describe('health report builder: a family', () => {
       deadLetters: new Map([['contracts', 1]]),
       backlog: [{ resource: 'contracts', pending: 1, oldestAgeSeconds: 5000 }],
     });
-    expect(report.families.contracts.reasons).toEqual([
+    expect(report.families.contracts?.reasons).toEqual([
       'fetch backlog 5000s old (1 pending)',
       '1 dead-lettered record(s)',
     ]);
@@ -445,14 +447,16 @@ describe('health report builder: alerts', () => {
       ['a2', 'degraded', 'not checked for 901s (frequency realtime)'],
       ['a3', 'ok', null],
     ]);
-    expect(report.families.contracts.reasons).toEqual(['alert a1: alert is paused']);
-    expect(report.families.grants.reasons).toEqual(['alert a2: not checked for 901s (frequency realtime)']);
-    expect(report.families.entities.status).toBe('ok');
+    expect(report.families.contracts?.reasons).toEqual(['alert a1: alert is paused']);
+    expect(report.families.grants?.reasons).toEqual(['alert a2: not checked for 901s (frequency realtime)']);
+    expect(report.families.entities?.status).toBe('ok');
     expect(report.status).toBe('degraded');
   });
 
   it('gives an alert of an unknown query type no family, so it degrades none', () => {
-    const report = build({ observations: [observation('a9', { queryType: 'exclusion', status: 'paused' })] });
+    const report = build({
+      observations: [observation('a9', { queryType: 'contract_appeal', status: 'paused' })],
+    });
     expect(report.alerts[0]).toMatchObject({ resource: null, status: 'degraded' });
     expect(statuses(report).every((status) => status === 'ok')).toBe(true);
   });
@@ -489,11 +493,11 @@ describe('health report builder: quota', () => {
     const reason = 'sweeps paused: daily quota: 800/1000 left, sweeps may use 20%';
     expect(spent.quota).toMatchObject({ sweepRequestsAllowed: 0, sweepsPausedReason: reason.slice(15) });
     expect(statuses(spent).every((status) => status === 'degraded')).toBe(true);
-    expect(spent.families.forecasts.reasons).toEqual([reason]);
+    expect(spent.families.forecasts?.reasons).toEqual([reason]);
     const until = new Date(NOW.getTime() + 60_000);
     const parked = build({ budget: budget({ parkedUntil: until }) });
     expect(parked.quota.parkedUntil).toBe(until.toISOString());
-    expect(parked.families.contracts.reasons).toEqual([
+    expect(parked.families.contracts?.reasons).toEqual([
       `sweeps paused: requests parked until ${until.toISOString()}`,
     ]);
   });
@@ -505,7 +509,7 @@ describe('health report builder: jobs and storage', () => {
     const report = build({ jobRuns: [poll] });
     const reason = `alert poll failing since ${ago(50).toISOString()} (gap detection is blind): Tango 503`;
     expect(statuses(report).every((status) => status === 'degraded')).toBe(true);
-    expect(report.families.idvs.reasons).toEqual([reason]);
+    expect(report.families.idvs?.reasons).toEqual([reason]);
     expect(report.jobs).toEqual([
       {
         job: 'alert-poll',

@@ -1,4 +1,4 @@
-import { RESOURCE_FAMILIES } from '../../../src/common/tango/resource-family';
+import { DESCRIBED_FAMILIES } from '../../../src/common/tango/resource-family';
 import {
   cycleEstimateSeconds,
   decideFreshnessSource,
@@ -64,7 +64,7 @@ describe('freshness source per family', () => {
 
   it('falls back to the poll for every family when Tango lists and sent nothing', () => {
     const sources = decideFreshnessSources(new Set(), new Set()).map((decision) => decision.source);
-    expect(sources).toEqual(RESOURCE_FAMILIES.map(() => 'newest-poll'));
+    expect(sources).toEqual(DESCRIBED_FAMILIES.map(() => 'newest-poll'));
   });
 });
 

@@ -107,8 +107,8 @@ describe('the Tango-side file', () => {
     expect(problems(BASE.replace('query_type: contract', 'query_type: contracts'))).toEqual([
       'alerts.0 (contracts): query_type must be singular: "contract", not "contracts"',
     ]);
-    expect(problems(BASE.replace('query_type: contract', 'query_type: exclusion'))).toEqual([
-      'alerts.0 (contracts): query_type "exclusion" is not a family tango-sync mirrors',
+    expect(problems(BASE.replace('query_type: contract', 'query_type: contract_appeal'))).toEqual([
+      'alerts.0 (contracts): query_type "contract_appeal" is not a family tango-sync mirrors',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { classifyEventType } from '../../../src/common/tango/families';
+import { DESCRIBED_FAMILIES } from '../../../src/common/tango/resource-family';
 import { type FetchTarget, type ParsedDelivery, parseDelivery } from '../../../src/webhook/delivery-parser';
 
 function parse(body: unknown, headerDeliveryId?: string): ParsedDelivery {
@@ -203,6 +204,9 @@ describe('parseDelivery: current alerts envelope', () => {
   });
 
   it('stores alert types of families it does not mirror as not mirrored, without losing the rest of the delivery', () => {
+    const nineOnly = new Set(DESCRIBED_FAMILIES);
+    const parse = (body: unknown): ParsedDelivery =>
+      parseDelivery(Buffer.from(JSON.stringify(body)), undefined, undefined, nineOnly);
     const parsed = parse({
       events: [
         { event_type: 'alerts.exclusion.match', matches: { new_count: 1 } },
@@ -219,7 +223,38 @@ describe('parseDelivery: current alerts envelope', () => {
         events: [{ event_type: type, query_type: type.split('.')[1], matches: { new_count: 2 } }],
       });
       expect([only.status, only.events[0]?.status]).toEqual(['not_mirrored', 'not_mirrored']);
+      expect(only.events[0]?.problems).toEqual([expect.stringContaining('TANGO_RESOURCES does not turn on')]);
     }
+    const unknown = parse({
+      events: [{ event_type: 'alerts.contract_appeal.match', matches: { new_count: 1 } }],
+    });
+    expect(unknown.events[0]?.problems).toEqual(['alert query type "contract_appeal" is not mirrored']);
+  });
+
+  it('brings in an alert of a resource without a route by id by its poll, until the named ids are seen', () => {
+    const parsed = parse({
+      events: [
+        {
+          event_type: 'alerts.exclusion.match',
+          alert_id: 'a-9',
+          checked_at: '2026-12-01T10:00:00Z',
+          matches: { new: [{ exclusion_key: 'EX-1' }, { exclusion_key: 'EX-2' }], modified_ids: ['EX-3'] },
+        },
+      ],
+    });
+    expect(parsed.status).toBe('processed');
+    expect(parsed.events[0]?.resource).toBe('exclusions');
+    expect(parsed.events.flatMap((event) => event.targets)).toEqual([
+      expect.objectContaining({
+        kind: 'sweep',
+        resource: 'exclusions',
+        recordId: 'alert:a-9',
+        sweep: expect.objectContaining({
+          ids: ['EX-1', 'EX-2', 'EX-3'],
+          checkedAt: '2026-12-01T10:00:00.000Z',
+        }),
+      }),
+    ]);
   });
 
   it('keeps event types it does not know as unrecognized, for reprocessing once it does', () => {
@@ -230,8 +265,9 @@ describe('parseDelivery: current alerts envelope', () => {
   it('classifies the event types Tango lists: mirrored, covered elsewhere, or unknown', () => {
     expect(classifyEventType('alerts.contract.match')).toBe('mirrored');
     expect(classifyEventType('alerts.otidv.match')).toBe('mirrored');
-    expect(classifyEventType('alerts.exclusion.match')).toBe('not_mirrored');
-    expect(classifyEventType('alerts.dibbs_rfq.match')).toBe('not_mirrored');
+    expect(classifyEventType('alerts.exclusion.match')).toBe('mirrored');
+    expect(classifyEventType('alerts.dibbs_rfq.match')).toBe('mirrored');
+    expect(classifyEventType('alerts.contract_appeal.match')).toBe('not_mirrored');
     expect(classifyEventType('opportunities.new_notice')).toBe('mirrored');
     expect(classifyEventType('protests.filed')).toBe('unknown');
   });

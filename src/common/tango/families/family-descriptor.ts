@@ -3,8 +3,11 @@ import { tangoContract } from '../../../tango-contract/tango-contract';
 import { wholeShapeNodes } from '../../../tango-contract/whole-shape';
 import { type ResourceFamily } from '../resource-family';
 
-/** How a webhook or fetch target names a record: the family's own key, or something to resolve first. */
-export const ID_KINDS = ['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subject'] as const;
+/**
+ * How a webhook or fetch target names a record: the family's own key (`key`: an award key; `text`: an opaque id
+ * of a contract resource such as an agency code), or something to resolve first (`piid`, `forecast_subject`).
+ */
+export const ID_KINDS = ['key', 'piid', 'uuid', 'uei', 'integer', 'forecast_subject', 'text'] as const;
 
 export type IdKind = (typeof ID_KINDS)[number];
 
@@ -130,8 +133,8 @@ export interface FamilyDescriptor {
   readonly family: ResourceFamily;
   /** The REST collection, `/api/<collection>/`, and the resource's name in Tango's contract. */
   readonly collection: string;
-  /** Tango's alert `query_type` (singular). */
-  readonly queryType: string;
+  /** Tango's alert `query_type` (singular), or null where Tango's catalog has no alert for the resource. */
+  readonly queryType: string | null;
   /** Model name in Tango's 404 (`No Contract matches the given query.`). */
   readonly modelName: string;
   /** The record's id field in Tango's JSON, which is also the mirror table's primary key column. */
@@ -174,6 +177,30 @@ export interface FamilyDescriptor {
   readonly followUps?: readonly FollowUp[];
   /** The `<system>:<external>` subject ids of this family (one of its `alternateIdKinds`). */
   readonly subjectIds?: SubjectIds;
+  /**
+   * Contract resources beyond the nine families: how list walks keep them fresh (`src/resources`). Absent for the
+   * nine, whose freshness is alerts, sweeps and re-verification.
+   */
+  readonly refresh?: RefreshPlan;
+}
+
+/** How a contract resource is kept fresh by walking its list (see `resource-identity.ts`). */
+export interface RefreshPlan {
+  readonly mode: 'full' | 'since_filter' | 'newest_first';
+  /** `since_filter`: the date filter on Tango's change time. */
+  readonly sinceFilter?: string;
+  /** `newest_first`: the ordering on Tango's change time. */
+  readonly ordering?: string;
+  /** Seconds between incremental polls; null for resources only ever walked whole. */
+  readonly pollEverySeconds: number | null;
+  /** Seconds between full walks (the only refresh of a dimension; deletions for the others). */
+  readonly fullWalkEverySeconds: number;
+  readonly dimension: boolean;
+  /** Tango names the detail route: a 404 there is a deletion. */
+  readonly detailRoute: boolean;
+  readonly idCertainty: 'confirmed' | 'likely' | 'unconfirmed';
+  /** What keeps it fresh, as `/health` says it: `alerts`, `incremental poll`, `full refresh`. */
+  readonly freshnessSources: readonly string[];
 }
 
 /** The whole record of a resource in the worker's contract, as a shape (see `wholeShapeNodes`). */

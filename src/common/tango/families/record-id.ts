@@ -22,6 +22,7 @@ export function normalizeRecordId(family: FamilyDescriptor, value: JsonValue | u
     case 'uei':
       return value.toUpperCase();
     case 'key':
+    case 'text':
       return value;
   }
 }
@@ -42,6 +43,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UEI = /^[A-Za-z0-9]{1,64}$/;
 const AWARD_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const INTEGER = /^\d{1,18}$/;
+/** An opaque id of a contract resource (an agency code, an exclusion key): printable, no slash, bounded. */
+const TEXT_ID = /^[^\s/?#]{1,200}$/;
 
 /**
  * Validates one id a delivery names for a record of `family` and puts it in the form the fetcher asks for. An
@@ -66,6 +69,8 @@ function checkId(descriptor: FamilyDescriptor, text: string): { recordId: string
   switch (descriptor.idKind) {
     case 'key':
       return checkAwardId(descriptor, text);
+    case 'text':
+      return TEXT_ID.test(text) ? { recordId: text, idKind: 'text' } : 'is not a plain id';
     case 'uuid':
       return UUID.test(text) ? { recordId: text.toLowerCase(), idKind: 'uuid' } : 'is not a UUID';
     case 'uei':

@@ -1,6 +1,8 @@
 import { formatShape } from '../../../tango-contract/shape-grammar';
+import { CONTRACT_RESOURCE_NAMES } from '../../../tango-contract/resource-identity';
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../resource-family';
 import { CONTRACTS, IDVS, OTAS, OTIDVS } from './awards';
+import { contractResourceDescriptor } from './contract-resources';
 import { ENTITIES } from './entities';
 import { type FamilyDescriptor, type ShapeItem } from './family-descriptor';
 import { FORECASTS } from './forecasts';
@@ -18,6 +20,9 @@ export const FAMILIES: Readonly<Record<ResourceFamily, FamilyDescriptor>> = {
   entities: ENTITIES,
   grants: GRANTS,
   forecasts: FORECASTS,
+  ...(Object.fromEntries(
+    CONTRACT_RESOURCE_NAMES.map((name) => [name, contractResourceDescriptor(name)]),
+  ) as Record<(typeof CONTRACT_RESOURCE_NAMES)[number], FamilyDescriptor>),
 };
 
 export function familyDescriptor(family: ResourceFamily): FamilyDescriptor {
@@ -31,13 +36,23 @@ export function allFamilies(): readonly FamilyDescriptor[] {
 
 /**
  * The family an alert `query_type` refers to. Accepts the documented singular form and, because one of Tango's
- * own examples sends it, the plural (`opportunities`). Unknown types (`exclusion`, `dibbs_rfq`, …) give undefined.
+ * own examples sends it, the plural (`opportunities`). Types of no resource (`contract_appeal`, …) give undefined.
  */
 export function familyForQueryType(queryType: string): ResourceFamily | undefined {
   const normalized = queryType.trim().toLowerCase();
   return allFamilies().find(
-    (descriptor) => descriptor.queryType === normalized || descriptor.family === normalized,
+    (descriptor) =>
+      descriptor.queryType !== null &&
+      (descriptor.queryType === normalized || descriptor.family === normalized),
   )?.family;
+}
+
+/**
+ * Whether the worker may fetch a record of this resource by its id: by an id-list filter or a detail route Tango
+ * names. The nine families can; a contract resource only where the reviewed table confirms the detail route.
+ */
+export function fetchesById(descriptor: FamilyDescriptor): boolean {
+  return descriptor.refresh === undefined || descriptor.refresh.detailRoute;
 }
 
 /** The award family a Tango key belongs to, by its prefix (`CONT_AWD_…` is a contract). */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../../../src/common/tango/resource-family';
+import { DESCRIBED_FAMILIES, type ResourceFamily } from '../../../../src/common/tango/resource-family';
 import { type AppConfig } from '../../../../src/config/app-config';
 import { buildDataSourceOptions } from '../../../../src/database/data-source-options';
 import { PostgresNotifications } from '../../../../src/database/postgres-notifications';
@@ -109,7 +109,8 @@ export class TopicCollector {
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({
-      topics: RESOURCE_FAMILIES.map((family) => `${topicPrefix}.${family}.changes.v1`),
+      // The change topics of the resources the test configuration turns on (TANGO_RESOURCES=families).
+      topics: DESCRIBED_FAMILIES.map((family) => `${topicPrefix}.${family}.changes.v1`),
       fromBeginning: true,
     });
     let joined = false;

@@ -48,6 +48,7 @@ export function quietFamilyReport(
       oldestVerificationAgeSeconds: null,
       cycleEstimateSeconds: null,
       verificationBoundSeconds: 86_400,
+      refresh: null,
       problem: null,
     },
     ...overrides,

@@ -1,0 +1,71 @@
+import { RESOURCE_IDENTITIES } from '../../tango-contract/resource-identity';
+import {
+  DESCRIBED_FAMILIES,
+  isResourceFamily,
+  RESOURCE_FAMILIES,
+  type ResourceFamily,
+} from './resource-family';
+
+/** The dimensions analysts join awards to (agency, office, NAICS, PSC codes, …), from the reviewed table. */
+export const DIMENSION_RESOURCES = RESOURCE_FAMILIES.filter(
+  (name) =>
+    name in RESOURCE_IDENTITIES && RESOURCE_IDENTITIES[name as keyof typeof RESOURCE_IDENTITIES].dimension,
+);
+
+/** Resources Tango alerts on beyond the nine families (exclusions, DIBBS RFQs and RFPs, SLED opportunities). */
+const ALERTED_RESOURCES = RESOURCE_FAMILIES.filter(
+  (name) =>
+    name in RESOURCE_IDENTITIES &&
+    'alertQueryType' in RESOURCE_IDENTITIES[name as keyof typeof RESOURCE_IDENTITIES] &&
+    // SLED needs Tango's pro tier: one line away, not on by default.
+    name !== 'sled_opportunities',
+);
+
+/**
+ * Names `TANGO_RESOURCES` (and `tango-sync.yaml` `resources:`) accepts besides single resources: `families`, the
+ * nine described families; `dimensions`; `default`, the families, the alerted resources and the dimensions; `all`,
+ * every mirrorable resource of the contract.
+ */
+export const RESOURCE_GROUPS: Readonly<Record<string, readonly ResourceFamily[]>> = {
+  families: DESCRIBED_FAMILIES,
+  dimensions: DIMENSION_RESOURCES,
+  default: [...DESCRIBED_FAMILIES, ...ALERTED_RESOURCES, ...DIMENSION_RESOURCES],
+  all: RESOURCE_FAMILIES,
+};
+
+export type ResourceSelection =
+  | { readonly ok: true; readonly resources: readonly ResourceFamily[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * The resources a comma list turns on, in `RESOURCE_FAMILIES` order: groups and names add, `-name` (or
+ * `-group`) removes, left to right (`default,-offices,protests`). Unknown names are problems, never ignored.
+ */
+export function selectResources(items: readonly string[]): ResourceSelection {
+  const chosen = new Set<ResourceFamily>();
+  const problems: string[] = [];
+  for (const raw of items) {
+    const removing = raw.startsWith('-');
+    const name = (removing ? raw.slice(1) : raw).trim().toLowerCase().replace(/\//g, '_');
+    const named = RESOURCE_GROUPS[name] ?? (isResourceFamily(name) ? [name] : undefined);
+    if (named === undefined) {
+      problems.push(
+        `unknown resource "${raw}" (groups: ${Object.keys(RESOURCE_GROUPS).join(', ')}; resources: ${RESOURCE_FAMILIES.join(', ')})`,
+      );
+      continue;
+    }
+    for (const resource of named) {
+      if (removing) {
+        chosen.delete(resource);
+      } else {
+        chosen.add(resource);
+      }
+    }
+  }
+  if (problems.length === 0 && chosen.size === 0) {
+    problems.push('turns no resource on');
+  }
+  return problems.length > 0
+    ? { ok: false, problems }
+    : { ok: true, resources: RESOURCE_FAMILIES.filter((resource) => chosen.has(resource)) };
+}
