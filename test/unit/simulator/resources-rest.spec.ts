@@ -1,7 +1,7 @@
 import { contentHash } from '../../../simulator/canonical-hash';
 import { RESOURCE_SPECS, RESOURCES, type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { FAMILIES } from '../../../simulator/options';
-import { type PageBody, type Row, call, idText, walkPages } from './resource-helpers';
+import { type PageBody, call, idText, walkPages } from './resource-helpers';
 
 const FAMILY_SIZES = Object.fromEntries(FAMILIES.map((family) => [family, 20]));
 
