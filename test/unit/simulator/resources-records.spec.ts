@@ -1,4 +1,5 @@
 import { wholeShapeNodes, shapePaths } from '../../../src/tango-contract/whole-shape';
+import { collectServeFlags, toSimulatorOptions } from '../../../simulator/cli-args';
 import { contractConformanceIssues } from '../../../simulator/contract/conformance';
 import { type AwardFamily } from '../../../simulator/dataset/awards';
 import { type JsonObject, type JsonValue, isJsonObject, scalarText } from '../../../simulator/dataset/json';
@@ -140,6 +141,19 @@ describe('simulator: records of the resources beyond the nine families', () => {
     const bumped = data.modify('exclusions', exclusion?.id ?? '');
     expect(bumped?.update_date).toBe('2026-09-01');
     expect(data.get('exclusions', exclusion?.id ?? '')?.changedMs).toBe(NOW);
+  });
+});
+
+describe('simulator: resource record counts from the command line', () => {
+  it('should read `--resource-sizes name=count,...` (or SIM_RESOURCE_SIZES) and refuse unknown names', () => {
+    const options = toSimulatorOptions(
+      collectServeFlags({ 'resource-sizes': 'exclusions=200, naics=5' }, {}),
+    );
+    expect(options.resourceSizes).toEqual({ exclusions: 200, naics: 5 });
+    const fromEnv = toSimulatorOptions(collectServeFlags({}, { SIM_RESOURCE_SIZES: 'vehicles=0' }));
+    expect(fromEnv.resourceSizes).toEqual({ vehicles: 0 });
+    expect(() => collectServeFlags({ 'resource-sizes': 'events=3' }, {})).toThrow();
+    expect(() => collectServeFlags({ 'resource-sizes': 'naics=' }, {})).toThrow();
   });
 });
 
