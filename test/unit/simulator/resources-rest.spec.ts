@@ -1,3 +1,5 @@
+import { formatShape } from '../../../src/tango-contract/shape-grammar';
+import { wholeShapeNodes } from '../../../src/tango-contract/whole-shape';
 import { contentHash } from '../../../simulator/canonical-hash';
 import { RESOURCE_SPECS, RESOURCES, type RunningSimulator, startSimulator } from '../../../simulator/index';
 import { FAMILIES } from '../../../simulator/options';
@@ -112,6 +114,14 @@ describe('simulator: the resources beyond the nine families over REST', () => {
       const refused = await call<{ issues: unknown[] }>(sim, 'GET', `${base}?shape=${idField},not_a_field`);
       expect(refused.status).toBe(400);
       expect(refused.body.issues).toEqual([{ path: 'not_a_field', reason: 'unknown_field' }]);
+    });
+
+    it('should answer the whole shape of the contract with exactly the records served without a shape', async () => {
+      const whole = encodeURIComponent(formatShape(wholeShapeNodes(spec.contract)));
+      const shaped = await call<PageBody>(sim, 'GET', `${base}?shape=${whole}&limit=5`);
+      const plain = await call<PageBody>(sim, 'GET', `${base}?limit=5`);
+      expect(shaped.status).toBe(200);
+      expect(shaped.body.results).toEqual(plain.body.results);
     });
   });
 
