@@ -91,6 +91,16 @@ describe('simulator: the resources beyond the nine families over REST', () => {
       }
     });
 
+    it('should ignore a parameter outside the contract (counted), and count requests without a contract filter', async () => {
+      sim.control.resetCounters();
+      const answer = await call<PageBody>(sim, 'GET', `${base}?not_a_filter=1&limit=2`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.count).toBe(sim.control.groundTruth(name).size);
+      const counters = sim.control.counters();
+      expect(counters.ignoredListParams[name]).toEqual({ not_a_filter: 1 });
+      expect(counters.unfilteredListRequests[name]).toBe(1);
+    });
+
     it('should serve a detail route only where the identity table names one', async () => {
       const [first] = sim.control.ids(name);
       const detail = await call(sim, 'GET', `${base}${encodeURIComponent(first ?? '')}/`);
