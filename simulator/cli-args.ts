@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_CATALOGS, type SimulatorOptionsInput } from './options';
+import { resourceSizesSchema } from './resources/catalog';
 
 /** `--name value`, `--name=value` and bare `--flag` (= "true") into a map; positional words are returned apart. */
 export function parseArgv(argv: readonly string[]): { flags: Record<string, string>; positional: string[] } {
@@ -33,6 +34,21 @@ export function envName(flag: string): string {
 const num = z.coerce.number();
 const int = z.coerce.number().int();
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+/** `exclusions=200,naics=50`: seeded record counts of resources beyond the nine families, by mirror name. */
+const resourceSizes = z
+  .string()
+  .transform((text) =>
+    Object.fromEntries(
+      text
+        .split(',')
+        .filter((part) => part.trim() !== '')
+        .map((part) => {
+          const [name = '', count = ''] = part.split('=', 2);
+          return [name.trim(), count.trim() === '' ? Number.NaN : Number(count)];
+        }),
+    ),
+  )
+  .pipe(resourceSizesSchema);
 
 /** Every flag of the standalone simulator (each also readable from `SIM_<FLAG>`). */
 export const serveFlagsSchema = z.object({
@@ -54,6 +70,7 @@ export const serveFlagsSchema = z.object({
   entities: int.min(0).optional(),
   grants: int.min(0).optional(),
   forecasts: int.min(0).optional(),
+  'resource-sizes': resourceSizes.optional(),
   'anchor-date': z.string().optional(),
   'time-scale': num.positive().optional(),
   'burst-limit': int.positive().optional(),
@@ -133,6 +150,7 @@ export function toSimulatorOptions(flags: ServeFlags): SimulatorOptionsInput {
       grants: flags.grants,
       forecasts: flags.forecasts,
     }),
+    resourceSizes: flags['resource-sizes'],
     rateLimits: defined({
       burstLimit: flags['burst-limit'],
       burstWindowSeconds: flags['burst-window'],

@@ -13,6 +13,7 @@ import {
   webhookSettingsSchema,
 } from './options';
 import { ContractControlError } from './contract/sim-contract';
+import { RESOURCES, isResource, resourceSchema } from './resources/catalog';
 import { ALERT_QUERY_TYPES } from './webhooks/envelopes';
 import { RegistryError, alertCreateSchema, alertView, endpointView } from './webhooks/registry';
 
@@ -27,7 +28,11 @@ const registerSchema = z.object({
   filters: z.record(z.string(), z.json()).optional(),
   counts_only: z.boolean().optional(),
 });
-const familyParamsSchema = z.object({ family: familySchema, id: z.string().optional() });
+/** A family or a resource beyond the nine (by mirror name: `exclusions`, `dibbs_rfqs`, …). */
+const recordParamsSchema = z.object({
+  family: z.union([familySchema, resourceSchema]),
+  id: z.string().optional(),
+});
 const contractFieldParamsSchema = z.object({ family: familySchema, field: z.string().min(1) });
 const eventTypeSchema = z.object({
   event_type: z.string().min(1),
@@ -75,11 +80,13 @@ export function registerControlRoutes(
     if (!query.success) {
       return badRequest(reply, query.error);
     }
-    const families = query.data.family?.split(',').map((name) => familySchema.parse(name)) ?? [...FAMILIES];
+    const names = query.data.family?.split(',').map((name) => recordParamsSchema.shape.family.parse(name));
+    const families = names?.filter((name) => !isResource(name)) ?? [...FAMILIES];
+    const resources = { store: control.resources, names: names?.filter(isResource) ?? RESOURCES };
     const ndjson = query.data.format === 'ndjson';
     const chunks = ndjson
-      ? groundTruthNdjson(control.dataset, counters, families)
-      : groundTruthChunks(control.dataset, counters, families);
+      ? groundTruthNdjson(control.dataset, counters, families, resources)
+      : groundTruthChunks(control.dataset, counters, families, resources);
     return reply.type(ndjson ? 'application/x-ndjson' : 'application/json').send(Readable.from(chunks));
   });
   app.get('/_sim/counters', () => control.counters());
@@ -89,13 +96,13 @@ export function registerControlRoutes(
   });
 
   app.get('/_sim/records/:family/:id', (request, reply) => {
-    const params = familyParamsSchema.parse(request.params);
+    const params = recordParamsSchema.parse(request.params);
     const record = control.getRecord(params.family, params.id ?? '');
     return record ?? reply.code(404).send({ detail: 'not found' });
   });
   app.post('/_sim/records/:family', (request, reply) => {
     try {
-      const params = familyParamsSchema.parse(request.params);
+      const params = recordParamsSchema.parse(request.params);
       const body = fieldsBodySchema.parse(request.body ?? undefined);
       return reply.code(201).send(control.createRecord(params.family, body?.fields));
     } catch (error) {
@@ -107,7 +114,7 @@ export function registerControlRoutes(
   });
   app.patch('/_sim/records/:family/:id', (request, reply) => {
     try {
-      const params = familyParamsSchema.parse(request.params);
+      const params = recordParamsSchema.parse(request.params);
       const body = fieldsBodySchema.parse(request.body ?? undefined);
       const record = control.modifyRecord(params.family, params.id ?? '', body?.fields);
       return record ?? reply.code(404).send({ detail: 'not found' });
@@ -119,7 +126,7 @@ export function registerControlRoutes(
     }
   });
   app.delete('/_sim/records/:family/:id', (request, reply) => {
-    const params = familyParamsSchema.parse(request.params);
+    const params = recordParamsSchema.parse(request.params);
     return control.deleteRecord(params.family, params.id ?? '')
       ? reply.code(204).send()
       : reply.code(404).send({ detail: 'not found' });

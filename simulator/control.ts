@@ -3,7 +3,7 @@ import { type Counters, type CountersSnapshot } from './counters';
 import { type JsonObject } from './dataset/json';
 import { type Dataset } from './dataset/store';
 import { type FaultInjector } from './faults';
-import { groundTruthSnapshot } from './ground-truth';
+import { groundTruthSnapshot, resourceTruthSnapshot } from './ground-truth';
 import {
   type FaultSettings,
   type Family,
@@ -13,6 +13,8 @@ import {
   webhookSettingsSchema,
 } from './options';
 import { type RateLimiter } from './rate-limit';
+import { type Resource, isResource } from './resources/catalog';
+import { type ResourceStore } from './resources/store';
 import { type Trickle } from './trickle';
 import { type BreakerState } from './webhooks/circuit-breaker';
 import { type DeliveryAttempt, type DeliveryRecord } from './webhooks/dispatcher';
@@ -68,6 +70,8 @@ export class SimulatorControl {
     private readonly clock: SimClock,
     private webhookSettings: WebhookSettings,
     private readonly shapeTier: { refuse: boolean },
+    /** The resources beyond the nine families (`dibbs_rfqs`, `agencies`, …), by mirror name. */
+    readonly resources: ResourceStore,
   ) {}
 
   /** Current webhook settings (the dispatcher reads them on every attempt). */
@@ -75,20 +79,30 @@ export class SimulatorControl {
     return this.webhookSettings;
   }
 
-  createRecord(family: Family, fields?: JsonObject): JsonObject {
-    return this.dataset.create(family, fields);
+  /**
+   * Creates a record of a family or of a resource (by mirror name). A resource record takes any contract fields
+   * (its id field too, when not taken); its change time is now (alerts of its type see it as new).
+   */
+  createRecord(family: Family | Resource, fields?: JsonObject): JsonObject {
+    return isResource(family) ? this.resources.create(family, fields) : this.dataset.create(family, fields);
   }
 
-  modifyRecord(family: Family, id: string, fields?: JsonObject): JsonObject | undefined {
-    return this.dataset.modify(family, id, fields);
+  /** Changes the given fields, or (without fields) makes a realistic change; resources: only bumps the change time. */
+  modifyRecord(family: Family | Resource, id: string, fields?: JsonObject): JsonObject | undefined {
+    return isResource(family)
+      ? this.resources.modify(family, id, fields)
+      : this.dataset.modify(family, id, fields);
   }
 
-  deleteRecord(family: Family, id: string): boolean {
-    return this.dataset.delete(family, id);
+  deleteRecord(family: Family | Resource, id: string): boolean {
+    return isResource(family) ? this.resources.delete(family, id) : this.dataset.delete(family, id);
   }
 
   /** The record as `GET /api/<family>/<id>/` serves it (fields removed from the contract left out). */
-  getRecord(family: Family, id: string): JsonObject | undefined {
+  getRecord(family: Family | Resource, id: string): JsonObject | undefined {
+    if (isResource(family)) {
+      return this.resources.get(family, id)?.record;
+    }
     const index = this.dataset.resolve(family, id);
     return index === undefined ? undefined : this.dataset.served(family, index);
   }
@@ -141,13 +155,18 @@ export class SimulatorControl {
   }
 
   /** Ids of live records in default list order (small datasets only: this materialises the list). */
-  ids(family: Family): string[] {
-    return [...groundTruthSnapshot(this.dataset, family).keys()];
+  ids(family: Family | Resource): string[] {
+    return [...this.groundTruth(family).keys()];
   }
 
-  /** `id -> content hash` for one family (small datasets; use `GET /_sim/state` for big ones). */
-  groundTruth(family: Family): Map<string, string> {
-    return groundTruthSnapshot(this.dataset, family);
+  /**
+   * `id -> content hash` for one family or resource (small datasets; use `GET /_sim/state` for big ones). Hashes
+   * are `contentHash` of the whole record as served; ids are the id field's value as text.
+   */
+  groundTruth(family: Family | Resource): Map<string, string> {
+    return isResource(family)
+      ? resourceTruthSnapshot(this.resources, family)
+      : groundTruthSnapshot(this.dataset, family);
   }
 
   createEndpoint(input: EndpointCreate): WebhookEndpoint {

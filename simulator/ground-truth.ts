@@ -3,12 +3,33 @@ import { type Counters } from './counters';
 import { recordId } from './dataset/families';
 import { type Dataset } from './dataset/store';
 import { FAMILIES, type Family } from './options';
+import { type Resource } from './resources/catalog';
+import { type ResourceStore } from './resources/store';
 
 const CHUNK_RECORDS = 500;
 
+/** The resources beyond the nine families whose truth a stream includes (`resources.ts` names them). */
+export interface ResourceTruth {
+  readonly store: ResourceStore;
+  readonly names: readonly Resource[];
+}
+
+/** `"<name>":{"count":N,"records":{...}}` for each named resource (they are small: one chunk each). */
+function resourceSections(resources: ResourceTruth): string {
+  return resources.names
+    .map((name) => {
+      const records = [...resourceTruthSnapshot(resources.store, name)]
+        .map(([id, hash]) => `${JSON.stringify(id)}:"${hash}"`)
+        .join(',');
+      return `${JSON.stringify(name)}:{"count":${resources.store.liveCount(name)},"records":{${records}}}`;
+    })
+    .join(',');
+}
+
 /**
  * The ground truth as a stream of JSON text chunks, never holding more than one chunk of records:
- * `{"counters":{...},"families":{"<family>":{"count":N,"records":{"<id>":"<sha256>",...}},...}}`.
+ * `{"counters":{...},"families":{"<family>":{"count":N,"records":{"<id>":"<sha256>",...}},...},
+ * "resources":{"<mirror name>":{"count":N,"records":{...}},...}}` (`resources` when a store is given).
  * Ids are strings (integer ids as decimal text); hashes follow `canonical-hash.ts` and are taken of the record as
  * served (without fields removed from the contract at run time).
  */
@@ -16,6 +37,7 @@ export async function* groundTruthChunks(
   dataset: Dataset,
   counters: Counters,
   only?: readonly Family[],
+  resources?: ResourceTruth,
 ): AsyncGenerator<string> {
   yield `{"counters":${JSON.stringify(counters.snapshot())},"families":{`;
   let firstFamily = true;
@@ -42,14 +64,18 @@ export async function* groundTruthChunks(
     }
     yield `${buffer.join('')}}}`;
   }
-  yield '}}';
+  yield resources === undefined ? '}}' : `},"resources":{${resourceSections(resources)}}}`;
 }
 
-/** The same content as NDJSON lines: `{"family","id","hash"}` per record, then one `{"counters":...}` line. */
+/**
+ * The same content as NDJSON lines: `{"family","id","hash"}` per family record, `{"resource","id","hash"}` per
+ * resource record, then one `{"counters":...}` line.
+ */
 export async function* groundTruthNdjson(
   dataset: Dataset,
   counters: Counters,
   only?: readonly Family[],
+  resources?: ResourceTruth,
 ): AsyncGenerator<string> {
   for (const family of only ?? FAMILIES) {
     const spec = dataset.spec(family);
@@ -70,6 +96,12 @@ export async function* groundTruthNdjson(
     }
     yield buffer.join('');
   }
+  if (resources !== undefined) {
+    for (const name of resources.names) {
+      const truth = resourceTruthSnapshot(resources.store, name);
+      yield [...truth].map(([id, hash]) => `${JSON.stringify({ resource: name, id, hash })}\n`).join('');
+    }
+  }
   yield `${JSON.stringify({ counters: counters.snapshot() })}\n`;
 }
 
@@ -84,4 +116,12 @@ export function groundTruthSnapshot(dataset: Dataset, family: Family): Map<strin
     }
   }
   return out;
+}
+
+/**
+ * A resource's ground truth: `id -> content hash` of every live record (the whole record as served), in default
+ * list order. Ids are the id field's value as text.
+ */
+export function resourceTruthSnapshot(store: ResourceStore, name: Resource): Map<string, string> {
+  return new Map(store.entries(name).map((entry) => [entry.id, contentHash(entry.record)]));
 }

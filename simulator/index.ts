@@ -11,6 +11,8 @@ import { RateLimiter } from './rate-limit';
 import { type ApiContext } from './rest/api-route';
 import { ListEngine } from './rest/list-engine';
 import { RecordRoutes } from './rest/record-routes';
+import { ResourceRoutes } from './resources/routes';
+import { ResourceStore } from './resources/store';
 import { Trickle } from './trickle';
 import { registerWebhookRoutes } from './webhooks/webhook-routes';
 import { WebhookService } from './webhooks/webhook-service';
@@ -25,6 +27,7 @@ export { canonicalJson, contentHash } from './canonical-hash';
 export { signBody, signatureHeaderValue, verifySignature } from './webhooks/signer';
 export type { SimulatorOptions, SimulatorOptionsInput, Family } from './options';
 export { FAMILIES } from './options';
+export { RESOURCES, RESOURCE_SPECS, type Resource } from './resources/catalog';
 
 export interface RunningSimulator {
   /** `http://127.0.0.1:<port>` */
@@ -47,6 +50,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     () => clock.now(),
     new SimContract(),
   );
+  const resources = new ResourceStore(dataset.ctx, options.resourceSizes, () => clock.now());
   const faults = new FaultInjector(options.faults, options.seed);
   const rateLimiter = new RateLimiter(options.rateLimits, clock);
   const shapeTier = { refuse: options.refuseProShapes };
@@ -58,6 +62,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     counters,
     options.seed,
     options.eventCatalog,
+    resources,
   );
   const trickle = new Trickle(dataset, clock, options.seed);
   const control = new SimulatorControl(
@@ -70,6 +75,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     clock,
     options.webhooks,
     shapeTier,
+    resources,
   );
   controlRef.current = control;
 
@@ -86,6 +92,11 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
   new RecordRoutes(dataset, new ListEngine(dataset), counters, {
     defaultPageSize: options.defaultPageSize,
     awardModifiedFilter: options.awardModifiedFilter,
+    refuseProShapes: () => shapeTier.refuse,
+    refuseProShapesStatus: options.refuseProShapesStatus,
+  }).register(app, ctx);
+  new ResourceRoutes(resources, counters, {
+    defaultPageSize: options.defaultPageSize,
     refuseProShapes: () => shapeTier.refuse,
     refuseProShapesStatus: options.refuseProShapesStatus,
   }).register(app, ctx);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resourceSizesSchema } from './resources/catalog';
 
 /**
  * Which of Tango's documents the simulator's event-type catalog follows. `sdk` (the default): the list
@@ -99,6 +100,11 @@ export const simulatorOptionsSchema = z.object({
   seed: z.number().int().default(42),
   apiKeys: z.array(z.string().min(1)).min(1).default(['sim-key']),
   sizes: datasetSizesSchema.prefault({}),
+  /**
+   * Seeded record counts of the resources beyond the nine families, by mirror name (`{"exclusions": 200}`); the
+   * others keep their small defaults (`RESOURCE_SPECS[name].defaultSize`: 16 to 60).
+   */
+  resourceSizes: resourceSizesSchema.prefault({}),
   /** The newest award_date of the seeded dataset (records get older with their index). */
   anchorDate: z
     .string()

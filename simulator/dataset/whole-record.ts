@@ -155,7 +155,8 @@ export class WholeRecords {
     }
     const children = node.children;
     if (children === undefined) {
-      return {};
+      // An open expand (`raw(*)`): nothing known to put in it, but its JSON type as observed (a list or an object).
+      return node.isList ? [] : {};
     }
     if (node.isList) {
       return Array.from({ length: rng.int(1, 2) }, (_item, position) =>

@@ -4,6 +4,10 @@ import { type JsonObject, type JsonValue, isJsonObject, scalarText } from '../da
 import { alertPredicate } from '../rest/filters';
 import { type RecordChange } from '../dataset/store';
 import { type EventCatalog, type Family } from '../options';
+import { RESOURCE_SPECS, type Resource, resourceForQueryType } from '../resources/catalog';
+import { resourceFilter } from '../resources/list';
+import { type ResourceChange, type ResourceEntry } from '../resources/store';
+import { HttpFailure } from '../rest/http-failure';
 
 export const ALERT_QUERY_TYPES = [
   'contract',
@@ -16,7 +20,10 @@ export const ALERT_QUERY_TYPES = [
   'forecast',
 ] as const;
 
-/** Alert query types Tango sends today for families the simulator does not serve (never mirrored). */
+/**
+ * Alert query types Tango sends today for resources beyond the nine families (served by `resources/`; their alerts
+ * fire on records created or modified through the control API).
+ */
 export const UNCOVERED_ALERT_QUERY_TYPES = [
   'exclusion',
   'dibbs_rfq',
@@ -94,13 +101,30 @@ export interface AlertForEvent {
   readonly filters: JsonObject;
 }
 
+/** A change of a family record or of a resource record (the webhook journal holds both). */
+export type JournalChange = RecordChange | ResourceChange;
+
+export function isResourceChange(change: JournalChange): change is ResourceChange {
+  return 'resource' in change;
+}
+
 /** The `alerts.<query_type>.match` event for these changes, or undefined when nothing matched. */
 export function buildAlertEvent(
   alert: AlertForEvent,
-  changes: readonly RecordChange[],
+  changes: readonly JournalChange[],
   checkedAtMs: number,
   countsOnly: boolean,
 ): JsonObject | undefined {
+  const resource = resourceForQueryType(alert.query_type);
+  if (resource !== undefined) {
+    return buildResourceAlertEvent(
+      alert,
+      resource,
+      changes.filter(isResourceChange),
+      checkedAtMs,
+      countsOnly,
+    );
+  }
   const family = familyForQueryType(alert.query_type);
   if (family === undefined) {
     return undefined;
@@ -108,7 +132,7 @@ export function buildAlertEvent(
   const latest = new Map<string, { record: JsonObject; isNew: boolean }>();
   const matches = alertPredicate(family, alert.filters);
   for (const change of changes) {
-    if (change.family !== family || !matches(change.record)) {
+    if (isResourceChange(change) || change.family !== family || !matches(change.record)) {
       continue;
     }
     const previous = latest.get(change.id);
@@ -128,6 +152,81 @@ export function buildAlertEvent(
     {
       fresh: fresh.map((record) => ({ id: idValue(family, record), summary: spec.summary(record) })),
       modified: modified.map((record) => ({ id: idValue(family, record), summary: spec.summary(record) })),
+    },
+    checkedAtMs,
+    countsOnly,
+  );
+}
+
+/**
+ * An alert's filters as a predicate on resource records: the contract filters the simulator applies, with the list
+ * semantics; other keys, and values Tango would refuse, are ignored (as for the families).
+ */
+function resourceAlertPredicate(resource: Resource, filters: JsonObject): (entry: ResourceEntry) => boolean {
+  const spec = RESOURCE_SPECS[resource];
+  const predicates: ((entry: ResourceEntry) => boolean)[] = [];
+  for (const [key, value] of Object.entries(filters)) {
+    const text = value === null || isJsonObject(value) || Array.isArray(value) ? undefined : String(value);
+    try {
+      const predicate = text === undefined ? undefined : resourceFilter(spec, key, text);
+      if (predicate !== undefined) {
+        predicates.push(predicate);
+      }
+    } catch (error) {
+      if (!(error instanceof HttpFailure)) {
+        throw error;
+      }
+    }
+  }
+  return (entry) => predicates.every((predicate) => predicate(entry));
+}
+
+/** A resource record's alert summary: its id field and up to three identifying fields (`RESOURCE_SPECS`). */
+export function resourceSummary(resource: Resource, record: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const field of RESOURCE_SPECS[resource].summaryFields) {
+    const value = record[field];
+    if (value !== undefined) {
+      out[field] = value;
+    }
+  }
+  return out;
+}
+
+function buildResourceAlertEvent(
+  alert: AlertForEvent,
+  resource: Resource,
+  changes: readonly ResourceChange[],
+  checkedAtMs: number,
+  countsOnly: boolean,
+): JsonObject | undefined {
+  const latest = new Map<string, { record: JsonObject; isNew: boolean }>();
+  const matches = resourceAlertPredicate(resource, alert.filters);
+  for (const change of changes) {
+    const entry = { id: change.id, index: 0, record: change.record, changedMs: change.atMs };
+    if (change.resource !== resource || !matches(entry)) {
+      continue;
+    }
+    const previous = latest.get(change.id);
+    latest.set(change.id, {
+      record: change.record,
+      isNew: (previous?.isNew ?? false) || change.kind === 'new',
+    });
+  }
+  if (latest.size === 0) {
+    return undefined;
+  }
+  const idField = RESOURCE_SPECS[resource].identity.idField;
+  const toMatch = (record: JsonObject): AlertMatch => ({
+    id: record[idField] ?? null,
+    summary: resourceSummary(resource, record),
+  });
+  const entries = [...latest.values()];
+  return alertEvent(
+    alert,
+    {
+      fresh: entries.filter((entry) => entry.isNew).map((entry) => toMatch(entry.record)),
+      modified: entries.filter((entry) => !entry.isNew).map((entry) => toMatch(entry.record)),
     },
     checkedAtMs,
     countsOnly,

@@ -3,13 +3,18 @@ import { type SimClock } from '../clock';
 import { type Counters } from '../counters';
 import { FAMILY_SPECS, familyForQueryType } from '../dataset/families';
 import { type JsonObject, type JsonValue, scalarText } from '../dataset/json';
-import { type Dataset, type RecordChange } from '../dataset/store';
+import { type Dataset } from '../dataset/store';
+import { resourceForQueryType } from '../resources/catalog';
+import { type ResourceStore } from '../resources/store';
 import { type EventCatalog, type WebhookSettings } from '../options';
 import { hash32 } from '../prng';
 import { type DeliveryRecord, Dispatcher } from './dispatcher';
 import {
   type AlertMatch,
+  type JournalChange,
   catalogEventTypes,
+  isResourceChange,
+  resourceSummary,
   LEGACY_EVENT_TYPES,
   alertEvent,
   alertQueryTypeOf,
@@ -24,7 +29,7 @@ import { buildSampleDelivery } from './samples';
 
 interface JournalEntry {
   readonly seq: number;
-  readonly change: RecordChange;
+  readonly change: JournalChange;
 }
 
 const FREQUENCY_SECONDS: Record<WebhookAlert['frequency'], number> = {
@@ -56,14 +61,23 @@ export class WebhookService {
     seed: number,
     /** Which of Tango's documents `GET /api/webhooks/event-types/` follows (see EVENT_CATALOGS). */
     private readonly catalog: EventCatalog = 'sdk',
+    /** The resources beyond the nine families (their alerts fire on control-API changes). */
+    private readonly resources?: ResourceStore,
   ) {
     this.dispatcher = new Dispatcher(settings, clock, counters, seed);
     dataset.onChange((change) => {
-      if (this.registry.endpoints.size > 0) {
-        this.seq += 1;
-        this.journal.push({ seq: this.seq, change });
-      }
+      this.record(change);
     });
+    resources?.onChange((change) => {
+      this.record(change);
+    });
+  }
+
+  private record(change: JournalChange): void {
+    if (this.registry.endpoints.size > 0) {
+      this.seq += 1;
+      this.journal.push({ seq: this.seq, change });
+    }
   }
 
   get journalSeq(): number {
@@ -153,7 +167,8 @@ export class WebhookService {
       }
       const events = this.journal
         .filter((entry) => entry.seq > endpoint.legacySeq)
-        .map((entry) => buildLegacyEvent(entry.change, this.settings().legacyAwardKeys))
+        .flatMap((entry) => (isResourceChange(entry.change) ? [] : [entry.change]))
+        .map((change) => buildLegacyEvent(change, this.settings().legacyAwardKeys))
         .filter((event): event is JsonObject => event !== undefined);
       endpoint.legacySeq = this.seq;
       if (events.length > 0) {
@@ -322,7 +337,12 @@ export class WebhookService {
   /** An alert event for `queryType` with the given ids, or one deterministic match when none are given. */
   private syntheticAlertEvent(queryType: string, input: SendEventInput, now: number): JsonObject {
     const family = familyForQueryType(queryType);
+    const resource = resourceForQueryType(queryType);
     const toMatch = (id: JsonValue): AlertMatch => {
+      const entry = resource === undefined ? undefined : this.resources?.get(resource, scalarText(id));
+      if (resource !== undefined && entry !== undefined) {
+        return { id, summary: resourceSummary(resource, entry.record) };
+      }
       if (family !== undefined) {
         const index = this.dataset.resolve(family, scalarText(id));
         const record = index === undefined ? undefined : this.dataset.get(family, index);
