@@ -9,7 +9,7 @@ import { FetcherModule } from './fetcher/fetcher.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { ResourcesModule } from './resources/resources.module';
+import { ResourceRefreshScheduleModule } from './resources/resources.module';
 import { RetentionScheduleModule } from './retention/retention.module';
 import { WebhookHttpModule } from './webhook/webhook-http.module';
 
@@ -27,7 +27,7 @@ export class AppModule {
         HealthModule,
         WebhookHttpModule,
         FetcherModule,
-        ResourcesModule,
+        ResourceRefreshScheduleModule,
         EventsModule,
         RetentionScheduleModule,
         BackfillWorkerModule,

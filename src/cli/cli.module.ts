@@ -6,6 +6,8 @@ import { DatabaseModule } from '../database/database.module';
 import { EventReplayModule } from '../events/events.module';
 import { HistoryModule } from '../history/history.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { ResourcesModule } from '../resources/resources.module';
 import { RetentionModule } from '../retention/retention.module';
 import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
@@ -28,6 +30,8 @@ export class CliModule {
         TangoModule,
         HistoryModule,
         RetentionModule,
+        JobsModule,
+        ResourcesModule,
       ],
     };
   }

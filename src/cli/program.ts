@@ -9,6 +9,7 @@ import { registerMigrateCommands } from './commands/migrate';
 import { registerRedriveCommand } from './commands/redrive';
 import { registerReplayEventsCommand } from './commands/replay-events';
 import { registerReprocessDeliveriesCommand } from './commands/reprocess-deliveries';
+import { registerResourcesCommands } from './commands/resources';
 import { registerRetentionCommand } from './commands/retention';
 import { registerServeCommand } from './commands/serve';
 import { registerShapesCommand } from './commands/shapes';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): Command {
   registerBackfillCommands(program, context);
   registerRedriveCommand(program, context);
   registerShapesCommand(program, context);
+  registerResourcesCommands(program, context);
   registerReplayEventsCommand(program, context);
   registerHistoryCommand(program, context);
   registerRetentionCommand(program, context);

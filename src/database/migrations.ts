@@ -23,6 +23,8 @@ import { EnrichedChangeType1796690000000 } from '../../migrations/1796690000000-
 import { ContractResourceTables1796700000000 } from '../../migrations/1796700000000-contract-resource-tables';
 import { AnalystViews1796700000001 } from '../../migrations/1796700000001-analyst-views';
 import { ResourceRefreshes1796700000002 } from '../../migrations/1796700000002-resource-refreshes';
+import { AwardOfficeJoinColumns1796700000003 } from '../../migrations/1796700000003-award-office-join-columns';
+import { AnalystViews1796700000004 } from '../../migrations/1796700000004-analyst-views';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -52,4 +54,6 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   ContractResourceTables1796700000000,
   AnalystViews1796700000001,
   ResourceRefreshes1796700000002,
+  AwardOfficeJoinColumns1796700000003,
+  AnalystViews1796700000004,
 ];

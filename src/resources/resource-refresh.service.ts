@@ -22,6 +22,22 @@ import {
 import { type RefreshOutcome, ResourceRefreshRepository } from './resource-refresh.repository';
 import { ResourceWalker, type WalkedPage } from './resource-walker';
 
+/**
+ * Records Tango returned without the id field the reviewed table names (or with one the mirror cannot key): the
+ * table's guess is wrong for this resource, which must be said, not skipped (docs/tango-resources.md).
+ */
+export class RecordsWithoutIdError extends Error {
+  readonly code = 'RESOURCE.RECORDS_WITHOUT_ID';
+
+  constructor(resource: ResourceFamily, count: number, page: number) {
+    super(
+      `${resource}: ${count} record(s) on page ${page} have no usable "${FAMILIES[resource].idField}" (the id field ` +
+        `the reviewed table names): the records with an id were written, the rest were not`,
+    );
+    this.name = 'RecordsWithoutIdError';
+  }
+}
+
 /** The outcome of one resource's refresh in a run: what it did, or why it failed. */
 export type RefreshRun =
   | ({ readonly ok: true } & RefreshOutcome)
@@ -116,7 +132,11 @@ export class ResourceRefreshService {
       this.logger.log({ resource, ...outcome }, `${resource}: ${kind} refresh done`);
       return { ok: true, ...outcome };
     } catch (error) {
-      if (!(error instanceof TangoRequestError) && !(error instanceof ContractViolationError)) {
+      if (
+        !(error instanceof TangoRequestError) &&
+        !(error instanceof ContractViolationError) &&
+        !(error instanceof RecordsWithoutIdError)
+      ) {
         throw error;
       }
       await this.repository.saveFailure(resource, kind, error.message);
@@ -244,6 +264,7 @@ export class ResourceRefreshService {
     };
   }
 
+  /** Writes one page; a record without a usable id is never dropped quietly: the walk fails, naming it. */
   private async commitPage(resource: ResourceFamily, page: WalkedPage, kind: RefreshKind): Promise<number> {
     this.walkedRecords.inc({ resource, kind }, page.records.length);
     if (page.records.length === 0) {
@@ -255,6 +276,10 @@ export class ResourceRefreshService {
       [{ family: resource, upserts, fetchState: { succeeded: true, error: null } }],
       () => Promise.resolve(null),
     );
+    const withoutId = committed.results[0]?.upserted.withoutId ?? 0;
+    if (withoutId > 0) {
+      throw new RecordsWithoutIdError(resource, withoutId, page.number);
+    }
     return committed.changes;
   }
 

@@ -8,10 +8,18 @@ import { ResourceRefreshScheduler } from './resource-refresh.scheduler';
 import { ResourceRefreshService } from './resource-refresh.service';
 import { ResourceWalker } from './resource-walker';
 
-/** The contract resources beyond the nine families: their list walks, on a schedule (src/resources). */
+/** The contract resources beyond the nine families: their list walks (src/resources), run on demand. */
 @Module({
-  imports: [ScheduleModule.forRoot(), TangoModule, MirrorModule, JobsModule],
-  providers: [ResourceWalker, ResourceRefreshRepository, ResourceRefreshService, ResourceRefreshScheduler],
-  exports: [ResourceWalker, ResourceRefreshRepository, ResourceRefreshService, ResourceRefreshScheduler],
+  imports: [TangoModule, MirrorModule],
+  providers: [ResourceWalker, ResourceRefreshRepository, ResourceRefreshService],
+  exports: [ResourceWalker, ResourceRefreshRepository, ResourceRefreshService],
 })
 export class ResourcesModule {}
+
+/** The same walks on their schedule (the worker; the command-line tools run them on demand only). */
+@Module({
+  imports: [ScheduleModule.forRoot(), ResourcesModule, JobsModule],
+  providers: [ResourceRefreshScheduler],
+  exports: [ResourceRefreshScheduler],
+})
+export class ResourceRefreshScheduleModule {}

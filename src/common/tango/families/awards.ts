@@ -21,7 +21,8 @@ const RECIPIENT_AND_OFFICE_COLUMNS: readonly TypedColumn[] = [
   column('recipient_uei', 'text', 'recipient.uei', { indexed: true }),
   column('recipient_name', 'text', 'recipient.display_name'),
   column('awarding_agency_code', 'text', 'awarding_office.agency_code', { indexed: true }),
-  column('awarding_department_code', 'text', 'awarding_office.department_code'),
+  column('awarding_department_code', 'text', 'awarding_office.department_code', { indexed: true }),
+  column('awarding_office_code', 'text', 'awarding_office.office_code', { indexed: true }),
   column('funding_agency_code', 'text', 'funding_office.agency_code', { indexed: true }),
 ];
 const OPTIONS_VALUE = column(

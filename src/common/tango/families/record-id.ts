@@ -10,6 +10,10 @@ export function normalizeRecordId(family: FamilyDescriptor, value: JsonValue | u
   if (typeof value === 'number' && Number.isInteger(value)) {
     return String(value);
   }
+  // An opaque id Tango serializes as a JSON number (an assistance listing `10.001`: its sampled type is Decimal).
+  if (typeof value === 'number' && family.idKind === 'text' && Number.isFinite(value)) {
+    return String(value);
+  }
   if (typeof value !== 'string' || value.trim() === '') {
     return null;
   }

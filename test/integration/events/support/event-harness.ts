@@ -94,12 +94,16 @@ export interface ReceivedEvent {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** A plain kafkajs consumer on the nine change topics of a prefix, as a downstream consumer would run it. */
+/** A plain kafkajs consumer on the change topics of a prefix, as a downstream consumer would run it. */
 export class TopicCollector {
   readonly received: ReceivedEvent[] = [];
   private consumer: Consumer | undefined;
 
-  async start(topicPrefix: string, groupId: string): Promise<void> {
+  async start(
+    topicPrefix: string,
+    groupId: string,
+    resources: readonly ResourceFamily[] = DESCRIBED_FAMILIES,
+  ): Promise<void> {
     const kafka = new Kafka({
       clientId: 'events-int-consumer',
       brokers: requireEnv('TEST_KAFKA_BROKERS').split(','),
@@ -109,8 +113,8 @@ export class TopicCollector {
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({
-      // The change topics of the resources the test configuration turns on (TANGO_RESOURCES=families).
-      topics: DESCRIBED_FAMILIES.map((family) => `${topicPrefix}.${family}.changes.v1`),
+      // The change topics of the resources turned on (the test configuration's TANGO_RESOURCES=families by default).
+      topics: resources.map((family) => `${topicPrefix}.${family}.changes.v1`),
       fromBeginning: true,
     });
     let joined = false;
