@@ -139,7 +139,37 @@ export function resourceForQueryType(queryType: string): Resource | undefined {
 }
 
 /** Record counts per resource: the configured ones, the default for the others. */
-export const resourceSizesSchema = z.partialRecord(resourceSchema, z.number().int().min(0));
+const POSITION_CHOICES: Readonly<Record<string, number>> = { D: 10, N: 9, A: 26, X: 36 };
+
+/**
+ * The most records a resource may be seeded with: half the ids its format can make (ids are drawn at random, so
+ * a fuller space would take ever more attempts); unbounded for UUIDs.
+ */
+export function maxResourceSize(name: Resource): number {
+  const format = RESOURCE_DATA[name].idFormat;
+  if (format.kind === 'uuid') {
+    return Number.MAX_SAFE_INTEGER;
+  }
+  let space = 1;
+  for (let index = 0; index < format.pattern.length; index += 1) {
+    space *= POSITION_CHOICES[format.pattern.charAt(index)] ?? 1;
+  }
+  return Math.floor(space / 2);
+}
+
+export const resourceSizesSchema = z
+  .partialRecord(resourceSchema, z.number().int().min(0))
+  .superRefine((sizes, context) => {
+    for (const [name, size] of Object.entries(sizes)) {
+      if (isResource(name) && size > maxResourceSize(name)) {
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `at most ${maxResourceSize(name)} ${name} (the id space of its format)`,
+        });
+      }
+    }
+  });
 export type ResourceSizes = z.infer<typeof resourceSizesSchema>;
 
 export function resourceSize(sizes: ResourceSizes, name: Resource): number {

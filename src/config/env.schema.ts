@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { selectResources } from '../common/tango/resource-selection';
+import { parseSchedules, selectResources } from '../common/tango/resource-selection';
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` as a boolean; anything else is an error (never a silent `false`). */
 const booleanFlag = z
@@ -239,6 +239,20 @@ const resourcesEnv = z.object({
   RESOURCE_DIMENSION_REFRESH_SECONDS: positiveInt.optional(),
   // Seconds between full walks of the other resources, which see deletions (default 604800).
   RESOURCE_FULL_WALK_SECONDS: positiveInt.optional(),
+  // Per resource: <resource>:poll=<seconds>,full=<seconds>;… (over the periods above and the defaults).
+  RESOURCE_SCHEDULES: z
+    .string()
+    .default('')
+    .transform((text, context) => {
+      const parsed = parseSchedules(text);
+      if (!parsed.ok) {
+        for (const message of parsed.problems) {
+          context.addIssue({ code: 'custom', message });
+        }
+        return z.NEVER;
+      }
+      return parsed.schedules;
+    }),
   // Pages one walk may read before it stops, reported on /health (a safety net, not a budget).
   RESOURCE_MAX_PAGES: positiveInt.default(5_000),
 });

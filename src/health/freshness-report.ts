@@ -1,6 +1,11 @@
 import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { nextRefreshAt, type RefreshState, refreshPeriods } from '../resources/refresh-plan';
+import {
+  nextRefreshAt,
+  type RefreshSettings,
+  type RefreshState,
+  refreshPeriods,
+} from '../resources/refresh-plan';
 import { type AppConfig } from '../config/app-config';
 import {
   cycleEstimateSeconds,
@@ -29,10 +34,8 @@ export interface FreshnessSettings {
   readonly health: Pick<AppConfig['health'], 'reconcileIntervalMs' | 'driftSampleSize'>;
   /** The resources turned on (TANGO_RESOURCES). */
   readonly mirrored: readonly ResourceFamily[];
-  readonly resources: Pick<
-    AppConfig['resources'],
-    'pollSeconds' | 'dimensionRefreshSeconds' | 'fullWalkSeconds'
-  >;
+  /** The walks' periods (RESOURCE_*, RESOURCE_SCHEDULES). */
+  readonly resources: RefreshSettings;
 }
 
 /** How a contract resource is kept fresh by list walks, and where they stand (null for the nine families). */
@@ -166,7 +169,7 @@ export function resourceFreshness(
   if (plan === undefined) {
     throw new Error(`${state.resource} is not refreshed by list walks`);
   }
-  const periods = refreshPeriods(plan, settings.resources);
+  const periods = refreshPeriods(state.resource, settings.resources);
   const { queryType } = descriptor;
   const alerted = queryType !== null;
   const polled = plan.mode !== 'full';
@@ -221,7 +224,7 @@ export function resourceFreshness(
       fullSeconds: periods.fullSeconds,
       lastPollAt: isoOrNull(state.pollCompletedAt),
       lastFullWalkAt: isoOrNull(state.fullCompletedAt),
-      nextDueAt: isoOrNull(nextRefreshAt(plan, state, settings.resources)),
+      nextDueAt: isoOrNull(nextRefreshAt(state, settings.resources)),
       lastOutcome: Object.keys(state.lastOutcome).length === 0 ? null : state.lastOutcome,
       lastError: state.lastError,
       lastErrorAt: isoOrNull(state.lastErrorAt),

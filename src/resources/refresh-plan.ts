@@ -1,6 +1,7 @@
 import { FAMILIES, type RefreshPlan } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { SINCE_FILTER_OVERLAP_DAYS } from '../common/tango/families/contract-resources';
+import { familyContract } from '../tango/tango-requests';
 
 /** Where one resource's list walks stand (`resource_refreshes`). */
 export interface RefreshState {
@@ -20,11 +21,18 @@ export interface RefreshState {
 
 export type RefreshKind = 'full' | 'poll' | 'alert';
 
-/** The operator's periods (RESOURCE_*), over each resource's defaults. */
+/** One resource's own periods (RESOURCE_SCHEDULES, `resources:` of tango-sync.yaml). */
+export interface ResourceSchedule {
+  readonly pollSeconds?: number;
+  readonly fullSeconds?: number;
+}
+
+/** The operator's periods: per resource (RESOURCE_SCHEDULES), then per kind (RESOURCE_*), over the defaults. */
 export interface RefreshSettings {
   readonly pollSeconds?: number;
   readonly dimensionRefreshSeconds?: number;
   readonly fullWalkSeconds?: number;
+  readonly schedules?: Readonly<Partial<Record<ResourceFamily, ResourceSchedule>>>;
 }
 
 /** A failed walk is tried again after this long (not on every tick: a walk may be long). */
@@ -57,15 +65,35 @@ export function refreshPlanOf(resource: ResourceFamily): RefreshPlan {
 
 /** Seconds between polls and between full walks, the operator's settings over the resource's defaults. */
 export function refreshPeriods(
-  plan: RefreshPlan,
+  resource: ResourceFamily,
   settings: RefreshSettings,
 ): { readonly pollSeconds: number | null; readonly fullSeconds: number } {
+  const plan = refreshPlanOf(resource);
+  const own = settings.schedules?.[resource] ?? {};
+  const kindFull = plan.dimension ? settings.dimensionRefreshSeconds : settings.fullWalkSeconds;
   return {
-    pollSeconds: plan.pollEverySeconds === null ? null : (settings.pollSeconds ?? plan.pollEverySeconds),
-    fullSeconds: plan.dimension
-      ? (settings.dimensionRefreshSeconds ?? plan.fullWalkEverySeconds)
-      : (settings.fullWalkSeconds ?? plan.fullWalkEverySeconds),
+    pollSeconds:
+      plan.pollEverySeconds === null
+        ? null
+        : (own.pollSeconds ?? settings.pollSeconds ?? plan.pollEverySeconds),
+    fullSeconds: own.fullSeconds ?? kindFull ?? plan.fullWalkEverySeconds,
   };
+}
+
+/**
+ * Requests a day a resource's walks cost at its periods, for a list of `records`: each full walk reads every page
+ * (the contract's largest), each poll at least one page (more only when that many records changed).
+ */
+export function refreshRequestsPerDay(
+  resource: ResourceFamily,
+  records: number,
+  settings: RefreshSettings,
+): number {
+  const periods = refreshPeriods(resource, settings);
+  const pages = Math.max(1, Math.ceil(records / familyContract(resource).pagination.maxPageSize));
+  const walks = (86_400 / periods.fullSeconds) * pages;
+  const polls = periods.pollSeconds === null ? 0 : 86_400 / periods.pollSeconds;
+  return Math.round((walks + polls) * 10) / 10;
 }
 
 const elapsed = (since: Date | null, now: Date): number =>
@@ -84,7 +112,7 @@ export function dueRefresh(
   if (state.lastErrorAt !== null && now.getTime() - state.lastErrorAt.getTime() < RETRY_AFTER_FAILURE_MS) {
     return null;
   }
-  const periods = refreshPeriods(plan, settings);
+  const periods = refreshPeriods(state.resource, settings);
   if (state.fullCompletedAt === null || elapsed(state.fullStartedAt, now) >= periods.fullSeconds) {
     return 'full';
   }
@@ -98,12 +126,8 @@ export function dueRefresh(
 }
 
 /** When the next refresh is due (for /health), or null when one is due now. */
-export function nextRefreshAt(
-  plan: RefreshPlan,
-  state: RefreshState,
-  settings: RefreshSettings,
-): Date | null {
-  const periods = refreshPeriods(plan, settings);
+export function nextRefreshAt(state: RefreshState, settings: RefreshSettings): Date | null {
+  const periods = refreshPeriods(state.resource, settings);
   if (state.fullCompletedAt === null || state.fullStartedAt === null) {
     return null;
   }

@@ -30,11 +30,15 @@ export class ResourceRefreshScheduler implements OnApplicationBootstrap, OnAppli
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.refresh.refreshedResources().length > 0) {
-      startInterval(this.registry, this.logger, REFRESH_JOB, this.config.resources.refreshIntervalMs, () =>
-        this.refreshTick(),
-      );
+    const intervalMs = this.config.resources.refreshIntervalMs;
+    if (this.refresh.refreshedResources().length === 0 || intervalMs === 0) {
+      return;
     }
+    startInterval(this.registry, this.logger, REFRESH_JOB, intervalMs, () => this.refreshTick());
+    // What is due at start (a first walk of a resource just turned on) runs now, not an interval later.
+    void this.refreshTick().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'contract-resource refresh at start failed; retried on its schedule');
+    });
   }
 
   onApplicationShutdown(): void {

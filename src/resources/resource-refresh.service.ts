@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { type Counter } from 'prom-client';
 import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
@@ -56,8 +56,10 @@ function provenanceOf(reason: string): Provenance {
  * route Tango names). Where each resource stands is kept in `resource_refreshes` and shown on /health.
  */
 @Injectable()
-export class ResourceRefreshService {
+export class ResourceRefreshService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ResourceRefreshService.name);
+  /** Set at shutdown: a walk stops after the page it is writing, and is left to the next start. */
+  private stopping = false;
   private readonly walkedRecords: Counter<'resource' | 'kind'>;
   private readonly failures: Counter<'resource' | 'kind'>;
 
@@ -79,6 +81,10 @@ export class ResourceRefreshService {
       'Contract-resource walks that failed or stopped short of the end of the list',
       ['resource', 'kind'],
     );
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   /** The turned-on resources refreshed by list walks (the contract resources of TANGO_RESOURCES). */
@@ -156,7 +162,7 @@ export class ResourceRefreshService {
       { maxPages: this.config.resources.maxPages, route: `${resource}.refresh-full` },
       async (page) => {
         changes += await this.commitPage(resource, page, 'full');
-        return 'continue';
+        return this.stopping ? 'stop' : 'continue';
       },
     );
     const outcome = {
@@ -246,7 +252,7 @@ export class ResourceRefreshService {
       async (page) => {
         const pageChanges = await this.commitPage(resource, page, 'poll');
         changes += pageChanges;
-        return plan.mode === 'newest_first' && pageChanges === 0 ? 'stop' : 'continue';
+        return this.stopping || (plan.mode === 'newest_first' && pageChanges === 0) ? 'stop' : 'continue';
       },
     );
     return {
@@ -258,7 +264,7 @@ export class ResourceRefreshService {
       changes,
       deleted: 0,
       pendingDeletions: 0,
-      complete: walk.complete || walk.stopped,
+      complete: walk.complete || (walk.stopped && !this.stopping),
       polledSince: plan.sinceFilter === undefined ? null : (filters[plan.sinceFilter] ?? null),
       why: walk.complete || walk.stopped ? null : `stopped at RESOURCE_MAX_PAGES (${walk.pages} pages)`,
     };

@@ -1,3 +1,9 @@
+import {
+  type ResourcePlanLine,
+  resourcePlanLines,
+  resourceSettingWarnings,
+  workerResourceSettings,
+} from './resource-settings';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FamilyShapeCost } from '../tango/shape-cost';
 import {
@@ -82,6 +88,11 @@ export interface TangoSidePlan {
   readonly shapeSettings: Readonly<Record<string, string>>;
   /** Where the settings this command runs with differ from the file's shapes. */
   readonly shapeWarnings: readonly string[];
+  /** The contract resources the file (or the default set) turns on: freshness, periods and, when sized, cost. */
+  readonly resources: readonly ResourcePlanLine[];
+  /** The worker settings the file's resources stand for. */
+  readonly resourceSettings: Readonly<Record<string, string>>;
+  readonly resourceWarnings: readonly string[];
 }
 
 export interface TangoSideState {
@@ -93,6 +104,8 @@ export interface TangoSideState {
   readonly settings?: Readonly<Record<string, string | undefined>>;
   /** What each narrowed family's shape costs, measured on a sample page; absent: not measured. */
   readonly shapeCosts?: ReadonlyMap<ResourceFamily, FamilyShapeCost>;
+  /** Records each contract resource holds in Tango; absent: not measured. */
+  readonly resourceSizes?: ReadonlyMap<ResourceFamily, number>;
 }
 
 /**
@@ -167,6 +180,14 @@ export function planTangoSide(spec: TangoSideSpec, state: TangoSideState): Tango
     }),
     shapeSettings: workerShapeSettings(spec.shapes),
     shapeWarnings: state.settings === undefined ? [] : shapeSettingWarnings(spec.shapes, state.settings),
+    // Shown when the file chooses resources or their sizes were read (else the plan is about Tango's side only).
+    resources:
+      spec.resources === undefined && (state.resourceSizes?.size ?? 0) === 0
+        ? []
+        : resourcePlanLines(spec.resources, state.resourceSizes),
+    resourceSettings: workerResourceSettings(spec.resources),
+    resourceWarnings:
+      state.settings === undefined ? [] : resourceSettingWarnings(spec.resources, state.settings),
   };
 }
 
@@ -298,6 +319,7 @@ export function formatPlan(plan: TangoSidePlan, options: { readonly showUnchange
     (warning) => `warning: ${warning}`,
   );
   lines.push(...shapeLines(plan));
+  lines.push(...resourceLines(plan));
   for (const step of plan.steps) {
     if (step.action === 'unchanged' && options.showUnchanged !== true) {
       continue;
@@ -336,6 +358,31 @@ export function formatPlan(plan: TangoSidePlan, options: { readonly showUnchange
 }
 
 const percent = (share: number): string => `${Math.round(share * 100)}%`;
+
+/** The contract resources turned on, how each stays fresh, and what it costs when sized. */
+function resourceLines(plan: TangoSidePlan): string[] {
+  const lines = plan.resources.map((line) => {
+    const poll = line.pollSeconds === null ? '' : `, polled every ${line.pollSeconds}s`;
+    const cost =
+      line.records === undefined
+        ? ''
+        : `; ${line.records} records, ~${line.requestsPerDay ?? 0} requests a day`;
+    return `resource ${line.resource}: ${line.freshness}; walked whole every ${line.fullSeconds}s${poll}${cost}`;
+  });
+  const total = plan.resources.reduce((sum, line) => sum + (line.requestsPerDay ?? 0), 0);
+  const settings = Object.entries(plan.resourceSettings)
+    .filter(([, value]) => value !== '')
+    .map(([name, value]) => `${name}='${value}'`)
+    .join(' ');
+  return [
+    ...lines,
+    ...(plan.resources.some((line) => line.requestsPerDay !== undefined)
+      ? [`         contract resources: ~${Math.round(total)} requests a day for their walks`]
+      : []),
+    ...(settings === '' ? [] : [`         worker settings: ${settings}`]),
+    ...plan.resourceWarnings.map((warning) => `warning  ${warning}`),
+  ];
+}
 
 /** The narrowed families and the worker settings they stand for; nothing when every family is whole. */
 function shapeLines(plan: TangoSidePlan): string[] {

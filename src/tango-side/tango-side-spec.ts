@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { resourcesProblems, resourcesSpecSchema } from './resource-settings';
 import { shapesProblems, shapesSpecSchema } from './shape-settings';
 import { familyDescriptor, familyForQueryType } from '../common/tango/families';
 import { tangoContract } from '../tango-contract/tango-contract';
@@ -63,6 +64,7 @@ export const tangoSideSpecSchema = z
     }),
     alerts: z.array(alertSpecSchema).default([]),
     shapes: shapesSpecSchema,
+    resources: resourcesSpecSchema,
   })
   .superRefine((spec, context) => {
     const seen = new Set<string>();
@@ -129,7 +131,11 @@ export function loadTangoSideSpec(file: string, read: (path: string) => string =
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`),
     );
   }
-  const problems = [...contractProblems(parsed.data), ...shapesProblems(parsed.data.shapes)];
+  const problems = [
+    ...contractProblems(parsed.data),
+    ...shapesProblems(parsed.data.shapes),
+    ...resourcesProblems(parsed.data.resources),
+  ];
   if (problems.length > 0) {
     throw new TangoSideSpecError(file, problems);
   }

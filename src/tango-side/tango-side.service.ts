@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { type FamilyShapeCost, ShapeCostProbe } from '../tango/shape-cost';
 import { configuredShape } from '../tango/shape-narrowing';
+import { resourcePlanLines } from './resource-settings';
 import { narrowingOf, shapePlanLines } from './shape-settings';
 import { TangoWebhooksApi, type WebhookTestDeliveryResult } from '../tango/tango-webhooks-api';
 import { WebhookRepository } from '../webhook/webhook.repository';
@@ -70,6 +71,8 @@ export class TangoSideService {
     options: {
       readonly settings?: Readonly<Record<string, string | undefined>>;
       readonly costSample?: number;
+      /** Read each contract resource's size from Tango (one request each) to cost its walks. */
+      readonly resourceSizes?: boolean;
     } = {},
   ): Promise<TangoSidePlan> {
     const [endpoints, alerts, catalog] = await Promise.all([
@@ -86,11 +89,18 @@ export class TangoSideService {
         shapeCosts.set(line.family, await this.shapeCosts.measure(line.family, narrowed, options.costSample));
       }
     }
+    const resourceSizes = new Map<ResourceFamily, number>();
+    if (options.resourceSizes === true) {
+      for (const line of resourcePlanLines(spec.resources)) {
+        resourceSizes.set(line.resource, await this.shapeCosts.size(line.resource));
+      }
+    }
     return planTangoSide(spec, {
       endpoints,
       alerts,
       eventTypes,
       shapeCosts,
+      resourceSizes,
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
   }

@@ -24,6 +24,7 @@ export interface FamilyShapeCost {
 }
 
 const pageSchema = z.looseObject({ results: z.array(z.unknown()) });
+const countSchema = z.looseObject({ count: z.number().int().nonnegative() });
 
 /** The average JSON bytes of the records of a page. */
 export function bytesPerRecord(records: readonly unknown[]): number {
@@ -63,6 +64,20 @@ export class ShapeCostProbe {
       configured,
       savedShare: savedShare(whole.bytesPerRecord, configured.bytesPerRecord),
     };
+  }
+
+  /**
+   * How many records a resource's list holds: Tango's `count` on a one-record page without a shape (one request at
+   * operator priority). Throws when the answer has no count: a size is never guessed.
+   */
+  async size(family: ResourceFamily): Promise<number> {
+    const request = listRequest(family, {}, null, 1);
+    const answer = await this.tango.get({ ...request, priority: 'operator', route: `${family}.size` });
+    const page = countSchema.safeParse(answer.body);
+    if (!page.success) {
+      throw new Error(`${family}: Tango's list answered without a count`);
+    }
+    return page.data.count;
   }
 
   private async sampleCost(

@@ -215,4 +215,34 @@ describe('benchmarks in their small configuration', () => {
       expect(family.storedBytesPerRecord.recordBytes).toBeGreaterThan(0);
     }
   }, 300_000);
+
+  it('bench:resources: every contract resource of the default set walked, its disk and its cost a day', async () => {
+    const run = await runBench('resources', ['--small']);
+    expect(run.code).toBe(0);
+    const figures = z
+      .object({
+        resources: z.array(
+          z.object({
+            resource: z.string(),
+            records: z.number(),
+            walk: z.object({ requests: z.number(), pages: z.number(), ms: z.number() }),
+            secondWalkChanges: z.number(),
+            bytesPerRecord: z.number(),
+            requestsPerDay: z.number(),
+          }),
+        ),
+        requestsPerDay: z.number(),
+        megabytes: z.number(),
+      })
+      .parse(lastJson(run));
+    expect(figures.resources).toHaveLength(12);
+    for (const resource of figures.resources) {
+      expect(resource.records).toBe(30);
+      expect(resource.walk.requests).toBe(1);
+      expect(resource.secondWalkChanges).toBe(0);
+      expect(resource.bytesPerRecord).toBeGreaterThan(0);
+      expect(resource.requestsPerDay).toBeGreaterThanOrEqual(1);
+    }
+    expect(figures.requestsPerDay).toBeGreaterThan(12);
+  }, 300_000);
 });

@@ -29,7 +29,7 @@ function resourceRow(resource: ResourceFamily, config: AppConfig): Record<string
       freshness: 'alerts / newest-first poll, sweeps, re-verification (the nine families)',
     };
   }
-  const periods = refreshPeriods(plan, config.resources);
+  const periods = refreshPeriods(resource, config.resources);
   return {
     ...common,
     idCertainty: plan.idCertainty,

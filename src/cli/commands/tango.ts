@@ -76,20 +76,33 @@ function registerPlan(tango: Command, { io, globals }: CliContext): void {
         "measure each narrowed family's shape (shapes:) on a page of this many records, against the whole record",
       ).argParser(recordSample('--cost-sample')),
     )
-    .action(async (options: { file: string; showUnchanged: boolean; costSample?: number }) => {
-      const spec = loadTangoSideSpec(options.file);
-      const plan = await withTango(globals().verbose, ({ side }) =>
-        side.plan(spec, {
-          settings: process.env,
-          ...(options.costSample === undefined ? {} : { costSample: options.costSample }),
-        }),
-      );
-      io.out(
-        globals().json
-          ? `${JSON.stringify({ command: 'tango plan', ...plan })}\n`
-          : formatPlan(plan, { showUnchanged: options.showUnchanged }),
-      );
-    });
+    .option(
+      '--resource-sizes',
+      "read each contract resource's size from Tango and cost its walks in requests a day",
+      false,
+    )
+    .action(
+      async (options: {
+        file: string;
+        showUnchanged: boolean;
+        costSample?: number;
+        resourceSizes: boolean;
+      }) => {
+        const spec = loadTangoSideSpec(options.file);
+        const plan = await withTango(globals().verbose, ({ side }) =>
+          side.plan(spec, {
+            settings: process.env,
+            resourceSizes: options.resourceSizes,
+            ...(options.costSample === undefined ? {} : { costSample: options.costSample }),
+          }),
+        );
+        io.out(
+          globals().json
+            ? `${JSON.stringify({ command: 'tango plan', ...plan })}\n`
+            : formatPlan(plan, { showUnchanged: options.showUnchanged }),
+        );
+      },
+    );
 }
 
 interface ApplyOutcome {

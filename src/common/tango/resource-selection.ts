@@ -69,3 +69,55 @@ export function selectResources(items: readonly string[]): ResourceSelection {
     ? { ok: false, problems }
     : { ok: true, resources: RESOURCE_FAMILIES.filter((resource) => chosen.has(resource)) };
 }
+
+/** One resource's own periods, as `RESOURCE_SCHEDULES` and `resources:` of tango-sync.yaml give them. */
+export interface ScheduleSetting {
+  readonly pollSeconds?: number;
+  readonly fullSeconds?: number;
+}
+
+export type ScheduleParse =
+  | { readonly ok: true; readonly schedules: Readonly<Partial<Record<ResourceFamily, ScheduleSetting>>> }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const SCHEDULE_KEYS = { poll: 'pollSeconds', full: 'fullSeconds' } as const;
+
+/**
+ * `RESOURCE_SCHEDULES`: `<resource>:poll=<seconds>,full=<seconds>;…` (either part may be left out). Only contract
+ * resources have list walks; a resource walked only whole (a dimension) has no poll.
+ */
+export function parseSchedules(text: string): ScheduleParse {
+  const schedules: Partial<Record<ResourceFamily, ScheduleSetting>> = {};
+  const problems: string[] = [];
+  for (const part of text
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)) {
+    const [name = '', settings = ''] = part.split(':', 2).map((item) => item.trim());
+    if (!isResourceFamily(name) || !(name in RESOURCE_IDENTITIES)) {
+      problems.push(`"${part}": ${name} is not a contract resource (the nine families have no list walks)`);
+      continue;
+    }
+    const schedule: { pollSeconds?: number; fullSeconds?: number } = {};
+    for (const assignment of settings.split(',').map((item) => item.trim())) {
+      const match = /^(poll|full)=(\d{1,9})$/.exec(assignment);
+      const seconds = Number(match?.[2]);
+      if (match === null || seconds < 1) {
+        problems.push(`"${part}": "${assignment}" is not poll=<seconds> or full=<seconds>`);
+        continue;
+      }
+      schedule[SCHEDULE_KEYS[match[1] as keyof typeof SCHEDULE_KEYS]] = seconds;
+    }
+    const identity = RESOURCE_IDENTITIES[name as keyof typeof RESOURCE_IDENTITIES];
+    if (schedule.pollSeconds !== undefined && identity.refresh.kind === 'full') {
+      problems.push(
+        `"${part}": ${name} is only walked whole (it has no change filter or ordering to poll by)`,
+      );
+    }
+    if (name in schedules) {
+      problems.push(`${name} is named twice`);
+    }
+    schedules[name] = schedule;
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, schedules };
+}

@@ -15,6 +15,7 @@ import {
 import { type ResourceFamily } from '../../../src/common/tango/resource-family';
 import { FORECAST_SUBJECT_LOOKBACK_DAYS } from '../../../src/fetcher/indirect-resolver';
 import { reducedShape } from '../../../src/tango/family-shapes';
+import { alertPollFilters, emptyRefreshState, pollFilters } from '../../../src/resources/refresh-plan';
 import { parseShape, type ShapeNode } from '../../../src/tango-contract/shape-grammar';
 import { shapePaths } from '../../../src/tango-contract/whole-shape';
 import { type ObservedType, type ResourceContract } from '../../../src/tango-contract/tango-contract';
@@ -24,6 +25,7 @@ import {
   idListRequest,
   LIST_PAGE_SIZE,
   listRequest,
+  nextPageQuery,
   splitAlertFilters,
   type TangoRequestSpec,
   windowQueries,
@@ -115,6 +117,24 @@ function everyRequest(descriptor: FamilyDescriptor): [string, () => TangoRequest
     new Date('2026-02-01T00:00:00Z'),
   )) {
     requests.push([`sweep: ${query.label}`, () => listRequest(family, query.filters, shape)]);
+  }
+  const plan = descriptor.refresh;
+  if (plan !== undefined) {
+    // The list walks of a contract resource: full walk, its next page, the incremental poll, an alert's poll.
+    const state = { ...emptyRefreshState(family), fullStartedAt: new Date('2026-12-01T00:00:00Z') };
+    const poll = pollFilters(plan, state, new Date('2026-12-02T00:00:00Z'));
+    const alertPoll = alertPollFilters(plan, new Date('2026-12-02T00:00:00Z'));
+    requests.push(['refresh: full walk', () => listRequest(family, {}, shape)]);
+    requests.push([
+      'refresh: next page',
+      () =>
+        listRequest(family, nextPageQuery(family, `/api/${descriptor.collection}/?limit=100&page=2`), shape),
+    ]);
+    requests.push([`refresh: poll ${JSON.stringify(poll)}`, () => listRequest(family, poll, shape)]);
+    requests.push([
+      `refresh: alert poll ${JSON.stringify(alertPoll)}`,
+      () => listRequest(family, alertPoll, shape),
+    ]);
   }
   const windowed = FAMILIES_WITH_WINDOW.has(family);
   for (const since of windowed ? [null, '2026-01-01'] : [null]) {

@@ -1,5 +1,6 @@
 import { type BackfillJobView } from '../../../src/backfill/backfill.repository';
 import { DESCRIBED_FAMILIES, type ResourceFamily } from '../../../src/common/tango/resource-family';
+import { emptyRefreshState, type RefreshState } from '../../../src/resources/refresh-plan';
 import { type SyncStateRow } from '../../../src/health/health.repository';
 import { buildHealthReport } from '../../../src/health/health-report.builder';
 import {
@@ -403,6 +404,62 @@ describe('health report builder: a family', () => {
       'fetch backlog 5000s old (1 pending)',
       '1 dead-lettered record(s)',
     ]);
+  });
+});
+
+describe('health report builder: contract resources', () => {
+  const withAgencies = { ...SETTINGS, mirrored: [...DESCRIBED_FAMILIES, 'agencies' as const] };
+  const refreshed = (extra: Partial<RefreshState>): HealthReport =>
+    buildHealthReport(
+      {
+        ...EMPTY,
+        freshness: {
+          ...EMPTY.freshness,
+          refreshes: [{ state: { ...emptyRefreshState('agencies'), ...extra }, live: 400 }],
+        },
+      },
+      NOW,
+      withAgencies,
+    );
+
+  it('lists a resource turned on with its freshness source and where its walks stand', () => {
+    const report = refreshed({ fullStartedAt: ago(120), fullCompletedAt: ago(100) });
+    expect(report.families.agencies).toMatchObject({
+      status: 'ok',
+      freshness: {
+        source: 'full-refresh',
+        mirrored: 400,
+        problem: null,
+        refresh: {
+          mode: 'full',
+          dimension: true,
+          fullSeconds: 86_400,
+          lastFullWalkAt: ago(100).toISOString(),
+          nextDueAt: new Date(ago(120).getTime() + 86_400_000).toISOString(),
+        },
+      },
+    });
+    expect(build({}).families.agencies).toBeUndefined();
+  });
+
+  it('degrades a resource whose walk failed, that was never walked, or whose walks stopped', () => {
+    const failed = refreshed({
+      fullStartedAt: ago(120),
+      fullCompletedAt: ago(100),
+      lastKind: 'full',
+      lastError: 'HTTP 503',
+      lastErrorAt: ago(5),
+    });
+    expect(failed.families.agencies?.status).toBe('degraded');
+    expect(failed.families.agencies?.reasons).toEqual(['last full failed: HTTP 503']);
+    expect(failed.status).toBe('degraded');
+    expect(refreshed({}).families.agencies?.reasons).toEqual([
+      'no complete walk of the list yet: the mirror does not hold the resource yet',
+    ]);
+    expect(
+      refreshed({ fullStartedAt: ago(3 * 86_400), fullCompletedAt: ago(3 * 86_400) }).families.agencies
+        ?.reasons,
+    ).toEqual([`last complete walk is ${3 * 86_400}s old (period 86400s): is the refresh job running?`]);
   });
 });
 

@@ -67,7 +67,7 @@ describe('contract resource refresh plan', () => {
     expect(dueRefresh(plan, { ...walked, pollStartedAt: ago(3_599) }, {}, NOW)).toBeNull();
     expect(dueRefresh(plan, { ...walked, fullStartedAt: ago(7 * 86_400) }, {}, NOW)).toBe('full');
     expect(dueRefresh(plan, { ...walked, pollStartedAt: ago(61) }, { pollSeconds: 60 }, NOW)).toBe('poll');
-    expect(nextRefreshAt(plan, walked, {})?.toISOString()).toBe(
+    expect(nextRefreshAt(walked, {})?.toISOString()).toBe(
       new Date(ago(60).getTime() + 3_600_000).toISOString(),
     );
   });
