@@ -5,14 +5,15 @@
 // `unlayered` rule fails.
 /** @type {readonly (readonly string[])[]} lowest first */
 const LAYERS = [
-  ['tango-contract', 'config'],
+  ['tango-contract'],
+  ['config'],
   ['common'],
   ['metrics', 'analyst-views'],
   ['database', 'kafka'],
   ['tango'],
   ['outbox', 'jobs'],
   ['sync-state', 'mirror'],
-  ['history', 'events', 'webhook'],
+  ['history', 'events', 'webhook', 'resources'],
   ['backfill', 'fetcher'],
   ['reconcile', 'retention'],
   ['health', 'tango-side'],

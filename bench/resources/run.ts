@@ -18,7 +18,7 @@ import { type DataSource } from 'typeorm';
 import { CliModule } from '../../src/cli/cli.module';
 import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
-import { RESOURCE_GROUPS } from '../../src/common/tango/resource-selection';
+import { RESOURCE_GROUPS } from '../../src/tango-contract/resource-selection';
 import { parseConfig } from '../../src/config/app-config';
 import { type RefreshSettings, refreshRequestsPerDay } from '../../src/resources/refresh-plan';
 import { ResourceRefreshService } from '../../src/resources/resource-refresh.service';

@@ -347,7 +347,10 @@ const healthReport = objectSchema<HealthReport>(
         keyof HealthReport['families'],
         JsonSchema
       >,
-      { description: 'One report per family' },
+      {
+        description: 'One report per resource turned on (TANGO_RESOURCES); the others are absent',
+        optional: RESOURCE_FAMILIES,
+      },
     ),
     alerts: arraySchema(schema('AlertHealth')),
     gaps: objectSchema<HealthReport['gaps']>({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSchedules, selectResources } from '../common/tango/resource-selection';
+import { parseSchedules, selectResources } from '../tango-contract/resource-selection';
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` as a boolean; anything else is an error (never a silent `false`). */
 const booleanFlag = z

@@ -1,4 +1,6 @@
 import { RESOURCE_FAMILIES, type ResourceFamily } from '../common/tango/resource-family';
+import { FAMILIES } from '../common/tango/families';
+import { alertPollFilters } from '../resources/refresh-plan';
 import { splitAlertFilters, windowQueries } from '../tango/tango-requests';
 
 /**
@@ -65,6 +67,16 @@ export function planSweeps(gap: GapToPlan, overlapSeconds: number): SweepPlan {
   }
   for (const family of families) {
     sweeps.push(...windowSweeps(family, start, end));
+  }
+  // A contract resource has no date window: its own poll from the gap's start repairs it (named gaps only; a gap
+  // of no family is left to the resources' scheduled polls).
+  const plan = gap.resource === null ? undefined : FAMILIES[gap.resource].refresh;
+  if (gap.resource !== null && plan !== undefined && plan.mode !== 'full') {
+    sweeps.push({
+      family: gap.resource,
+      filters: alertPollFilters(plan, start),
+      label: `resource poll (${plan.sinceFilter ?? plan.ordering ?? ''})`,
+    });
   }
   return { sweeps, alertSkipped, windowStart: start, windowEnd: end };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
-import { parseSchedules, selectResources } from '../common/tango/resource-selection';
+import { parseSchedules, selectResources } from '../tango-contract/resource-selection';
 import { refreshPeriods, refreshRequestsPerDay, type RefreshSettings } from '../resources/refresh-plan';
 
 const periodSeconds = z.number().int().min(1).max(999_999_999);

@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander';
-import { RESOURCE_FAMILIES, type ResourceFamily } from '../../common/tango/resource-family';
+import { type ResourceFamily } from '../../common/tango/resource-family';
+import { type AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { FamilyShapes } from '../../tango/family-shapes';
 import { ShapeCostProbe } from '../../tango/shape-cost';
 import { type CliContext, family, recordSample, withTools } from '../cli-context';
@@ -36,7 +38,8 @@ export function registerShapesCommand(program: Command, { globals, print }: CliC
         if (options.cost === true) {
           const probe = app.get(ShapeCostProbe);
           const costs = [];
-          for (const name of RESOURCE_FAMILIES) {
+          // The resources turned on (TANGO_RESOURCES): one sample page each, with both shapes.
+          for (const name of app.get<AppConfig>(APP_CONFIG).tango.resources) {
             const configured = shapes.configuredShape(name).shape;
             costs.push({
               command: 'shapes',

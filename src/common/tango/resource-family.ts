@@ -1,37 +1,5 @@
-import { CONTRACT_RESOURCE_NAMES, type ContractResourceName } from '../../tango-contract/resource-identity';
-
-/** The nine families described by hand (`./families`): alerts, id-list fetches, sweeps and legacy events. */
-export const DESCRIBED_FAMILIES = [
-  'contracts',
-  'idvs',
-  'otas',
-  'otidvs',
-  'opportunities',
-  'notices',
-  'entities',
-  'grants',
-  'forecasts',
-] as const;
-
-export type DescribedFamily = (typeof DESCRIBED_FAMILIES)[number];
-
 /**
- * Every Tango resource tango-sync can mirror, named as its REST collection (`/` as `_`): the nine described
- * families, then the contract resources whose descriptors are derived from Tango's contract and the reviewed
- * identity table (`src/tango-contract/resource-identity.ts`). Which of them run is configuration
- * (`TANGO_RESOURCES`). Everything else about a resource lives in its descriptor (`./families`).
+ * The resources tango-sync can mirror, as the rest of the worker imports them. Their home is
+ * `src/tango-contract/resource-names.ts`, below the configuration (which checks TANGO_RESOURCES against them).
  */
-export type ResourceFamily = DescribedFamily | ContractResourceName;
-
-export const RESOURCE_FAMILIES = [...DESCRIBED_FAMILIES, ...CONTRACT_RESOURCE_NAMES] as unknown as readonly [
-  ResourceFamily,
-  ...ResourceFamily[],
-];
-
-export function isResourceFamily(value: string): value is ResourceFamily {
-  return (RESOURCE_FAMILIES as readonly string[]).includes(value);
-}
-
-export function isDescribedFamily(family: ResourceFamily): family is DescribedFamily {
-  return (DESCRIBED_FAMILIES as readonly string[]).includes(family);
-}
+export * from '../../tango-contract/resource-names';

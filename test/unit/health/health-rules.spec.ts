@@ -169,6 +169,26 @@ describe('gap rules', () => {
     expect(plan.alertSkipped).toMatch(/not_a_tango_filter/);
   });
 
+  it('repairs a gap of a contract resource by its own poll from the gap’s start (it has no date window)', () => {
+    const gap = {
+      rangeStart: new Date('2026-03-10T00:30:00Z'),
+      rangeEnd: new Date('2026-03-10T02:00:00Z'),
+      alertFilters: { not_a_tango_filter: 'x' },
+    };
+    expect(planSweeps({ ...gap, resource: 'exclusions' }, 3600).sweeps).toEqual([
+      {
+        family: 'exclusions',
+        filters: { update_date_after: '2026-03-08' },
+        label: 'resource poll (update_date_after)',
+      },
+    ]);
+    expect(planSweeps({ ...gap, resource: 'dibbs_rfqs' }, 0).sweeps).toEqual([
+      { family: 'dibbs_rfqs', filters: { ordering: '-modified' }, label: 'resource poll (-modified)' },
+    ]);
+    // A dimension is only walked whole, on its schedule: no sweep.
+    expect(planSweeps({ ...gap, resource: 'agencies' }, 0).sweeps).toEqual([]);
+  });
+
   it('marks a family failing when Tango refused its fetches for good, and degraded while its shape is reduced', () => {
     expect(
       familyStatus(

@@ -1,5 +1,5 @@
 import { DESCRIBED_FAMILIES, RESOURCE_FAMILIES } from '../../../src/common/tango/resource-family';
-import { DIMENSION_RESOURCES, selectResources } from '../../../src/common/tango/resource-selection';
+import { DIMENSION_RESOURCES, selectResources } from '../../../src/tango-contract/resource-selection';
 import { ConfigValidationError, parseConfig } from '../../../src/config/app-config';
 
 const BASE = {

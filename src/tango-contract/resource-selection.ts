@@ -1,10 +1,10 @@
-import { RESOURCE_IDENTITIES } from '../../tango-contract/resource-identity';
+import { RESOURCE_IDENTITIES } from './resource-identity';
 import {
   DESCRIBED_FAMILIES,
   isResourceFamily,
   RESOURCE_FAMILIES,
   type ResourceFamily,
-} from './resource-family';
+} from './resource-names';
 
 /** The dimensions analysts join awards to (agency, office, NAICS, PSC codes, …), from the reviewed table. */
 export const DIMENSION_RESOURCES = RESOURCE_FAMILIES.filter(
