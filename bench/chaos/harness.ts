@@ -385,6 +385,8 @@ function replicaEnv(run: ChaosRun, stack: ChaosStack): Record<string, string> {
     TANGO_BACKOFF_BASE_MS: '50',
     TANGO_BACKOFF_MAX_MS: '1000',
     WEBHOOK_SECRETS: `${run.secrets.webhookSecretAlerts},${run.secrets.webhookSecretLegacy}`,
+    // The nine families this bench measures (contract resources have bench/resources).
+    TANGO_RESOURCES: 'families',
     FETCHER_GROUP_ID: `${run.prefix}-fetcher`,
     FETCHER_RETRY_BASE_MS: '500',
     FETCHER_RETRY_MAX_MS: '5000',

@@ -390,6 +390,8 @@ async function startWorker(url: string): Promise<RunningWorker> {
     KAFKA_TOPIC_PARTITIONS: '3',
     TANGO_BASE_URL: NO_TANGO,
     WEBHOOK_SECRETS: SECRET,
+    // The nine families this bench measures (contract resources have bench/resources).
+    TANGO_RESOURCES: 'families',
     RELAY_ENABLED: 'false',
     FETCHER_ENABLED: 'false',
     CONSOLE_SAMPLE_INTERVAL_MS: '1000',

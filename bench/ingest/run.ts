@@ -89,6 +89,8 @@ function startWorker(databaseUrl: string): Promise<WorkerProcess> {
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: String(POOL_SIZE),
       WEBHOOK_SECRETS: SECRET,
+      // The nine families this bench measures (contract resources have bench/resources).
+      TANGO_RESOURCES: 'families',
       LOG_LEVEL: 'warn',
       KAFKA_TOPIC_PREFIX: `bench-${process.pid}`,
       FETCHER_ENABLED: 'false',

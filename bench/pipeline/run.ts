@@ -69,6 +69,8 @@ async function startStack(sim: RunningSimulator): Promise<PipelineStack> {
       env: {
         DATABASE_URL: database.url,
         WEBHOOK_SECRETS: SECRET,
+        // The nine families this bench measures (contract resources have bench/resources).
+        TANGO_RESOURCES: 'families',
         LOG_LEVEL: 'warn',
         KAFKA_TOPIC_PREFIX: prefix,
         TANGO_BASE_URL: sim.baseUrl,

@@ -9,7 +9,7 @@ import { BackfillModule } from '../../src/backfill/backfill.module';
 import { type BackfillJobView } from '../../src/backfill/backfill.repository';
 import { BackfillService } from '../../src/backfill/backfill.service';
 import { type AppConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
+import { APP_CONFIG, ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { GapRepository } from '../../src/sync-state/gap.repository';
@@ -414,7 +414,10 @@ describe('managed backfill and the live stream', () => {
       await sleep(250);
       job = (await (await fetch(`${app.baseUrl}/backfills/${jobId}`)).json()) as typeof job;
     }
-    expect(job).toMatchObject({ state: 'done', gapId, until: now.toISOString().slice(0, 10) });
+    // The window ends at the gap's end plus the sweep overlap (after midnight, the next day).
+    const overlapMs = app.app.get<AppConfig>(APP_CONFIG).health.overlapSeconds * 1000;
+    const until = new Date(now.getTime() + overlapMs).toISOString().slice(0, 10);
+    expect(job).toMatchObject({ state: 'done', gapId, until });
     const second = await reconciler.reconcile({ drift: false });
     expect(second.gaps.find((gap) => gap.gapId === gapId)).toMatchObject({ closed: true });
     const mirrored = await db.query<{ key: string }>('SELECT key FROM contracts WHERE key = ANY($1)', [

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { BackfillEngine } from '../../src/backfill/backfill-engine';
+import { BackfillService } from '../../src/backfill/backfill.service';
 import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { type AppConfig } from '../../src/config/app-config';
@@ -218,6 +220,24 @@ describe('every resource of Tango’s contract, by configuration (issue 24)', ()
     const ours = joined.rows.filter((row) => row.exclusion_key === key);
     expect(ours.map((row) => row.key).sort()).toEqual([...contractKeys].sort());
     expect(ours.every((row) => row.recipient_uei === uei)).toBe(true);
+  });
+
+  it('backfills a contract resource as a whole-list walk through the managed backfill, with no per-resource code', async () => {
+    await pipeline.db.query('DELETE FROM protests');
+    const job = await pipeline.app.app
+      .get(BackfillService)
+      .start({ families: ['protests', 'dibbs_awards'], requestedBy: 'e2e' });
+    const engine = pipeline.app.app.get(BackfillEngine);
+    const deadline = Date.now() + 60_000;
+    let state = job.state;
+    while (state === 'running' && Date.now() < deadline) {
+      await engine.pump();
+      state = (await pipeline.app.app.get(BackfillService).job(job.id)).state;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(state).toBe('done');
+    expect(await mirrored('protests')).toEqual(pipeline.sim.control.groundTruth('protests'));
+    expect(await mirrored('dibbs_awards')).toEqual(pipeline.sim.control.groundTruth('dibbs_awards'));
   });
 
   it('runs the README’s other join queries on the mirror', async () => {

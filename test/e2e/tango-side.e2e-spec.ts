@@ -161,10 +161,11 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
     const plan = await cli('--json', 'tango', 'plan', '-f', specFile);
     expect(plan.code).toBe(0);
     // The simulator's default catalog is the one Tango's SDKs print: no idv, ota or otidv alert types. Those
-    // alerts are left out, each with a warning naming how the family is kept fresh instead.
+    // alerts are left out, each with a warning naming how the family is kept fresh instead. The endpoint and eight
+    // alerts are created (five families, exclusions, DIBBS RFQs and RFPs).
     const planned = JSON.parse(plan.out) as { catalogWarnings: string[] };
     expect(planned).toMatchObject({
-      summary: { create: 6, update: 0, replace: 0, delete: 0, unchanged: 0 },
+      summary: { create: 9, update: 0, replace: 0, delete: 0, unchanged: 0 },
       unmanaged: { endpoints: 1, alerts: 1 },
     });
     expect(planned.catalogWarnings).toHaveLength(3);
@@ -178,7 +179,7 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
 
     // First apply: creates everything; the test delivery reaches the worker, which cannot verify it yet.
     const first = await cli('tango', 'apply', '-f', specFile);
-    expect(first.out).toContain('Plan: 6 to create');
+    expect(first.out).toContain('Plan: 9 to create');
     expect(first.out).toMatch(
       /Test delivery: NOT stored: the endpoint answered 401: this worker refused it \(401 WEBHOOK\.SIGNATURE_INVALID: mismatch\); give the worker the endpoint's secret/,
     );
@@ -212,7 +213,7 @@ describe('the Tango side as code (tango plan / apply) against the simulator, fro
     });
     const edited = await cli('--json', 'tango', 'plan', '-f', specFile);
     expect(JSON.parse(edited.out)).toMatchObject({
-      summary: { create: 0, update: 0, replace: 1, delete: 0, unchanged: 5 },
+      summary: { create: 0, update: 0, replace: 1, delete: 0, unchanged: 8 },
     });
     const third = await cli('--json', 'tango', 'apply', '-f', specFile, '--no-test-delivery');
     expect(third.code).toBe(0);
