@@ -6,6 +6,7 @@ import { registerBackfillCommands } from './commands/backfill';
 import { registerContractCommands } from './commands/contract-diff';
 import { registerHistoryCommand } from './commands/history';
 import { registerMigrateCommands } from './commands/migrate';
+import { registerRebuildCommand } from './commands/rebuild';
 import { registerRedriveCommand } from './commands/redrive';
 import { registerReplayEventsCommand } from './commands/replay-events';
 import { registerReprocessDeliveriesCommand } from './commands/reprocess-deliveries';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): Command {
   registerResourcesCommands(program, context);
   registerReplayEventsCommand(program, context);
   registerHistoryCommand(program, context);
+  registerRebuildCommand(program, context);
   registerRetentionCommand(program, context);
   registerTangoCommands(program, context);
   registerContractCommands(program, context);

@@ -191,6 +191,10 @@ const healthEnv = z.object({
   HEALTH_DRIFT_SAMPLE_SIZE: nonNegativeInt.default(100),
   // Probe families whose shape Tango refused for the full shape this often (ms); 0 turns the probe off.
   HEALTH_SHAPE_PROBE_INTERVAL_MS: nonNegativeInt.default(600_000),
+  // Compare a rotating sample of the mirror with the fold of its history this often (ms); 0 turns it off.
+  HEALTH_HISTORY_CHECK_INTERVAL_MS: nonNegativeInt.default(600_000),
+  // Records per resource each history check compares.
+  HEALTH_HISTORY_CHECK_SAMPLE: positiveInt.max(10_000).default(100),
 });
 
 // Freshness by what Tango really sends (README "Freshness"): a newest-first poll of the families Tango lists no

@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import { type BackfillJobView } from '../backfill/backfill.repository';
 import { jobRate } from '../backfill/backfill.service';
 import { classifyEventType, FAMILIES, familyForQueryType } from '../common/tango/families';
-import { type ResourceFamily } from '../common/tango/resource-family';
+import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-family';
 import { type JobRun, jobFailing } from '../jobs/job-runs.repository';
 import { type AlertObservation, type SyncGap } from '../sync-state/gap.repository';
 import { quotaAllowance, type QuotaAllowance } from '../reconcile/reconciler.service';
@@ -160,6 +161,45 @@ interface SharedSignals {
   readonly shapes: ReadonlyMap<ResourceFamily, FamilyShapeState>;
   readonly resourceStates: ReadonlyMap<string, SyncStateRow>;
   readonly freshness: ReadonlyMap<ResourceFamily, FamilyFreshness>;
+  /** Records of each family the last history check found differing from the fold of their history. */
+  readonly historyMismatches: ReadonlyMap<ResourceFamily, number>;
+}
+
+const historyCheckSchema = z.object({
+  mismatches: z.array(z.object({ resource: z.string() })),
+  differing: z.number().int().nonnegative(),
+});
+
+/** Per family, the records the last history check found differing (its recorded outcome). */
+export function historyMismatches(jobRuns: HealthSnapshot['jobRuns']): Map<ResourceFamily, number> {
+  const outcome = historyCheckSchema.safeParse(
+    jobRuns.find((run) => run.job === 'history-check')?.lastOutcome,
+  );
+  const counts = new Map<ResourceFamily, number>();
+  for (const mismatch of outcome.data?.mismatches ?? []) {
+    if (isResourceFamily(mismatch.resource)) {
+      counts.set(mismatch.resource, (counts.get(mismatch.resource) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** A family whose mirror rows differ from the fold of their history is degraded until they are rebuilt. */
+function withHistory(
+  verdict: { status: HealthStatus; reasons: readonly string[] },
+  family: ResourceFamily,
+  mismatches: number,
+): { status: HealthStatus; reasons: readonly string[] } {
+  if (mismatches === 0) {
+    return verdict;
+  }
+  return {
+    status: worst([verdict.status, 'degraded']),
+    reasons: [
+      ...verdict.reasons,
+      `history check: ${mismatches} record(s) differ from the fold of their history (tango-sync rebuild ${family})`,
+    ],
+  };
 }
 
 /** One family's raw figures, picked from the snapshot. */
@@ -259,7 +299,11 @@ function familyReport(
   if (freshness === undefined) {
     throw new Error(`no freshness report for ${family}`);
   }
-  const verdict = withFreshness(signalled, freshness);
+  const verdict = withHistory(
+    withFreshness(signalled, freshness),
+    family,
+    shared.historyMismatches.get(family) ?? 0,
+  );
   return {
     status: verdict.status,
     reasons: verdict.reasons,
@@ -361,6 +405,7 @@ export function buildHealthReport(
       backfillProblems: backfillProblems(snapshot.backfillJobs),
       shapes: new Map(snapshot.shapeStates.map((state) => [state.family, state])),
       resourceStates: statesOf(snapshot.states, 'resource'),
+      historyMismatches: historyMismatches(snapshot.jobRuns),
       freshness: freshnessReports(
         snapshot.freshness,
         snapshot.listedEventTypes,

@@ -10,6 +10,7 @@ export const JOB_NAMES = [
   'newest-poll',
   'modified-since-probe',
   'resource-refresh',
+  'history-check',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 

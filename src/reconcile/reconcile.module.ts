@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { BackfillModule } from '../backfill/backfill.module';
+import { HistoryModule } from '../history/history.module';
 import { MirrorModule } from '../mirror/mirror.module';
 import { SyncStateModule } from '../sync-state/sync-state.module';
 import { TangoModule } from '../tango/tango.module';
@@ -14,7 +15,15 @@ import { Reconciler } from './reconciler.service';
 
 /** Gap detection (alert polling, webhook rejections) and reconciliation sweeps, on a @nestjs/schedule timetable. */
 @Module({
-  imports: [ScheduleModule.forRoot(), TangoModule, MirrorModule, SyncStateModule, JobsModule, BackfillModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    TangoModule,
+    MirrorModule,
+    SyncStateModule,
+    JobsModule,
+    BackfillModule,
+    HistoryModule,
+  ],
   providers: [
     GapDetector,
     EventTypeCatalog,

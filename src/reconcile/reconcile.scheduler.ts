@@ -6,6 +6,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { type Gauge } from 'prom-client';
+import { z } from 'zod';
+import { MetricsService } from '../metrics/metrics.service';
+import { MirrorRebuildService } from '../history/mirror-rebuild.service';
+import { JobRunRepository } from '../jobs/job-runs.repository';
 import { startInterval, stopIntervals } from '../jobs/scheduled-interval';
 import { FamilyShapes } from '../tango/family-shapes';
 import { RecordFetcher } from '../tango/record-fetcher';
@@ -17,11 +22,15 @@ import { type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Reconciler } from './reconciler.service';
 
+/** The history check's cursors as its last outcome recorded them. */
+const historyCursorsSchema = z.record(z.string(), z.string());
+
 const POLL_JOB = 'health.alert-poll';
 const RECONCILE_JOB = 'health.reconcile';
 const SHAPE_PROBE_JOB = 'health.shape-probe';
 const NEWEST_POLL_JOB = 'health.newest-poll';
 const MODIFIED_SINCE_PROBE_JOB = 'health.modified-since-probe';
+const HISTORY_CHECK_JOB = 'health.history-check';
 
 /**
  * Registers the periodic jobs with @nestjs/schedule at the configured intervals (0 turns a job off): the alert
@@ -34,6 +43,7 @@ const MODIFIED_SINCE_PROBE_JOB = 'health.modified-since-probe';
 @Injectable()
 export class ReconcileScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcileScheduler.name);
+  private readonly historyMismatchGauge: Gauge<'resource'>;
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -44,8 +54,17 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     private readonly fetcher: RecordFetcher,
     private readonly jobs: JobRunner,
     private readonly freshness: FreshnessService,
+    private readonly rebuilds: MirrorRebuildService,
+    private readonly jobRuns: JobRunRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.historyMismatchGauge = metrics.gauge(
+      'tango_sync_history_mismatches',
+      'Mirror rows the last history check (on this replica) found differing from the fold of their history',
+      ['resource'],
+    );
+  }
 
   onApplicationBootstrap(): void {
     // Timer ticks: skipped when another replica ran the job in this interval. Direct calls may pass `force`.
@@ -54,6 +73,9 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     this.schedule(SHAPE_PROBE_JOB, this.config.health.shapeProbeIntervalMs, () => this.shapeProbeTick());
     this.schedule(NEWEST_POLL_JOB, this.newestPollIntervalMs(), () => this.newestPollTick());
     this.schedule(MODIFIED_SINCE_PROBE_JOB, this.probeIntervalMs(), () => this.modifiedSinceProbeTick());
+    this.schedule(HISTORY_CHECK_JOB, this.config.health.historyCheckIntervalMs, () =>
+      this.historyCheckTick(),
+    );
     if (this.probeIntervalMs() > 0) {
       // Known soon after start, not a probe interval later (a day by default).
       void this.modifiedSinceProbeTick().catch((error: unknown) => {
@@ -78,6 +100,7 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
       SHAPE_PROBE_JOB,
       NEWEST_POLL_JOB,
       MODIFIED_SINCE_PROBE_JOB,
+      HISTORY_CHECK_JOB,
     ]);
   }
 
@@ -163,6 +186,41 @@ export class ReconcileScheduler implements OnApplicationBootstrap, OnApplication
     return this.jobs.tick('modified-since-probe', when, async () => ({
       verdicts: await this.freshness.probeModifiedSince(),
     }));
+  }
+
+  /**
+   * Compares a rotating sample of each resource's mirror rows with the fold of their history (the log the mirror
+   * can be rebuilt from). Where the last run stopped is read from its recorded outcome, so any replica goes on.
+   */
+  async historyCheckTick(options: { readonly force?: boolean } = {}): Promise<JobTickOutcome> {
+    const when = { intervalMs: this.config.health.historyCheckIntervalMs, force: options.force ?? false };
+    const previous = (await this.jobRuns.all()).find((run) => run.job === 'history-check')?.lastOutcome;
+    const cursors = historyCursorsSchema.safeParse(previous?.cursors).data ?? {};
+    return this.jobs.tick('history-check', when, async () => {
+      const run = await this.rebuilds.checkSample(
+        this.config.tango.resources,
+        this.config.health.historyCheckSample,
+        cursors,
+      );
+      for (const resource of this.config.tango.resources) {
+        this.historyMismatchGauge.set(
+          { resource },
+          run.mismatches.filter((mismatch) => mismatch.resource === resource).length,
+        );
+      }
+      if (run.mismatches.length > 0) {
+        this.logger.error(
+          { mismatches: run.mismatches.slice(0, 20) },
+          `${run.mismatches.length} mirror row(s) differ from the fold of their history`,
+        );
+      }
+      return {
+        checked: run.checked,
+        mismatches: run.mismatches.slice(0, 100),
+        differing: run.mismatches.length,
+        cursors: run.cursors,
+      };
+    });
   }
 
   private newestPollIntervalMs(): number {

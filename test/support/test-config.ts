@@ -39,6 +39,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     HEALTH_ALERT_POLL_INTERVAL_MS: '0',
     HEALTH_RECONCILE_INTERVAL_MS: '0',
     HEALTH_SHAPE_PROBE_INTERVAL_MS: '0',
+    HEALTH_HISTORY_CHECK_INTERVAL_MS: '0',
     // Nor the newest-first poll or the modified_after probe (which the latter sends at start): freshness e2e drives them.
     HEALTH_NEWEST_POLL_INTERVAL_SECONDS: '0',
     HEALTH_MODIFIED_SINCE_PROBE_INTERVAL_SECONDS: '0',

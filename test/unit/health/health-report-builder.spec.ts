@@ -463,6 +463,31 @@ describe('health report builder: contract resources', () => {
   });
 });
 
+describe('health report builder: history check', () => {
+  it('degrades the families whose mirror rows the last history check found differing from their history', () => {
+    const report = build({
+      jobRuns: [
+        jobRun('history-check', {
+          lastOutcome: {
+            checked: 200,
+            differing: 2,
+            mismatches: [
+              { resource: 'grants', id: '7', difference: 'record' },
+              { resource: 'grants', id: '9', difference: 'hash' },
+            ],
+            cursors: {},
+          },
+        }),
+      ],
+    });
+    expect(report.families.grants?.status).toBe('degraded');
+    expect(report.families.grants?.reasons).toContain(
+      'history check: 2 record(s) differ from the fold of their history (tango-sync rebuild grants)',
+    );
+    expect(report.families.contracts?.status).toBe('ok');
+  });
+});
+
 describe('health report builder: alerts', () => {
   it('reports each alert with its family and its own delivery state', () => {
     const report = build({
