@@ -281,7 +281,9 @@ function asyncApiMessages(): Record<string, JsonSchema> {
     ...Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [changeMessageName(family), changeEventMessage(family, eventsDir)]),
     ),
-    ...Object.assign({}, ...RESOURCE_FAMILIES.map((family) => stateMessages(family, eventsDir))),
+    ...Object.fromEntries(
+      RESOURCE_FAMILIES.flatMap((family) => Object.entries(stateMessages(family, eventsDir))),
+    ),
   };
 }
 
