@@ -10,6 +10,12 @@ import {
   changeEventSource,
   changeTopicSuffix,
 } from '../events/change-event.schema';
+import { stateMessageSchemaFileName } from '../events/state-message.json-schema';
+import {
+  STATE_MESSAGE_CONTENT_TYPE,
+  STATE_TOPIC_CONFIG,
+  stateTopicSuffix,
+} from '../events/state-message.schema';
 import {
   FETCH_DEAD_LETTER_TOPIC,
   FETCH_REQUEST_TOPIC,
@@ -31,7 +37,8 @@ import {
 /**
  * Builds the AsyncAPI 3.0 document of the Kafka topics the worker produces and consumes: the fetch-request topic
  * (payload from its zod schema), its dead-letter topic, and one change topic per family (payload: the committed
- * JSON Schema in docs/events, referenced, not copied). Topic names are the suffixes the code publishes to
+ * JSON Schema in docs/events, referenced, not copied) and one compacted state topic per family (payload: its committed
+ * state schema, or a tombstone). Topic names are the suffixes the code publishes to
  * (FETCH_REQUEST_TOPIC, FETCH_DEAD_LETTER_TOPIC, changeTopicSuffix) behind KAFKA_TOPIC_PREFIX, as
  * KafkaAdapter.topicName joins them.
  */
@@ -49,6 +56,22 @@ function channelName(family: ResourceFamily): string {
 
 function changeMessageName(family: ResourceFamily): string {
   return `${family}ChangeEvent`;
+}
+
+function stateChannelName(family: ResourceFamily): string {
+  return `${family}State`;
+}
+
+function stateMessageName(family: ResourceFamily): string {
+  return `${family}State`;
+}
+
+function stateTombstoneName(family: ResourceFamily): string {
+  return `${family}StateTombstone`;
+}
+
+function capitalized(family: ResourceFamily): string {
+  return `${family[0]?.toUpperCase() ?? ''}${family.slice(1)}`;
 }
 
 function address(suffix: string): string {
@@ -198,12 +221,68 @@ function changeEventMessage(family: ResourceFamily, eventsDir: string): JsonSche
   };
 }
 
+/** Headers `stateHeaders` (state-message.ts) sets on each state message and tombstone of `family`. */
+function stateHeaders(family: ResourceFamily, tombstone: boolean): JsonSchema {
+  const routing = {
+    'tango-sync-resource': { type: 'string', const: family },
+    'tango-sync-change': tombstone
+      ? { type: 'string', const: 'deleted' }
+      : enumOf(CHANGE_TYPES.filter((change) => change !== 'deleted')),
+    'tango-sync-version': {
+      type: 'string',
+      pattern: '^[1-9][0-9]*$',
+      description: "The record's mirror version (a tombstone's is the deletion's)",
+    },
+  };
+  return {
+    type: 'object',
+    description: 'Routing headers: the change event that produced this state',
+    properties: tombstone
+      ? routing
+      : { 'content-type': { type: 'string', const: STATE_MESSAGE_CONTENT_TYPE }, ...routing },
+    required: [...(tombstone ? [] : ['content-type']), ...Object.keys(routing)],
+  };
+}
+
+const STATE_KEY: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  description:
+    'The record id, as on the change topic (same partition count, same partitioner: same partition)',
+};
+
+/** A family's state message (payload: the committed state schema in `eventsDir`) and its tombstone. */
+function stateMessages(family: ResourceFamily, eventsDir: string): Record<string, JsonSchema> {
+  return {
+    [stateMessageName(family)]: {
+      name: `${family}State`,
+      title: `${family} state`,
+      summary: `The current state of a live ${family} record (written on created, updated, enriched, snapshot)`,
+      contentType: STATE_MESSAGE_CONTENT_TYPE,
+      headers: stateHeaders(family, false),
+      payload: ref(`${eventsDir}/${stateMessageSchemaFileName(family)}`),
+      bindings: kafkaKey(STATE_KEY),
+    },
+    [stateTombstoneName(family)]: {
+      name: `${family}StateTombstone`,
+      title: `${family} state tombstone`,
+      summary: `A deleted ${family} record: a null value, which compaction turns into the key's absence`,
+      headers: stateHeaders(family, true),
+      payload: { type: 'null', description: 'Always null (a Kafka tombstone)' },
+      bindings: kafkaKey(STATE_KEY),
+    },
+  };
+}
+
 function asyncApiMessages(): Record<string, JsonSchema> {
   const eventsDir = posix.relative(posix.dirname(ASYNCAPI_PATH), CHANGE_EVENT_SCHEMA_DIR);
   return {
     ...fetchMessages(),
     ...Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [changeMessageName(family), changeEventMessage(family, eventsDir)]),
+    ),
+    ...Object.fromEntries(
+      RESOURCE_FAMILIES.flatMap((family) => Object.entries(stateMessages(family, eventsDir))),
     ),
   };
 }
@@ -242,6 +321,33 @@ function asyncApiChannels(): Record<string, JsonSchema> {
         },
       ]),
     ),
+    ...Object.fromEntries(
+      RESOURCE_FAMILIES.map((family) => [stateChannelName(family), stateChannel(family)]),
+    ),
+  };
+}
+
+function stateChannel(family: ResourceFamily): JsonSchema {
+  return {
+    address: address(stateTopicSuffix(family)),
+    title: `${family} state`,
+    description:
+      `The current state of every ${family} record, keyed by record id: a compacted topic ` +
+      `(${Object.entries(STATE_TOPIC_CONFIG)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ')}) with the change topic's partition count. Read it from the beginning to bootstrap, ` +
+      'then follow the change topic (docs/events/README.md).',
+    parameters: { prefix: { $ref: '#/components/parameters/prefix' } },
+    messages: {
+      state: ref(`#/components/messages/${stateMessageName(family)}`),
+      tombstone: ref(`#/components/messages/${stateTombstoneName(family)}`),
+    },
+    bindings: {
+      kafka: {
+        topicConfiguration: { 'cleanup.policy': ['compact'] },
+        bindingVersion: KAFKA_BINDING_VERSION,
+      },
+    },
   };
 }
 
@@ -276,12 +382,28 @@ function asyncApiOperations(config: AppConfig): Record<string, JsonSchema> {
     },
     ...Object.fromEntries(
       RESOURCE_FAMILIES.map((family) => [
-        `publish${family[0]?.toUpperCase() ?? ''}${family.slice(1)}Changes`,
+        `publish${capitalized(family)}Changes`,
         {
           action: 'send',
           channel: ref(`#/channels/${channelName(family)}`),
           summary: `The change-event relay publishes the ${family} change-event outbox`,
           messages: [ref(`#/channels/${channelName(family)}/messages/changeEvent`)],
+        },
+      ]),
+    ),
+    ...Object.fromEntries(
+      RESOURCE_FAMILIES.map((family) => [
+        `publish${capitalized(family)}State`,
+        {
+          action: 'send',
+          channel: ref(`#/channels/${stateChannelName(family)}`),
+          summary:
+            `The change-event relay writes each ${family} record's new state (or a tombstone) after the ` +
+            "batch's change events, before marking them published",
+          messages: [
+            ref(`#/channels/${stateChannelName(family)}/messages/state`),
+            ref(`#/channels/${stateChannelName(family)}/messages/tombstone`),
+          ],
         },
       ]),
     ),
@@ -298,7 +420,7 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       version: input.version,
       description:
         'The topics a tango-sync worker produces and consumes. Generated from the code by `npm run docs:api`; ' +
-        'do not edit by hand. Change-event payloads are the JSON Schemas in docs/events.',
+        'do not edit by hand. Change-event and state payloads are the JSON Schemas in docs/events.',
       license: { name: 'Apache-2.0' },
     },
     servers: {

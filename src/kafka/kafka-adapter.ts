@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   type Admin,
+  ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   type ICustomPartitioner,
@@ -202,7 +203,11 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     return `${this.config.kafka.topicPrefix}.${suffix}`;
   }
 
-  /** Creates the topics that do not exist yet (idempotent; existing topics keep their partition count). */
+  /**
+   * Creates the topics that do not exist yet (idempotent; existing topics keep their partition count and config:
+   * a config that differs from the spec's is logged, never altered). Topics whose partition count follows another
+   * (`partitionsOf`) are created after the others, with that topic's count.
+   */
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const missing = specs.filter((spec) => !this.knownTopics.has(spec.name));
     if (missing.length === 0) {
@@ -213,20 +218,63 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     }
     const existing = new Set(await this.admin.listTopics());
     const toCreate = missing.filter((spec) => !existing.has(spec.name));
-    if (toCreate.length > 0) {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: toCreate.map((spec) => ({
-          topic: spec.name,
-          numPartitions: spec.partitions ?? this.config.kafka.topicPartitions,
-          replicationFactor: this.config.kafka.replicationFactor,
-          configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-      });
-      this.logger.log({ topics: toCreate.map((spec) => spec.name) }, 'created Kafka topics');
-    }
+    await this.createTopics(toCreate.filter((spec) => spec.partitionsOf === undefined));
+    await this.createTopics(await this.withFollowedPartitions(toCreate.filter((spec) => spec.partitionsOf)));
+    await this.warnOnConfigDrift(missing.filter((spec) => existing.has(spec.name)));
     for (const spec of missing) {
       this.knownTopics.add(spec.name);
+    }
+  }
+
+  private async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    if (specs.length === 0) {
+      return;
+    }
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: specs.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions ?? this.config.kafka.topicPartitions,
+        replicationFactor: this.config.kafka.replicationFactor,
+        configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    this.logger.log({ topics: specs.map((spec) => spec.name) }, 'created Kafka topics');
+  }
+
+  /** The specs with `partitions` set to the count of the topic each follows (unchanged when it does not exist). */
+  private async withFollowedPartitions(specs: readonly TopicSpec[]): Promise<TopicSpec[]> {
+    return Promise.all(
+      specs.map(async (spec) => {
+        const count = spec.partitionsOf === undefined ? 0 : await this.partitionCount(spec.partitionsOf);
+        return count > 0 ? { ...spec, partitions: count } : spec;
+      }),
+    );
+  }
+
+  /** Logs existing topics whose config differs from what their spec would have created them with. */
+  private async warnOnConfigDrift(specs: readonly TopicSpec[]): Promise<void> {
+    const wanted = specs.filter((spec) => Object.keys(spec.configEntries ?? {}).length > 0);
+    if (wanted.length === 0) {
+      return;
+    }
+    const described = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: wanted.map((spec) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: spec.name,
+        configNames: Object.keys(spec.configEntries ?? {}),
+      })),
+    });
+    for (const spec of wanted) {
+      const actual = described.resources.find((resource) => resource.resourceName === spec.name);
+      const differences = configDifferences(spec.configEntries ?? {}, actual?.configEntries ?? []);
+      if (differences.length > 0) {
+        this.logger.warn(
+          { topic: spec.name, differences },
+          'existing Kafka topic has another config than tango-sync creates it with; left as it is',
+        );
+      }
     }
   }
 
@@ -344,6 +392,17 @@ export class KafkaAdapter implements OnModuleInit, OnApplicationShutdown {
     this.consumers.add(consumer);
     return consumer;
   }
+}
+
+/** Config entries of `wanted` whose value on the broker is another (or missing). */
+export function configDifferences(
+  wanted: Readonly<Record<string, string>>,
+  actual: readonly { readonly configName: string; readonly configValue: string | null }[],
+): { name: string; wanted: string; actual: string | null }[] {
+  return Object.entries(wanted).flatMap(([name, value]) => {
+    const found = actual.find((entry) => entry.configName === name)?.configValue ?? null;
+    return found === value ? [] : [{ name, wanted: value, actual: found }];
+  });
 }
 
 interface ConsumedGroup {

@@ -11,7 +11,8 @@ export interface OutgoingMessage {
    * groups that must each stay on one partition without two of them landing on the same one by hash collision.
    */
   readonly partitionSlot?: number;
-  readonly value: Buffer | string;
+  /** null: a tombstone (on a compacted topic, deletes the key once the log cleaner has run). */
+  readonly value: Buffer | string | null;
   readonly headers?: Readonly<Record<string, string>>;
   /** Milliseconds since the epoch, as a string (Kafka's convention); the broker's time when absent. */
   readonly timestamp?: string;
@@ -56,6 +57,12 @@ export interface ConsumerOptions {
 export interface TopicSpec {
   readonly name: string;
   readonly partitions?: number;
+  /**
+   * Creates the topic with the partition count of this other topic (one of the same call, or an existing one), so
+   * that a key lands on the same partition number in both; ahead of `partitions` when that topic exists.
+   */
+  readonly partitionsOf?: string;
+  /** Topic configuration at creation (`cleanup.policy`, …); an existing topic keeps its own (a difference is logged). */
   readonly configEntries?: Readonly<Record<string, string>>;
 }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { KafkaAdapter } from '../../../src/kafka/kafka-adapter';
 import { type IncomingMessage } from '../../../src/kafka/kafka.types';
 import { requireEnv, testConfig, uniqueSuffix } from '../../support/test-config';
@@ -23,6 +23,23 @@ async function committedOffsets(groupId: string, topic: string): Promise<Record<
   try {
     const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return Object.fromEntries((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function topicConfig(topic: string, name: string): Promise<string | undefined> {
+  const admin = new Kafka({
+    brokers: requireEnv('TEST_KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+    });
+    return described.resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue;
   } finally {
     await admin.disconnect();
   }
@@ -52,6 +69,37 @@ describe('KafkaAdapter against a real broker', () => {
     const custom = adapter.topicName(`custom.${uniqueSuffix()}`);
     await adapter.ensureTopics([{ name: custom, partitions: 1 }]);
     expect(await adapter.partitionCount(custom)).toBe(1);
+  });
+
+  it('creates a topic with its config and another topic’s partition count; leaves an existing topic’s config, logging the difference', async () => {
+    const source = adapter.topicName(`follow-source.${uniqueSuffix()}`);
+    const follower = adapter.topicName(`follow-compacted.${uniqueSuffix()}`);
+    await adapter.ensureTopics([{ name: source, partitions: 3 }]);
+    await adapter.ensureTopics([
+      { name: follower, partitionsOf: source, configEntries: { 'cleanup.policy': 'compact' } },
+    ]);
+    expect(await adapter.partitionCount(follower)).toBe(3);
+    expect(await topicConfig(follower, 'cleanup.policy')).toBe('compact');
+
+    // A second process (a fresh adapter) finds the topic existing with another config than it asks for.
+    const warnings: unknown[] = [];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(message);
+    });
+    const other = new KafkaAdapter(config);
+    try {
+      await other.onModuleInit();
+      await other.whenConnected();
+      await other.ensureTopics([{ name: follower, configEntries: { 'cleanup.policy': 'delete' } }]);
+    } finally {
+      warn.mockRestore();
+      await other.onApplicationShutdown();
+    }
+    expect(await topicConfig(follower, 'cleanup.policy')).toBe('compact');
+    expect(warnings).toContainEqual({
+      topic: follower,
+      differences: [{ name: 'cleanup.policy', wanted: 'delete', actual: 'compact' }],
+    });
   });
 
   it('produces and consumes through a consumer group, keeping per-key order and committing what was processed', async () => {

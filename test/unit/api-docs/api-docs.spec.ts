@@ -28,6 +28,8 @@ import { type DatabaseHealth } from '../../../src/database/database-health';
 import { buildChangeEvent, changeEventHeaders } from '../../../src/events/change-event.envelope';
 import { changeEventJsonSchema } from '../../../src/events/change-event.json-schema';
 import { CHANGE_TYPES } from '../../../src/events/change-event.schema';
+import { stateHeaders } from '../../../src/events/state-message';
+import { stateMessageJsonSchema } from '../../../src/events/state-message.json-schema';
 import { Readiness } from '../../../src/health/readiness';
 import { type ShutdownState } from '../../../src/health/shutdown-state';
 import { type KafkaAdapter } from '../../../src/kafka/kafka-adapter';
@@ -563,13 +565,14 @@ describe('API documents (docs/api)', () => {
       30_000,
     );
 
-    it('has the fetch-request topic, its dead-letter topic and one change topic per family', () => {
+    it('has the fetch-request topic, its dead-letter topic and one change and one state topic per family', () => {
       const addresses = Object.values(at(asyncapi, 'channels')).map((channel) => (channel as Json).address);
       expect(addresses.sort()).toEqual(
         [
           '{prefix}.fetch.requests.v1',
           '{prefix}.fetch.dead-letter.v1',
           ...RESOURCE_FAMILIES.map((family) => `{prefix}.${family}.changes.v1`),
+          ...RESOURCE_FAMILIES.map((family) => `{prefix}.${family}.state.v1`),
         ].sort(),
       );
       expect(at(asyncapi, 'components', 'parameters', 'prefix').default).toBe('tango');
@@ -593,6 +596,52 @@ describe('API documents (docs/api)', () => {
       expect(
         validateSubset(headers, { ...changeEventHeaders(buildChangeEvent(sampleRow())), ce_source: 'x' }),
       ).not.toEqual([]);
+    });
+
+    it.each(RESOURCE_FAMILIES)(
+      'the %s state channel is compacted and carries the committed state schema or a tombstone',
+      (family) => {
+        const channel = at(asyncapi, 'channels', `${family}State`);
+        expect(at(channel, 'bindings', 'kafka', 'topicConfiguration')).toEqual({
+          'cleanup.policy': ['compact'],
+        });
+        const payload = at(asyncapi, 'components', 'messages', `${family}State`, 'payload');
+        const file = join(REPO_ROOT, dirname(ASYNCAPI_PATH), String(payload.$ref));
+        expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(stateMessageJsonSchema(family));
+        expect(at(asyncapi, 'components', 'messages', `${family}StateTombstone`, 'payload').type).toBe(
+          'null',
+        );
+        expect(
+          at(asyncapi, 'operations', `publish${family[0]?.toUpperCase() ?? ''}${family.slice(1)}State`),
+        ).toMatchObject({
+          action: 'send',
+          channel: { $ref: `#/channels/${family}State` },
+        });
+      },
+    );
+
+    it('documents exactly the headers the relay sets on state messages and tombstones', () => {
+      const state = at(asyncapi, 'components', 'messages', 'contractsState', 'headers');
+      const tombstone = at(asyncapi, 'components', 'messages', 'contractsStateTombstone', 'headers');
+      for (const row of rowsOfEveryChange('contracts')) {
+        const headers = row.changeType === 'deleted' ? tombstone : state;
+        const sent = {
+          ...(row.changeType === 'deleted' ? {} : { 'content-type': 'application/json' }),
+          ...stateHeaders(buildChangeEvent(row)),
+        };
+        expect(Object.keys(sent).sort()).toEqual(Object.keys(at(headers, 'properties')).sort());
+        expect(validateSubset(headers, sent)).toEqual([]);
+      }
+      const deleted = rowsOfEveryChange('contracts').find((row) => row.changeType === 'deleted');
+      expect(deleted).toBeDefined();
+      if (deleted !== undefined) {
+        expect(
+          validateSubset(state, {
+            'content-type': 'application/json',
+            ...stateHeaders(buildChangeEvent(deleted)),
+          }),
+        ).not.toEqual([]);
+      }
     });
   });
 });

@@ -27,7 +27,7 @@ describe('committed change-event JSON Schemas', () => {
 
   it(`holds exactly one schema per family topic (regenerate with: ${regenerate})`, () => {
     const files = readdirSync(join(REPO_ROOT, 'docs', 'events'))
-      .filter((name) => name.endsWith('.schema.json'))
+      .filter((name) => name.endsWith('.changes.v1.schema.json'))
       .sort();
     expect(files).toEqual(RESOURCE_FAMILIES.map(changeEventSchemaFileName).sort());
   });
