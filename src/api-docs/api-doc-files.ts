@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AppConfig, parseToolConfig } from '../config/app-config';
+import { eventTopicVersions } from '../events/released-event-schemas';
 import { ASYNCAPI_PATH, buildAsyncApiDocument } from './asyncapi';
 import { buildOpenApiDocument, workerHttpSurface } from './openapi';
 
@@ -35,6 +36,6 @@ export async function apiDocuments(root: string): Promise<Map<string, Record<str
   const config = defaultConfig();
   return new Map([
     [OPENAPI_PATH, buildOpenApiDocument({ version, config, surface: workerHttpSurface(config) })],
-    [ASYNCAPI_PATH, buildAsyncApiDocument({ version, config })],
+    [ASYNCAPI_PATH, buildAsyncApiDocument({ version, config, topicVersions: eventTopicVersions(root) })],
   ]);
 }

@@ -10,6 +10,7 @@ import {
   changeEventSource,
   changeTopicSuffix,
 } from '../events/change-event.schema';
+import { type TopicVersion } from '../events/released-event-schemas';
 import { stateMessageSchemaFileName } from '../events/state-message.json-schema';
 import {
   STATE_MESSAGE_CONTENT_TYPE,
@@ -147,6 +148,8 @@ export interface AsyncApiInput {
   readonly version: string;
   /** Supplies the defaults the document names (KAFKA_TOPIC_PREFIX, FETCHER_GROUP_ID). */
   readonly config: AppConfig;
+  /** Every version of each resource's change topic (eventTopicVersions: the current schemas and the baseline). */
+  readonly topicVersions: ReadonlyMap<string, readonly TopicVersion[]>;
 }
 
 /** The fetch-request and dead-letter messages (change events are one per family, see changeEventMessage). */
@@ -287,7 +290,28 @@ function asyncApiMessages(): Record<string, JsonSchema> {
   };
 }
 
-function asyncApiChannels(): Record<string, JsonSchema> {
+/**
+ * `x-versions` of a change channel: each version of the topic, whether the worker publishes it now, and the
+ * released baseline its consumers were promised (docs/events/released; none yet for a version not released).
+ */
+function topicVersionList(
+  family: ResourceFamily,
+  topicVersions: ReadonlyMap<string, readonly TopicVersion[]>,
+): JsonSchema[] {
+  const releasedDir = posix.dirname(ASYNCAPI_PATH);
+  return (topicVersions.get(family) ?? []).map((version) => ({
+    version: `v${version.version}`,
+    address: address(version.topic),
+    published: version.current,
+    ...(version.releasedPath === undefined
+      ? {}
+      : { releasedSchema: posix.relative(releasedDir, version.releasedPath) }),
+  }));
+}
+
+function asyncApiChannels(
+  topicVersions: ReadonlyMap<string, readonly TopicVersion[]>,
+): Record<string, JsonSchema> {
   const prefix = { $ref: '#/components/parameters/prefix' };
   return {
     fetchRequests: {
@@ -318,6 +342,7 @@ function asyncApiChannels(): Record<string, JsonSchema> {
           description: `One change event per real change of a mirrored ${family} record, keyed by record id.`,
           parameters: { prefix },
           messages: { changeEvent: ref(`#/components/messages/${changeMessageName(family)}`) },
+          'x-versions': topicVersionList(family, topicVersions),
         },
       ]),
     ),
@@ -420,7 +445,9 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       version: input.version,
       description:
         'The topics a tango-sync worker produces and consumes. Generated from the code by `npm run docs:api`; ' +
-        'do not edit by hand. Change-event and state payloads are the JSON Schemas in docs/events.',
+        'do not edit by hand. Change-event and state payloads are the JSON Schemas in docs/events; the ' +
+        '`x-versions` of each change channel list the versions of its topic, whether they are published, and ' +
+        'their released schema (docs/events/released, npm run events:release).',
       license: { name: 'Apache-2.0' },
     },
     servers: {
@@ -431,7 +458,7 @@ export function buildAsyncApiDocument(input: AsyncApiInput): Record<string, unkn
       },
     },
     defaultContentType: 'application/json',
-    channels: asyncApiChannels(),
+    channels: asyncApiChannels(input.topicVersions),
     operations: asyncApiOperations(config),
     components: {
       parameters: {

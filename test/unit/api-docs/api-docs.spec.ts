@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { type CanActivate, Controller, Get, Logger, Post, UseGuards } from '@nestjs/common';
@@ -13,6 +13,7 @@ import {
   defaultConfig,
   OPENAPI_PATH,
 } from '../../../src/api-docs/api-doc-files';
+import { buildAsyncApiDocument } from '../../../src/api-docs/asyncapi';
 import { OPERATIONS, type OperationDoc } from '../../../src/api-docs/http-operations';
 import { controllerRoutes } from '../../../src/api-docs/http-routes';
 import {
@@ -582,6 +583,57 @@ describe('API documents (docs/api)', () => {
       const payload = at(asyncapi, 'components', 'messages', `${family}ChangeEvent`, 'payload');
       const file = join(REPO_ROOT, dirname(ASYNCAPI_PATH), String(payload.$ref));
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(changeEventJsonSchema(family));
+    });
+
+    it.each(RESOURCE_FAMILIES)(
+      'the %s channel lists its topic versions, with the released baseline of each',
+      (family) => {
+        const versions = at(asyncapi, 'channels', `${family}Changes`)['x-versions'];
+        expect(versions).toEqual([
+          {
+            version: 'v1',
+            address: `{prefix}.${family}.changes.v1`,
+            published: true,
+            releasedSchema: `../events/released/${family}.changes.v1.schema.json`,
+          },
+        ]);
+        const baseline = join(
+          REPO_ROOT,
+          dirname(ASYNCAPI_PATH),
+          `../events/released/${family}.changes.v1.schema.json`,
+        );
+        expect(existsSync(baseline)).toBe(true);
+      },
+    );
+
+    it('derives x-versions from the topic versions it is given (a retired v1 and an unreleased v2)', () => {
+      const document = buildAsyncApiDocument({
+        version: '0.0.0',
+        config: defaultConfig(),
+        topicVersions: new Map([
+          [
+            'grants',
+            [
+              {
+                version: 1,
+                topic: 'grants.changes.v1',
+                current: false,
+                releasedPath: 'docs/events/released/grants.changes.v1.schema.json',
+              },
+              { version: 2, topic: 'grants.changes.v2', current: true, releasedPath: undefined },
+            ],
+          ],
+        ]),
+      });
+      expect(at(document, 'channels', 'grantsChanges')['x-versions']).toEqual([
+        {
+          version: 'v1',
+          address: '{prefix}.grants.changes.v1',
+          published: false,
+          releasedSchema: '../events/released/grants.changes.v1.schema.json',
+        },
+        { version: 'v2', address: '{prefix}.grants.changes.v2', published: true },
+      ]);
     });
 
     it('documents exactly the headers the relay sets on change events', () => {
