@@ -25,6 +25,7 @@ import { AnalystViews1796700000001 } from '../../migrations/1796700000001-analys
 import { ResourceRefreshes1796700000002 } from '../../migrations/1796700000002-resource-refreshes';
 import { AwardOfficeJoinColumns1796700000003 } from '../../migrations/1796700000003-award-office-join-columns';
 import { AnalystViews1796700000004 } from '../../migrations/1796700000004-analyst-views';
+import { ChangeEventPreviousValues1796700000005 } from '../../migrations/1796700000005-change-event-previous-values';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -56,4 +57,5 @@ export const MIGRATIONS: readonly MigrationClass[] = [
   ResourceRefreshes1796700000002,
   AwardOfficeJoinColumns1796700000003,
   AnalystViews1796700000004,
+  ChangeEventPreviousValues1796700000005,
 ];

@@ -2,6 +2,13 @@ import { isResourceFamily, type ResourceFamily } from '../common/tango/resource-
 import { type OutgoingMessage } from '../kafka/kafka.types';
 import { type ChangeEventRow } from '../outbox/change-event-outbox';
 import {
+  CHANGE_EVENT_MAX_BYTES,
+  changedFieldValues,
+  eventChanges,
+  fitChanges,
+  jsonBytes,
+} from './change-event.changes';
+import {
   CHANGE_EVENT_CONTENT_TYPE,
   CHANGE_EVENT_SCHEMAS,
   CHANGE_EVENT_SPEC_VERSION,
@@ -50,12 +57,45 @@ function isChangeType(value: string): value is ChangeType {
   return (CHANGE_TYPES as readonly string[]).includes(value);
 }
 
+function isChangeWithValues(change: ChangeType): boolean {
+  return change === 'updated' || change === 'enriched';
+}
+
+/**
+ * The old-value members of a row's event, fitted to one message: `changes` (updated, enriched: each changed field
+ * before and after, the largest entries reduced to hashes while the event is above `maxBytes`) or null, and for a
+ * delete `before` (the last record; null with `before_truncated` when the event would be above `maxBytes`).
+ */
+function oldValueMembers(
+  row: ChangeEventRow,
+  change: ChangeType,
+  otherBytes: number,
+  maxBytes: number,
+): Record<string, unknown> {
+  if (change === 'deleted') {
+    const before = row.previousValues ?? null;
+    const fits = otherBytes + jsonBytes({ changes: null, before, before_truncated: false }) <= maxBytes;
+    return { changes: null, before: fits ? before : null, before_truncated: !fits };
+  }
+  const values = isChangeWithValues(change)
+    ? changedFieldValues(row.previousValues, row.record, row.changedFields)
+    : null;
+  if (values === null) {
+    return { changes: null };
+  }
+  const changes = eventChanges(values);
+  return { changes: fitChanges(otherBytes + jsonBytes({ changes }), changes, values, maxBytes) };
+}
+
 /**
  * The envelope of one outbox row, checked against its family's schema: an event that does not validate is never
  * returned (a ChangeEventRowError is thrown instead), so everything the relay publishes matches the committed
- * JSON Schema.
+ * JSON Schema. Old values are left out (and marked) rather than let an event grow above `maxBytes`.
  */
-export function buildChangeEvent(row: ChangeEventRow): ChangeEvent {
+export function buildChangeEvent(
+  row: ChangeEventRow,
+  { maxBytes = CHANGE_EVENT_MAX_BYTES }: { readonly maxBytes?: number } = {},
+): ChangeEvent {
   if (!isResourceFamily(row.resource)) {
     throw new ChangeEventRowError(row.id, row.eventId, [`unknown resource "${row.resource}"`]);
   }
@@ -64,7 +104,7 @@ export function buildChangeEvent(row: ChangeEventRow): ChangeEvent {
   }
   const family: ResourceFamily = row.resource;
   const change: ChangeType = row.changeType;
-  const candidate = {
+  const base = {
     specversion: CHANGE_EVENT_SPEC_VERSION,
     id: row.eventId,
     source: changeEventSource(family),
@@ -82,6 +122,7 @@ export function buildChangeEvent(row: ChangeEventRow): ChangeEvent {
     provenance: envelopeProvenance(row.provenance),
     data: row.record ?? null,
   };
+  const candidate = { ...base, ...oldValueMembers(row, change, jsonBytes(base), maxBytes) };
   const parsed = CHANGE_EVENT_SCHEMAS[family].safeParse(candidate);
   if (!parsed.success) {
     throw new ChangeEventRowError(

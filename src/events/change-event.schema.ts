@@ -53,6 +53,57 @@ const provenanceSchema = z
 
 const recordSchema = z.record(z.string(), z.unknown()).describe('The full record as mirrored from Tango');
 
+/** Any JSON value (a required member, unlike z.unknown()). */
+const jsonValueSchema = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.unknown()),
+  z.record(z.string(), z.unknown()),
+]);
+
+const jsonPointerSchema = z
+  .string()
+  .describe('RFC 6901 JSON Pointer, relative to the field value ("" is the value)');
+
+const jsonPatchOperationSchema = z
+  .discriminatedUnion('op', [
+    z.object({ op: z.literal('add'), path: jsonPointerSchema, value: jsonValueSchema }).strict(),
+    z.object({ op: z.literal('remove'), path: jsonPointerSchema }).strict(),
+    z.object({ op: z.literal('replace'), path: jsonPointerSchema, value: jsonValueSchema }).strict(),
+  ])
+  .describe('One RFC 6902 operation');
+
+const fieldValuesSchema = z
+  .object({
+    truncated: z.literal(false),
+    before: jsonValueSchema.describe('The value before the change; null when the field was absent'),
+    after: jsonValueSchema.describe('The value after the change; null when the field was removed'),
+    patch: z
+      .array(jsonPatchOperationSchema)
+      .optional()
+      .describe('RFC 6902 patch from before to after; present only when either value is an object or array'),
+  })
+  .strict();
+
+const fieldTruncatedSchema = z
+  .object({
+    truncated: z.literal(true),
+    before_hash: hashSchema.nullable().describe('Hash of the value before; null when the field was absent'),
+    after_hash: hashSchema.nullable().describe('Hash of the value after; null when the field was removed'),
+  })
+  .strict()
+  .describe('The values were left out to keep the message under the size limit (the new value is in data)');
+
+const fieldChangeSchema = z
+  .discriminatedUnion('truncated', [fieldValuesSchema, fieldTruncatedSchema])
+  .describe('One changed field: its old and new value, or their hashes when too large');
+
+const changesSchema = z
+  .record(z.string(), fieldChangeSchema)
+  .describe('Each changed field (the keys of changed_fields) with its old and new value');
+
 function envelopeSchema<F extends ResourceFamily, C extends ChangeType>(family: F, change: C) {
   return z
     .object({
@@ -85,8 +136,37 @@ function envelopeSchema<F extends ResourceFamily, C extends ChangeType>(family: 
         ),
       provenance: provenanceSchema,
       data: change === 'deleted' ? z.null().describe('Always null for deletes') : recordSchema,
+      ...afterChangeMembers(change),
     })
     .strict();
+}
+
+/**
+ * The old values, added in issue 25: `changes` on every event (an object for updated and enriched, null for the
+ * others), and on deletes `before`, the last record mirrored, with `before_truncated`.
+ */
+function afterChangeMembers(change: ChangeType) {
+  const unknownOld = 'events written before tango-sync kept old values';
+  return {
+    changes:
+      change === 'updated' || change === 'enriched'
+        ? changesSchema
+            .nullable()
+            .describe(`Old and new value of each changed field; null only for ${unknownOld}`)
+        : z.null().describe('Always null for created, deleted and snapshot events'),
+    ...(change === 'deleted'
+      ? {
+          before: recordSchema
+            .nullable()
+            .describe(
+              `The last record mirrored before the delete; null when left out (before_truncated) and for ${unknownOld}`,
+            ),
+          before_truncated: z
+            .boolean()
+            .describe('True when before was left out to keep the message under the size limit'),
+        }
+      : {}),
+  };
 }
 
 /** The envelope of one family's topic: one branch per change type, discriminated by `change`. */
@@ -113,6 +193,12 @@ export type ChangeEventSchema<F extends ResourceFamily = ResourceFamily> = Retur
 export type ChangeEvent<F extends ResourceFamily = ResourceFamily> = z.infer<ChangeEventSchema<F>>;
 
 export type ChangeEventProvenance = z.infer<typeof provenanceSchema>;
+
+/** One changed field of an `updated` or `enriched` event (`changes.<field>`). */
+export type FieldChange = z.infer<typeof fieldChangeSchema>;
+
+/** The `changes` member of an `updated` or `enriched` event. */
+export type ChangeEventChanges = z.infer<typeof changesSchema>;
 
 /** The nine schemas, built once. */
 export const CHANGE_EVENT_SCHEMAS: { readonly [F in ResourceFamily]: ChangeEventSchema<F> } =

@@ -130,6 +130,17 @@ export class HistoryRepository {
 }
 
 /**
+ * A history version's `change_events.previous_values` from the record before it (`b.previous_record`): as the
+ * mirror writes them live (MirrorRepository), or NULL (unknown) when the version before was pruned.
+ */
+const PREVIOUS_VALUES_OF_HISTORY = `CASE
+       WHEN b.change_type = 'deleted' THEN b.previous_record
+       WHEN b.change_type = 'created' OR b.previous_record IS NULL THEN NULL
+       ELSE (SELECT COALESCE(jsonb_object_agg(k, b.previous_record -> k), '{}'::jsonb)
+               FROM unnest(b.changed_fields) k WHERE b.previous_record ? k)
+     END`;
+
+/**
  * The next history rows of a replay window (after the keyset cursor), each rebuilt from its patches, written into
  * the change-event outbox again under the replay id.
  */
@@ -140,7 +151,7 @@ const REPLAY_BATCH_SQL = `WITH picked AS (
     ORDER BY h.valid_from, h.record_id, h.version
     LIMIT $7
  ),
- folded AS (
+ rebuilt AS (
    -- Each picked record's versions rebuilt from its patches (up to the newest picked one).
    SELECT f.* FROM (SELECT record_id, max(version) AS upto FROM picked GROUP BY record_id) r
    CROSS JOIN LATERAL (
@@ -150,6 +161,16 @@ const REPLAY_BATCH_SQL = `WITH picked AS (
        FROM record_history h
       WHERE h.resource = $1 AND h.record_id = r.record_id AND h.version <= r.upto
    ) f
+ ),
+ folded AS (
+   -- With the record before each version (a deleted version folds to NULL: a re-creation's "before" is the
+   -- record before the delete), so replayed events carry the old values their live events carried.
+   SELECT b.*, ${PREVIOUS_VALUES_OF_HISTORY} AS previous_values
+     FROM (
+       SELECT r.*, COALESCE(lag(r.record) OVER w, lag(r.record, 2) OVER w) AS previous_record
+         FROM rebuilt r
+       WINDOW w AS (PARTITION BY r.record_id ORDER BY r.version)
+     ) b
  ),
  inserted AS (
    ${insertChangeEventsSql(
@@ -164,6 +185,7 @@ const REPLAY_BATCH_SQL = `WITH picked AS (
        hash: 'f.hash',
        changedFields: 'f.changed_fields',
        record: 'f.record',
+       previousValues: 'f.previous_values',
        provenance: `f.provenance || jsonb_build_object('replayId', $8::text)`,
        occurredAt: 'f.valid_from',
        replayKey: '$8::text',

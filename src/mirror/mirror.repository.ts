@@ -178,7 +178,8 @@ export class MirrorRepository {
          UPDATE ${spec.table} m
             SET deleted_at = $2, version = m.version + 1, changed_at = clock_timestamp(), fetched_at = $2
           WHERE m.${spec.idField} = ANY($1::${spec.idType}[]) AND m.deleted_at IS NULL AND m.fetched_at <= $2
-          RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at
+          RETURNING m.${spec.idField}::text AS id, m.version, m.content_hash, m.changed_at, m.source_modified_at,
+                    m.record
        ),
        events AS (
          ${insertChangeEventsSql('deleted d', {
@@ -191,6 +192,7 @@ export class MirrorRepository {
            hash: 'NULL',
            changedFields: `'{}'`,
            record: 'NULL',
+           previousValues: 'd.record',
            provenance: '$4::jsonb',
            occurredAt: 'd.changed_at',
          })}
@@ -439,7 +441,7 @@ function changedCte(spec: FamilyDescriptor): string {
       SELECT c.id, c.change_type, c.version, c.previous_hash, c.hash, c.changed_at, c.source_modified_at,
              md5('${spec.family}:' || c.id || ':' || c.version)::uuid AS event_id,
              ${historyFullSql('c')} AS is_full,
-             c.record::jsonb AS record, c.provenance::jsonb AS provenance,
+             c.record::jsonb AS record, c.previous_record, c.provenance::jsonb AS provenance,
              ARRAY(
                SELECT k FROM (
                  SELECT jsonb_object_keys(c.record::jsonb) AS k
@@ -452,6 +454,14 @@ function changedCte(spec: FamilyDescriptor): string {
         FROM classified c
        WHERE c.change_type IN ('created', 'updated', 'enriched')`;
 }
+
+/**
+ * The old values of a change's changed fields that the previous record had (an object; null for a created
+ * record): all an event needs to say before and after, without storing the whole old record.
+ */
+const PREVIOUS_VALUES_SQL = `CASE WHEN c.change_type = 'created' THEN NULL
+         ELSE (SELECT COALESCE(jsonb_object_agg(k, c.previous_record -> k), '{}'::jsonb)
+                 FROM unnest(c.changed_fields) k WHERE c.previous_record ? k) END`;
 
 /** Each change's event, through the outbox's one writer. */
 function eventsCte(spec: FamilyDescriptor): string {
@@ -467,6 +477,7 @@ function eventsCte(spec: FamilyDescriptor): string {
       hash: 'c.hash',
       changedFields: 'c.changed_fields',
       record: 'c.record',
+      previousValues: PREVIOUS_VALUES_SQL,
       provenance: 'c.provenance',
       occurredAt: 'c.changed_at',
     },

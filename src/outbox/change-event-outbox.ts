@@ -27,6 +27,12 @@ export interface ChangeEventRow {
   readonly hash: string | null;
   readonly changedFields: readonly string[];
   readonly record: unknown;
+  /**
+   * What the record held before the change: for `updated` and `enriched` the old values of the changed fields
+   * that it had (an object; a field it lacked is absent), for `deleted` the whole last record; null for the others
+   * and for rows written before the column existed.
+   */
+  readonly previousValues: unknown;
   /** As the mirror stores it: `{ deliveryIds, eventTypes, alertIds, reasons, snapshot?, replayId? }`. */
   readonly provenance: unknown;
   readonly occurredAt: Date;
@@ -45,6 +51,7 @@ export interface RawChangeEventRow {
   hash: string | null;
   changed_fields: string[];
   record: unknown;
+  previous_values: unknown;
   provenance: unknown;
   occurred_at: Date;
   lane: number;
@@ -62,6 +69,7 @@ export function toRow(raw: RawChangeEventRow): ChangeEventRow {
     hash: raw.hash,
     changedFields: raw.changed_fields,
     record: raw.record,
+    previousValues: raw.previous_values,
     provenance: raw.provenance,
     occurredAt: raw.occurred_at,
     lane: raw.lane,
@@ -70,8 +78,8 @@ export function toRow(raw: RawChangeEventRow): ChangeEventRow {
 
 /**
  * SQL expressions, over the caller's relation, of one change event per row. `occurredAt` defaults to the commit's
- * clock and `replayKey` to '' (a live or snapshot row); a replay sets it, so the same event may sit in the outbox
- * once per replay.
+ * clock, `replayKey` to '' (a live or snapshot row; a replay sets it, so the same event may sit in the outbox
+ * once per replay) and `previousValues` to NULL (see ChangeEventRow.previousValues).
  */
 export interface ChangeEventColumns {
   readonly eventId: string;
@@ -84,6 +92,7 @@ export interface ChangeEventColumns {
   readonly changedFields: string;
   readonly record: string;
   readonly provenance: string;
+  readonly previousValues?: string;
   readonly occurredAt?: string;
   readonly replayKey?: string;
 }
@@ -99,10 +108,11 @@ export function insertChangeEventsSql(
   options: { readonly orderBy?: string; readonly returning?: boolean } = {},
 ): string {
   return `INSERT INTO change_events (event_id, resource, record_id, change_type, version, previous_hash, hash,
-                                    changed_fields, record, provenance, lane, occurred_at, replay_key)
+                                    changed_fields, record, previous_values, provenance, lane, occurred_at,
+                                    replay_key)
           SELECT ${columns.eventId}, ${columns.resource}, ${columns.recordId}, ${columns.changeType}, ${columns.version},
                  ${columns.previousHash}, ${columns.hash}, ${columns.changedFields}, ${columns.record},
-                 ${columns.provenance}, ${laneSql(columns.resource, columns.recordId)},
+                 ${columns.previousValues ?? 'NULL'}, ${columns.provenance}, ${laneSql(columns.resource, columns.recordId)},
                  ${columns.occurredAt ?? 'clock_timestamp()'}, ${columns.replayKey ?? "''"}
             FROM ${from}
            ${options.orderBy === undefined ? '' : `ORDER BY ${options.orderBy}`}
@@ -278,7 +288,8 @@ export class ChangeEventOutbox {
       const rows = await this.dataSource.query<RawChangeEventRow[]>(
         // Order by the bigint column, qualified: a bare `id` would sort by the text alias ('111' < '75').
         `SELECT c.id::text AS id, c.event_id::text AS event_id, c.resource, c.record_id, c.change_type, c.version,
-                c.previous_hash, c.hash, c.changed_fields, c.record, c.provenance, c.occurred_at, c.lane
+                c.previous_hash, c.hash, c.changed_fields, c.record, c.previous_values, c.provenance, c.occurred_at,
+                c.lane
            FROM change_events c
           WHERE c.status = 'pending' AND c.lane = $1
           ORDER BY c.id

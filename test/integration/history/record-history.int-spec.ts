@@ -235,7 +235,7 @@ describe('record history against Postgres', () => {
     expect(summary).toMatchObject({ emitted: expect.any(Number) });
     const rows = await dataSource.query<(RawChangeEventRow & { replay_key: string })[]>(
       `SELECT id::text AS id, event_id::text AS event_id, resource, record_id, change_type, version, previous_hash, hash,
-              changed_fields, record, provenance, occurred_at, lane, replay_key
+              changed_fields, record, previous_values, provenance, occurred_at, lane, replay_key
          FROM change_events WHERE resource = 'contracts' AND record_id = $1 ORDER BY id`,
       [key],
     );
@@ -246,6 +246,11 @@ describe('record history against Postgres', () => {
       expect(row.event_id).toBe(original?.eventId);
       expect(row.occurred_at).toEqual(original?.validFrom);
       expect(row.replay_key).toBe(replayId);
+      // The old values the live event carried, rebuilt from the version before.
+      const before = versions.find((v) => v.version === row.version - 1)?.record ?? {};
+      expect(row.previous_values).toEqual(
+        Object.fromEntries(row.changed_fields.filter((f) => f in before).map((f) => [f, before[f]])),
+      );
       const event = buildChangeEvent(toRow(row));
       expect(event).toMatchObject({
         id: original?.eventId,

@@ -35,11 +35,17 @@ describe('change-event envelope', () => {
         replay_id: null,
       },
       data: { key: 'CONT_AWD_W15QKN24C1234_9700_-NONE-_-NONE-', obligated: 5306.85, description: 'PUMPS' },
+      changes: {
+        obligated: { truncated: false, before: 4000, after: 5306.85 },
+        description: { truncated: false, before: 'VALVES', after: 'PUMPS' },
+      },
     });
   });
 
   it('gives deletes a null record and hash, and marks only replayed events as snapshots', () => {
-    const [created, updated, enriched, deleted, snapshot] = rowsOfEveryChange('grants').map(buildChangeEvent);
+    const [created, updated, enriched, deleted, snapshot] = rowsOfEveryChange('grants').map((row) =>
+      buildChangeEvent(row),
+    );
     expect(created).toMatchObject({
       change: 'created',
       type: 'com.makegov.tango.grants.created',
@@ -52,7 +58,18 @@ describe('change-event envelope', () => {
       snapshot: false,
       changed_fields: ['naics'],
     });
-    expect(deleted).toMatchObject({ change: 'deleted', data: null, hash: null, previous_hash: HASH_B });
+    expect(deleted).toMatchObject({
+      change: 'deleted',
+      data: null,
+      hash: null,
+      previous_hash: HASH_B,
+      changes: null,
+      before: { key: 'grants-1', obligated: 5306.85, description: 'PUMPS' },
+      before_truncated: false,
+    });
+    expect(created).toMatchObject({ changes: null });
+    expect(snapshot).toMatchObject({ changes: null });
+    expect(created).not.toHaveProperty('before');
     expect(snapshot).toMatchObject({
       change: 'snapshot',
       type: 'com.makegov.tango.grants.snapshot',
@@ -136,7 +153,7 @@ describe('change-event Kafka message', () => {
   });
 
   it('puts the same values in the headers as in the body for every change type', () => {
-    for (const event of rowsOfEveryChange('opportunities').map(buildChangeEvent)) {
+    for (const event of rowsOfEveryChange('opportunities').map((row) => buildChangeEvent(row))) {
       const headers = changeEventHeaders(event);
       expect(headers.ce_id).toBe(event.id);
       expect(headers.ce_type).toBe(event.type);

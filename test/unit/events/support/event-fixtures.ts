@@ -30,6 +30,7 @@ export function sampleRow(overrides: Partial<ChangeEventRow> = {}): ChangeEventR
     hash: HASH_B,
     changedFields: ['obligated', 'description'],
     record: { key: 'CONT_AWD_W15QKN24C1234_9700_-NONE-_-NONE-', obligated: 5306.85, description: 'PUMPS' },
+    previousValues: { obligated: 4000, description: 'VALVES' },
     provenance: {
       deliveryIds: ['d-1'],
       eventTypes: ['alerts.contract.match'],
@@ -46,15 +47,30 @@ export function sampleRow(overrides: Partial<ChangeEventRow> = {}): ChangeEventR
 export function rowsOfEveryChange(family: ResourceFamily): ChangeEventRow[] {
   const base = { resource: family, recordId: `${family}-1` };
   return [
-    sampleRow({ ...base, changeType: 'created', version: 1, previousHash: null, changedFields: ['a', 'b'] }),
+    sampleRow({
+      ...base,
+      changeType: 'created',
+      version: 1,
+      previousHash: null,
+      changedFields: ['a', 'b'],
+      previousValues: null,
+    }),
     sampleRow({ ...base, changeType: 'updated', version: 2 }),
-    sampleRow({ ...base, changeType: 'enriched', version: 3, changedFields: ['naics'] }),
+    sampleRow({
+      ...base,
+      changeType: 'enriched',
+      version: 3,
+      changedFields: ['naics'],
+      previousValues: {},
+      record: { key: `${family}-1`, naics: { code: '336411', description: 'Aircraft' } },
+    }),
     sampleRow({
       ...base,
       changeType: 'deleted',
       version: 4,
       hash: null,
       record: null,
+      previousValues: { key: `${family}-1`, obligated: 5306.85, description: 'PUMPS' },
       changedFields: [],
       previousHash: HASH_B,
     }),
@@ -64,6 +80,7 @@ export function rowsOfEveryChange(family: ResourceFamily): ChangeEventRow[] {
       version: 4,
       previousHash: null,
       changedFields: [],
+      previousValues: null,
       provenance: {
         deliveryIds: [],
         eventTypes: [],
