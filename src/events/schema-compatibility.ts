@@ -84,7 +84,7 @@ export function compareSchemas(released: SchemaNode, current: SchemaNode): Incom
 function compareNode(released: SchemaNode, current: SchemaNode, pointer: string, found: Incompatibility[]) {
   assertKnownKeywords(released, pointer);
   assertKnownKeywords(current, pointer);
-  if (isDiscriminatedUnion(released)) {
+  if (discriminatorOf(released) !== undefined) {
     compareDiscriminatedUnions(released, current, pointer, found);
     return;
   }
@@ -129,7 +129,7 @@ function assertKnownKeywords(node: SchemaNode, pointer: string): void {
   }
 }
 
-// --- unions discriminated by `change` ---------------------------------------------------------------------------
+// --- unions discriminated by a fixed member (`change`, `truncated`) ---------------------------------------------------------------------------
 
 function unionBranches(node: SchemaNode): readonly SchemaNode[] | undefined {
   const branches = node.oneOf ?? node.anyOf;
@@ -140,22 +140,36 @@ function unionKeyword(node: SchemaNode): 'oneOf' | 'anyOf' {
   return node.oneOf === undefined ? 'anyOf' : 'oneOf';
 }
 
-function discriminatorValue(branch: SchemaNode): unknown {
+function constOf(branch: SchemaNode, name: string): unknown {
   const properties = branch.properties;
   if (!isSchemaNode(properties)) {
     return undefined;
   }
-  const member = properties[UNION_DISCRIMINATOR];
+  const member = properties[name];
   return isSchemaNode(member) ? member.const : undefined;
 }
 
-function isDiscriminatedUnion(node: SchemaNode): boolean {
+/**
+ * The member that tells a union's branches apart: `change` for the envelope, else the first member every branch
+ * fixes to a distinct string or boolean (`truncated` of a `changes` entry); undefined when there is none.
+ */
+function discriminatorOf(node: SchemaNode): string | undefined {
   const branches = unionBranches(node);
-  return (
-    branches !== undefined &&
-    branches.length > 0 &&
-    branches.every((branch) => typeof discriminatorValue(branch) === 'string')
-  );
+  const first = branches?.[0]?.properties;
+  if (branches === undefined || branches.length === 0 || !isSchemaNode(first)) {
+    return undefined;
+  }
+  const candidates = [
+    UNION_DISCRIMINATOR,
+    ...Object.keys(first).filter((name) => name !== UNION_DISCRIMINATOR),
+  ];
+  return candidates.find((name) => {
+    const values = branches.map((branch) => constOf(branch, name));
+    return (
+      values.every((value) => typeof value === 'string' || typeof value === 'boolean') &&
+      new Set(values).size === values.length
+    );
+  });
 }
 
 function compareDiscriminatedUnions(
@@ -164,21 +178,22 @@ function compareDiscriminatedUnions(
   pointer: string,
   found: Incompatibility[],
 ): void {
-  if (!isDiscriminatedUnion(current)) {
-    found.push({ pointer, problem: `no longer a union of branches told apart by "${UNION_DISCRIMINATOR}"` });
+  const name = discriminatorOf(released) ?? UNION_DISCRIMINATOR;
+  if (discriminatorOf(current) !== name) {
+    found.push({ pointer, problem: `no longer a union of branches told apart by "${name}"` });
     return;
   }
   const currentBranches = new Map(
-    (unionBranches(current) ?? []).map((branch) => [discriminatorValue(branch), branch]),
+    (unionBranches(current) ?? []).map((branch) => [constOf(branch, name), branch]),
   );
   (unionBranches(released) ?? []).forEach((branch, index) => {
-    const value = discriminatorValue(branch);
+    const value = constOf(branch, name);
     const branchPointer = `${pointer}/${unionKeyword(released)}/${index}`;
     const match = currentBranches.get(value);
     if (match === undefined) {
       found.push({
         pointer: branchPointer,
-        problem: `narrowed: the ${UNION_DISCRIMINATOR} ${JSON.stringify(value)} branch was removed`,
+        problem: `narrowed: the ${name} ${JSON.stringify(value)} branch was removed`,
       });
       return;
     }
@@ -220,7 +235,7 @@ function unionVariants(branches: readonly SchemaNode[], pointer: string): Varian
       if (variants.has(type)) {
         throw new UnsupportedSchemaError(
           pointer,
-          `two branches of type ${type} without a "${UNION_DISCRIMINATOR}"`,
+          `two branches of type ${type} without a member that tells them apart`,
         );
       }
       variants.set(type, variant);
