@@ -76,7 +76,10 @@ export interface ResourceSpec {
   readonly changeField?: string;
   /** The `*_after` / `*_before` filters on the change time (the identity's since filter and its pair). */
   readonly changeFilters: { readonly after?: string; readonly before?: string };
-  /** Fields of alert match summaries: the id field and up to three identifying columns (alerted resources). */
+  /**
+   * Fields of alert match summaries: the id field only. Tango's documents show no summary of these resources'
+   * alerts, so the simulator invents nothing beyond the id the worker needs.
+   */
   readonly summaryFields: readonly string[];
 }
 
@@ -103,11 +106,8 @@ function changeFiltersOf(
   };
 }
 
-function summaryFieldsOf(identity: ResourceIdentity, contract: ResourceContract): string[] {
-  const columns = identity.columns
-    .map(([, , path]) => path)
-    .filter((path) => !path.includes('.') && contract.fields.has(path) && path !== identity.idField);
-  return [identity.idField, ...columns.slice(0, 3)];
+function summaryFieldsOf(identity: ResourceIdentity): string[] {
+  return [identity.idField];
 }
 
 function specOf(name: Resource): ResourceSpec {
@@ -121,7 +121,7 @@ function specOf(name: Resource): ResourceSpec {
     ...RESOURCE_DATA[name],
     ...(changeField === undefined ? {} : { changeField }),
     changeFilters: changeFiltersOf(identity, contract),
-    summaryFields: summaryFieldsOf(identity, contract),
+    summaryFields: summaryFieldsOf(identity),
   };
 }
 

@@ -181,7 +181,7 @@ function resourceAlertPredicate(resource: Resource, filters: JsonObject): (entry
   return (entry) => predicates.every((predicate) => predicate(entry));
 }
 
-/** A resource record's alert summary: its id field and up to three identifying fields (`RESOURCE_SPECS`). */
+/** A resource record's alert summary: its id field only (`RESOURCE_SPECS`; Tango's documents show no more). */
 export function resourceSummary(resource: Resource, record: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const field of RESOURCE_SPECS[resource].summaryFields) {

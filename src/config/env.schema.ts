@@ -8,6 +8,26 @@ const booleanFlag = z
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
+/**
+ * A transform by a parser that answers `{ok: true, …}` or `{ok: false, problems}`: every problem becomes an issue
+ * of the setting (all of them at once), and what it parsed is picked by `value`.
+ */
+function checkedBy<I, P extends { readonly ok: true }, T>(
+  parse: (input: I) => P | { readonly ok: false; readonly problems: readonly string[] },
+  value: (parsed: P) => T,
+) {
+  return (input: I, context: z.RefinementCtx): T => {
+    const parsed = parse(input);
+    if (!parsed.ok) {
+      for (const message of parsed.problems) {
+        context.addIssue({ code: 'custom', message });
+      }
+      return z.NEVER;
+    }
+    return value(parsed);
+  };
+}
+
 const commaList = z.string().transform((value) =>
   value
     .split(',')
@@ -127,16 +147,7 @@ const tangoEnv = z.object({
   // The account's plan: shape items its level may not ask for (`shape_gated_by_level`) are left out up front.
   TANGO_PLAN: z.enum(TANGO_PLAN_LEVELS).optional(),
   // The resources mirrored: groups (families, dimensions, default, all), names, and -name to leave one out.
-  TANGO_RESOURCES: commaList.default(['default']).transform((items, context) => {
-    const selection = selectResources(items);
-    if (!selection.ok) {
-      for (const message of selection.problems) {
-        context.addIssue({ code: 'custom', message });
-      }
-      return z.NEVER;
-    }
-    return selection.resources;
-  }),
+  TANGO_RESOURCES: commaList.default(['default']).transform(checkedBy(selectResources, (ok) => ok.resources)),
 });
 
 const webhookEnv = z.object({
@@ -247,16 +258,7 @@ const resourcesEnv = z.object({
   RESOURCE_SCHEDULES: z
     .string()
     .default('')
-    .transform((text, context) => {
-      const parsed = parseSchedules(text);
-      if (!parsed.ok) {
-        for (const message of parsed.problems) {
-          context.addIssue({ code: 'custom', message });
-        }
-        return z.NEVER;
-      }
-      return parsed.schedules;
-    }),
+    .transform(checkedBy(parseSchedules, (ok) => ok.schedules)),
   // Pages one walk may read before it stops, reported on /health (a safety net, not a budget).
   RESOURCE_MAX_PAGES: positiveInt.default(5_000),
 });

@@ -3,6 +3,7 @@ import { FAMILIES } from '../common/tango/families';
 import { type ResourceFamily } from '../common/tango/resource-family';
 import { parseSchedules, selectResources } from '../tango-contract/resource-selection';
 import { refreshPeriods, refreshRequestsPerDay, type RefreshSettings } from '../resources/refresh-plan';
+import { settingWarnings } from './shape-settings';
 
 const periodSeconds = z.number().int().min(1).max(999_999_999);
 
@@ -117,12 +118,5 @@ export function resourceSettingWarnings(
   resources: ResourcesSpec,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  const wanted = workerResourceSettings(resources);
-  return (Object.keys(wanted) as (keyof typeof wanted)[]).flatMap((name) => {
-    const running = env[name] ?? '';
-    const value = wanted[name] ?? '';
-    return running === value
-      ? []
-      : [`${name} is "${running}" here but the file's resources say "${value}": set it on the worker`];
-  });
+  return settingWarnings(workerResourceSettings(resources), env, "the file's resources");
 }

@@ -98,11 +98,19 @@ export function shapeSettingWarnings(
   shapes: ShapesSpec,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  const wanted = workerShapeSettings(shapes);
-  return (Object.keys(wanted) as (keyof typeof wanted)[]).flatMap((name) => {
+  return settingWarnings(workerShapeSettings(shapes), env, "the file's shapes");
+}
+
+/** Each worker setting whose value here differs from what the file stands for (`what`: the file's part). */
+export function settingWarnings(
+  wanted: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+  what: string,
+): string[] {
+  return Object.entries(wanted).flatMap(([name, value = '']) => {
     const running = env[name] ?? '';
-    return running === wanted[name]
+    return running === value
       ? []
-      : [`${name} is "${running}" here but the file's shapes say "${wanted[name]}": set it on the worker`];
+      : [`${name} is "${running}" here but ${what} say "${value}": set it on the worker`];
   });
 }

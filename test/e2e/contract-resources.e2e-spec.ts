@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { BackfillEngine } from '../../src/backfill/backfill-engine';
 import { BackfillService } from '../../src/backfill/backfill.service';
-import { FAMILIES } from '../../src/common/tango/families';
 import { type ResourceFamily } from '../../src/common/tango/resource-family';
 import { type AppConfig } from '../../src/config/app-config';
 import { APP_CONFIG } from '../../src/config/config.module';
@@ -12,7 +11,13 @@ import { ResourceRefreshService } from '../../src/resources/resource-refresh.ser
 import { CONTRACT_RESOURCE_NAMES } from '../../src/tango-contract/resource-identity';
 import { TopicCollector } from '../integration/events/support/event-harness';
 import { familyReport } from '../support/health-report';
-import { SMALL_SIZES, startPipeline, waitForMirror, type Pipeline } from '../support/pipeline-harness';
+import {
+  liveMirrorHashes,
+  SMALL_SIZES,
+  startPipeline,
+  waitForMirror,
+  type Pipeline,
+} from '../support/pipeline-harness';
 import { ScratchDatabase } from '../support/scratch-database';
 import { uniqueSuffix } from '../support/test-config';
 import { committedSchema } from '../unit/events/support/event-fixtures';
@@ -63,13 +68,8 @@ describe('every resource of Tango’s contract, by configuration (issue 24)', ()
     await closeDatabase();
   });
 
-  async function mirrored(resource: ResourceFamily): Promise<Map<string, string>> {
-    const spec = FAMILIES[resource];
-    const rows = await pipeline.db.query<{ id: string; content_hash: string }>(
-      `SELECT ${spec.idField}::text AS id, content_hash FROM ${spec.table} WHERE deleted_at IS NULL`,
-    );
-    return new Map(rows.rows.map((row) => [row.id, row.content_hash]));
-  }
+  const mirrored = (resource: ResourceFamily): Promise<Map<string, string>> =>
+    liveMirrorHashes(pipeline.db, resource);
 
   async function health(): Promise<HealthReport> {
     return (await (await fetch(`${pipeline.app.baseUrl}/health`)).json()) as HealthReport;

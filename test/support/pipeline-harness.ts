@@ -94,6 +94,15 @@ export async function mirrorHashes(
   return new Map(rows.rows.map((row) => [row.id, row.deleted ? 'deleted' : row.content_hash]));
 }
 
+/** Every live record of a family the mirror holds, with its content hash (what ground truth is compared to). */
+export async function liveMirrorHashes(db: Client, family: ResourceFamily): Promise<Map<string, string>> {
+  const spec = FAMILIES[family];
+  const rows = await db.query<{ id: string; content_hash: string }>(
+    `SELECT ${spec.idField}::text AS id, content_hash FROM ${spec.table} WHERE deleted_at IS NULL`,
+  );
+  return new Map(rows.rows.map((row) => [row.id, row.content_hash]));
+}
+
 /** Waits until the mirror holds exactly the expected hash (or `deleted`) for every id; returns the last view. */
 export async function waitForMirror(
   db: Client,

@@ -108,12 +108,8 @@ describe('simulator: alerts on the resources Tango alerts on', () => {
           new_count: 1,
           modified_count: 0,
           new: [
-            {
-              exclusion_key: key,
-              uei: 'ZQ7KJ4MNP2X1',
-              entity_uei: 'ZQ7KJ4MNP2X1',
-              cage_code: created.cage_code ?? null,
-            },
+            // The id alone: Tango's documents show no summary of an exclusion match.
+            { exclusion_key: key },
           ],
           modified: [],
           new_ids: [key],
@@ -139,7 +135,7 @@ describe('simulator: alerts on the resources Tango alerts on', () => {
       endpoint,
     });
     const [rfqId = ''] = sim.control.ids('dibbs_rfqs');
-    const modified = sim.control.modifyRecord('dibbs_rfqs', rfqId, { solicitation: 'SPE7M1-26-T-0001' });
+    sim.control.modifyRecord('dibbs_rfqs', rfqId, { solicitation: 'SPE7M1-26-T-0001' });
     const created = sim.control.createRecord('dibbs_rfps', { nsn: '5340-01-234-5678' });
     await sim.control.flush();
     const byType = new Map(events().map((event) => [scalarText(event.event_type), event]));
@@ -147,19 +143,12 @@ describe('simulator: alerts on the resources Tango alerts on', () => {
       new_count: 0,
       modified_count: 1,
       new: [],
-      modified: [
-        {
-          uuid: rfqId,
-          solicitation: 'SPE7M1-26-T-0001',
-          nsn: modified?.nsn ?? null,
-          purchase_request: modified?.purchase_request ?? null,
-        },
-      ],
+      modified: [{ uuid: rfqId }],
       new_ids: [],
       modified_ids: [rfqId],
     });
     expect(byType.get('alerts.dibbs_rfp.match')?.matches).toMatchObject({
-      new: [{ uuid: created.uuid, nsn: '5340-01-234-5678' }],
+      new: [{ uuid: created.uuid }],
       new_ids: [created.uuid],
     });
     rfq.status = 'paused';
