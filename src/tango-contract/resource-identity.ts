@@ -47,6 +47,11 @@ export interface ResourceIdentity {
   /** Tango's own change time for a record, where its shape has one. */
   readonly sourceModifiedPath?: string;
   readonly columns: readonly IdentityColumn[];
+  /**
+   * Lists a walk reads one after the other to see every record, where Tango's list without filters shows only
+   * some (SLED opportunities: open ones only, E21). Absent: the unfiltered list is the whole resource.
+   */
+  readonly listVariants?: readonly Readonly<Record<string, string>>[];
   /** Where the facts come from (`docs/tango-resources.md`). */
   readonly evidence: string;
 }
@@ -404,6 +409,8 @@ export const RESOURCE_IDENTITIES = {
       ['posted_date', 'date', 'posted_date'],
       ['response_deadline', 'date', 'response_deadline'],
     ],
+    // Without `status` or `active`, Tango lists open solicitations only (E21): walks read both.
+    listVariants: [{ active: 'true' }, { active: 'false' }],
     evidence: 'E21, E22',
   },
   subawards: {

@@ -124,7 +124,16 @@ function everyRequest(descriptor: FamilyDescriptor): [string, () => TangoRequest
     const state = { ...emptyRefreshState(family), fullStartedAt: new Date('2026-12-01T00:00:00Z') };
     const poll = pollFilters(plan, state, new Date('2026-12-02T00:00:00Z'));
     const alertPoll = alertPollFilters(plan, new Date('2026-12-02T00:00:00Z'));
-    requests.push(['refresh: full walk', () => listRequest(family, {}, shape)]);
+    for (const variant of plan.listVariants) {
+      requests.push([
+        `refresh: full walk ${JSON.stringify(variant)}`,
+        () => listRequest(family, variant, shape),
+      ]);
+      requests.push([
+        `refresh: poll ${JSON.stringify(variant)}`,
+        () => listRequest(family, { ...poll, ...variant }, shape),
+      ]);
+    }
     requests.push([
       'refresh: next page',
       () =>

@@ -56,6 +56,12 @@ describe('contract resource refresh plan', () => {
       dimension: true,
     });
     expect(() => refreshPlanOf('contracts')).toThrow(/not refreshed by list walks/);
+    // Tango lists open SLED solicitations only unless told otherwise (E21): walks read active and inactive ones.
+    expect(refreshPlanOf('sled_opportunities').listVariants).toEqual([
+      { active: 'true' },
+      { active: 'false' },
+    ]);
+    expect(refreshPlanOf('exclusions').listVariants).toEqual([{}]);
   });
 
   it('walks whole first, then polls on its period, and walks whole again on the longer one', () => {

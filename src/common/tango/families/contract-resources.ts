@@ -28,6 +28,7 @@ function refreshPlan(identity: ResourceIdentity): RefreshPlan {
     dimension: identity.dimension,
     detailRoute: identity.detailRoute,
     idCertainty: identity.idCertainty,
+    listVariants: identity.listVariants ?? [{}],
     freshnessSources: [...(identity.alertQueryType === undefined ? [] : ['alerts']), source],
   };
 }

@@ -199,6 +199,8 @@ export interface RefreshPlan {
   /** Tango names the detail route: a 404 there is a deletion. */
   readonly detailRoute: boolean;
   readonly idCertainty: 'confirmed' | 'likely' | 'unconfirmed';
+  /** The lists one walk reads to see every record (`[{}]`: the unfiltered list). */
+  readonly listVariants: readonly Readonly<Record<string, string>>[];
   /** What keeps it fresh, as `/health` says it: `alerts`, `incremental poll`, `full refresh`. */
   readonly freshnessSources: readonly string[];
 }
